@@ -1,0 +1,50 @@
+//! The shop's business rules, free of I/O.
+//!
+//! Five event-sourced aggregates (for cqrs-es 0.5) decide what happens to users, products,
+//! carts, orders and payments; the value types they are built from cannot hold invalid data.
+//! Nothing in here reads a clock, draws random numbers or talks to a network: "now" and every
+//! id arrive in the commands, so the same events always come out of the same inputs.
+//!
+//! # Layout
+//!
+//! - [`values`]: `Money`, `Currency`, `Quantity`, `Email`, `Sku`, the ids, `Address`,
+//!   `PasswordHash`, `PaymentMethod`, `Role`, and `ValueError` for refused input.
+//! - [`user`]: registering accounts, renaming, changing passwords.
+//! - [`product`]: catalog details and stock, including reservations held for orders.
+//! - [`cart`]: one cart per user (its aggregate id is the user id), checked out into an order.
+//! - [`order`]: the order lifecycle from placing to delivery or cancellation.
+//! - [`payment`]: one payment per order (`PaymentId::for_order`), from start to capture or refund.
+//!
+//! Each aggregate folder holds `commands.rs`, `events.rs`, `aggregate.rs` (state, `handle`,
+//! `apply`), `error.rs` (one enum naming the broken rules) and `tests.rs` (given/when/then).
+//! Every error enum implements [`RuleViolation`], which tells an HTTP layer how to answer.
+
+pub mod cart;
+pub mod order;
+pub mod payment;
+pub mod product;
+pub mod user;
+pub mod values;
+
+pub use values::*;
+
+/// How an HTTP layer should classify a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The aggregate (or the thing inside it the command names) does not exist.
+    NotFound,
+    /// The command clashes with something that already happened, e.g. registering twice.
+    Conflict,
+    /// The command breaks a business rule.
+    Rule,
+}
+
+/// A refused command or value: a stable machine code plus a classification.
+pub trait RuleViolation: std::error::Error {
+    /// snake_case machine code, e.g. "out_of_stock"
+    fn code(&self) -> &'static str;
+
+    fn refusal(&self) -> Refusal {
+        Refusal::Rule
+    }
+}

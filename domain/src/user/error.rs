@@ -1,0 +1,34 @@
+use super::MAX_NAME_CHARS;
+use crate::{Refusal, RuleViolation};
+
+/// Why a user command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("a user with this id is already registered")]
+    AlreadyRegistered,
+    #[error("no user is registered with this id")]
+    NotRegistered,
+    #[error("a name cannot be empty")]
+    EmptyName,
+    #[error("a name can be at most {} characters", MAX_NAME_CHARS)]
+    NameTooLong,
+}
+
+impl RuleViolation for UserError {
+    fn code(&self) -> &'static str {
+        match self {
+            UserError::AlreadyRegistered => "already_registered",
+            UserError::NotRegistered => "user_not_found",
+            UserError::EmptyName => "empty_name",
+            UserError::NameTooLong => "name_too_long",
+        }
+    }
+
+    fn refusal(&self) -> Refusal {
+        match self {
+            UserError::AlreadyRegistered => Refusal::Conflict,
+            UserError::NotRegistered => Refusal::NotFound,
+            UserError::EmptyName | UserError::NameTooLong => Refusal::Rule,
+        }
+    }
+}

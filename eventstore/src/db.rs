@@ -1,0 +1,21 @@
+//! Connecting to PostgreSQL and running the migrations in `migrations/`.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+/// Opens a pool. Connections are made lazily, so a database that is down at start-up is reported by the
+/// first query (and by `/health/ready`) instead of stopping the process.
+pub fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy(database_url)
+}
+
+/// Applies every migration that has not run yet. Safe to call from several processes at once: sqlx takes
+/// an advisory lock.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("../migrations").run(pool).await
+}

@@ -1,0 +1,189 @@
+//! The feed: every event, in an order that never skips one, for projectors, the relay, replay and audit.
+//!
+//! Transactions commit out of order, so an event with a smaller `position` may become visible after one with
+//! a larger. The feed reads in `(transaction id, position)` order and only from transactions older than the
+//! oldest one still running: such a transaction can no longer add events, so nothing can appear behind a
+//! checkpoint once the feed has passed it.
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::position::Position;
+
+/// An event as stored, with everything the audit log and the subscribers need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub position: Position,
+    pub event_id: Uuid,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub recorded_at: DateTime<Utc>,
+    /// The audit hash, hex encoded.
+    pub hash: String,
+}
+
+const COLUMNS: &str = "transaction_id::text::bigint AS xid, position, event_id, aggregate_type, aggregate_id, \
+     sequence, event_type, event_version, payload, metadata, recorded_at, hash";
+
+impl StoredEvent {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            position: Position::new(row.try_get::<i64, _>("xid")? as u64, row.try_get("position")?),
+            event_id: row.try_get("event_id")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            metadata: row.try_get("metadata")?,
+            recorded_at: row.try_get("recorded_at")?,
+            hash: hex::encode(row.try_get::<Vec<u8>, _>("hash")?),
+        })
+    }
+
+    /// A metadata field as text (`user_id`, `correlation_id`, ...).
+    pub fn metadata_str(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Narrows the feed for the audit endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub aggregate_type: Option<String>,
+    pub event_type: Option<String>,
+    pub user_id: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Feed {
+    pool: PgPool,
+}
+
+impl Feed {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Up to `limit` events after `after`, in feed order. An empty answer means the subscriber is caught up.
+    pub async fn read_after(&self, after: Position, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        self.read_filtered(after, limit, &EventFilter::default()).await
+    }
+
+    /// Like [`Feed::read_after`], keeping only the events that match `filter`.
+    pub async fn read_filtered(
+        &self,
+        after: Position,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events \
+             WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND ($4::text IS NULL OR aggregate_type = $4) \
+               AND ($5::text IS NULL OR event_type = $5) \
+               AND ($6::text IS NULL OR metadata->>'user_id' = $6) \
+             ORDER BY transaction_id, position LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after.transaction_id.to_string())
+            .bind(after.position)
+            .bind(limit)
+            .bind(&filter.aggregate_type)
+            .bind(&filter.event_type)
+            .bind(&filter.user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(StoredEvent::from_row).collect()
+    }
+
+    /// One stream's events by sequence.
+    pub async fn stream(&self, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(StoredEvent::from_row).collect()
+    }
+
+    /// The last `count` events the feed can deliver now, oldest first (for `shop events tail`).
+    pub async fn last(&self, count: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let sql = format!(
+            "SELECT * FROM (SELECT {COLUMNS} FROM events \
+               WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               ORDER BY transaction_id DESC, position DESC LIMIT $1) AS tail \
+             ORDER BY xid, position"
+        );
+        let rows = sqlx::query(&sql).bind(count).fetch(&self.pool);
+        rows.map_err(sqlx::Error::from)
+            .and_then(|row| async move { StoredEvent::from_row(&row) })
+            .try_collect()
+            .await
+    }
+
+    /// The feed's head: the last event that a subscriber can read now.
+    pub async fn head(&self) -> Result<Option<Position>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT transaction_id::text::bigint AS xid, position FROM events \
+             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY transaction_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
+    }
+}
+
+/// Durable checkpoints of the feed's subscribers.
+#[derive(Clone)]
+pub struct Checkpoints {
+    pool: PgPool,
+}
+
+impl Checkpoints {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Where `subscriber` stopped; [`Position::START`] when it never ran.
+    pub async fn load(&self, subscriber: &str) -> Result<Position, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT transaction_id::text::bigint AS xid, position FROM subscriptions WHERE name = $1",
+        )
+        .bind(subscriber)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or(Position::START, |row| {
+            Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))
+        }))
+    }
+
+    pub async fn save(&self, subscriber: &str, position: Position) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO subscriptions (name, transaction_id, position) VALUES ($1, $2::text::xid8, $3) \
+             ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id, \
+               position = EXCLUDED.position, updated_at = now()",
+        )
+        .bind(subscriber)
+        .bind(position.transaction_id.to_string())
+        .bind(position.position)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+//! The write model's storage: the PostgreSQL event store behind postgres-es, the [`CommandBus`] that runs
+//! commands against it, the ordered [`Feed`] every consumer of events reads, and the audit chain.
+//!
+//! # Layout
+//!
+//! - [`bus`]: the `CommandBus` — load, decide, append, with metadata, `If-Match`, retries on conflict.
+//! - [`position`]: the `Position` token that names a point of the feed.
+//! - [`feed`]: events in `(transaction id, position)` order, never skipping one; subscribers' checkpoints.
+//! - [`claims`]: values unique across aggregates (emails, SKUs).
+//! - [`idempotency`]: `Idempotency-Key` records, kept 24 hours.
+//! - [`audit`]: verification of the per-stream hash chain that the database writes at insert.
+//! - [`db`]: connecting and migrating.
+
+pub mod audit;
+pub mod bus;
+pub mod claims;
+pub mod db;
+pub mod feed;
+pub mod idempotency;
+pub mod position;
+
+pub use audit::{AuditReport, BrokenLink};
+pub use bus::{BusError, CommandBus, CommandMetadata, Executed, Stored};
+pub use claims::{ClaimError, UniqueClaims};
+pub use db::{connect, migrate};
+pub use feed::{Checkpoints, EventFilter, Feed, StoredEvent};
+pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use position::Position;

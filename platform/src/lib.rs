@@ -1,0 +1,23 @@
+//! What every service needs and no business rule: typed settings, telemetry, JWT tokens and their
+//! deny-list, the problem+json error body, rate-limit counters, and metrics plumbing.
+//!
+//! # Layout
+//!
+//! - [`settings`]: one typed `Settings`, read from the environment, with secrets kept out of `Debug`.
+//! - [`telemetry`]: tracing subscriber (human-readable or JSON lines).
+//! - [`auth`]: the `AuthUser` extractor.
+//! - [`tokens`]: issuing and verifying access tokens; the Redis deny-list that makes logout stick.
+//! - [`problem`]: RFC 9457 `application/problem+json` responses.
+//! - [`rate_limit`]: fixed-window counters in Redis, shared by every instance.
+//! - [`metrics`]: the Prometheus recorder and HTTP metrics middleware.
+
+pub mod auth;
+pub mod metrics;
+pub mod problem;
+pub mod rate_limit;
+pub mod settings;
+pub mod telemetry;
+pub mod tokens;
+
+pub use problem::Problem;
+pub use settings::Settings;

@@ -1,0 +1,179 @@
+//! Configuration from the environment, with defaults that point at the local services.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The secret used when `JWT_SECRET` is unset; refused in production.
+const DEVELOPMENT_JWT_SECRET: &str = "development-secret-change-me-0123456789";
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub http_addr: SocketAddr,
+    /// Contains a password when the database needs one, hence a secret.
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    pub redis_url: Secret,
+    /// Prefix of every Redis key this instance writes, so tests and tenants can share a server.
+    pub redis_prefix: String,
+    pub mongodb_url: Secret,
+    pub amqp_url: Secret,
+    pub smtp_url: Secret,
+    pub jwt_secret: Secret,
+    pub token_ttl: Duration,
+    /// Origins allowed by CORS; empty allows none.
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    /// Failed logins allowed per email and per client address in a minute.
+    pub login_failures_per_minute: u64,
+    /// Registrations allowed per client address in a minute.
+    pub registrations_per_minute: u64,
+    /// Where the built storefront is, served at `/` when it exists.
+    pub frontend_dir: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("refusing to start in production with the default JWT_SECRET; set JWT_SECRET to 32+ random bytes")]
+    DefaultSecretInProduction,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass their own values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |name: &str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+        let parse = |name: &'static str, default: &str| -> Result<u64, SettingsError> {
+            get(name, default).parse().map_err(|e: std::num::ParseIntError| SettingsError::Invalid {
+                name,
+                reason: e.to_string(),
+            })
+        };
+        let environment = match get("SHOP_ENV", "development").as_str() {
+            "development" | "dev" => Environment::Development,
+            "production" | "prod" => Environment::Production,
+            other => {
+                return Err(SettingsError::Invalid {
+                    name: "SHOP_ENV",
+                    reason: format!("{other:?} is neither development nor production"),
+                });
+            }
+        };
+        let jwt_secret = get("JWT_SECRET", DEVELOPMENT_JWT_SECRET);
+        if environment == Environment::Production && jwt_secret == DEVELOPMENT_JWT_SECRET {
+            return Err(SettingsError::DefaultSecretInProduction);
+        }
+        if jwt_secret.len() < 32 {
+            return Err(SettingsError::Invalid {
+                name: "JWT_SECRET",
+                reason: "must be at least 32 bytes".to_owned(),
+            });
+        }
+        let http_addr = get("SHOP_HTTP_ADDR", "127.0.0.1:8080")
+            .parse()
+            .map_err(|e: std::net::AddrParseError| SettingsError::Invalid {
+                name: "SHOP_HTTP_ADDR",
+                reason: e.to_string(),
+            })?;
+        let log_format = match get("LOG_FORMAT", "pretty").as_str() {
+            "json" => LogFormat::Json,
+            _ => LogFormat::Pretty,
+        };
+        Ok(Self {
+            environment,
+            http_addr,
+            database_url: Secret::new(get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")),
+            database_max_connections: parse("DATABASE_MAX_CONNECTIONS", "32")? as u32,
+            redis_url: Secret::new(get("REDIS_URL", "redis://127.0.0.1:6379")),
+            redis_prefix: get("REDIS_PREFIX", "shop:"),
+            mongodb_url: Secret::new(get("MONGODB_URL", "mongodb://127.0.0.1:27017/?directConnection=true")),
+            amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
+            smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
+            jwt_secret: Secret::new(jwt_secret),
+            token_ttl: Duration::from_secs(parse("JWT_TTL_SECONDS", "3600")?),
+            cors_origins: get("SHOP_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            log_format,
+            login_failures_per_minute: parse("SHOP_LOGIN_FAILURES_PER_MINUTE", "10")?,
+            registrations_per_minute: parse("SHOP_REGISTRATIONS_PER_MINUTE", "30")?,
+            frontend_dir: get("SHOP_FRONTEND_DIR", "frontend/dist"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn it_should_default_to_the_local_services() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.environment, Environment::Development);
+    }
+
+    #[test]
+    fn it_should_refuse_to_start_in_production_with_the_default_secret() {
+        assert!(matches!(
+            settings(&[("SHOP_ENV", "production")]),
+            Err(SettingsError::DefaultSecretInProduction)
+        ));
+        assert!(settings(&[("SHOP_ENV", "production"), ("JWT_SECRET", &"x".repeat(40))]).is_ok());
+    }
+
+    #[test]
+    fn it_should_keep_secrets_out_of_debug_output() {
+        let s = settings(&[("JWT_SECRET", "a-very-secret-value-that-is-long-enough")]).unwrap();
+        assert!(!format!("{s:?}").contains("a-very-secret-value"));
+    }
+}

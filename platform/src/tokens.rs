@@ -1,0 +1,150 @@
+//! Access tokens: HS256 JWTs with `sub`, `role`, `exp`, `iat`, `jti`, `iss = "shop"`, and a deny-list in
+//! Redis so that a token logged out on one instance is refused by all of them.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+const ISSUER: &str = "shop";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub iss: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is invalid or expired")]
+    Invalid,
+    #[error("the token has been revoked")]
+    Revoked,
+    #[error("the token deny-list cannot be reached")]
+    Unavailable(#[source] redis::RedisError),
+}
+
+/// Signs and checks tokens with one shared secret.
+#[derive(Clone)]
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenService").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+impl TokenService {
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, user_id: &str, role: &str, now: DateTime<Utc>) -> Result<(String, Claims), TokenError> {
+        let claims = Claims {
+            sub: user_id.to_owned(),
+            role: role.to_owned(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + self.ttl.as_secs() as i64,
+            jti: Uuid::now_v7().to_string(),
+            iss: ISSUER.to_owned(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|_| TokenError::Invalid)?;
+        Ok((token, claims))
+    }
+
+    /// Checks signature, issuer and expiry (not the deny-list).
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| TokenError::Invalid)
+    }
+}
+
+/// Revoked token ids, each kept until its token would have expired anyway.
+#[derive(Clone)]
+pub struct DenyList {
+    redis: ConnectionManager,
+    prefix: String,
+}
+
+impl DenyList {
+    pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            redis,
+            prefix: format!("{prefix}denied:"),
+        }
+    }
+
+    pub async fn deny(&self, claims: &Claims, now: DateTime<Utc>) -> Result<(), TokenError> {
+        let ttl = (claims.exp - now.timestamp()).max(1) as u64;
+        let mut redis = self.redis.clone();
+        redis
+            .set_ex::<_, _, ()>(format!("{}{}", self.prefix, claims.jti), 1, ttl)
+            .await
+            .map_err(TokenError::Unavailable)
+    }
+
+    pub async fn is_denied(&self, jti: &str) -> Result<bool, TokenError> {
+        let mut redis = self.redis.clone();
+        redis
+            .exists(format!("{}{jti}", self.prefix))
+            .await
+            .map_err(TokenError::Unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> TokenService {
+        TokenService::new(b"test-secret-test-secret-test-secret!", Duration::from_secs(60))
+    }
+
+    #[test]
+    fn it_should_verify_a_token_it_issued() {
+        let (token, claims) = service().issue("u1", "admin", Utc::now()).unwrap();
+        assert_eq!(service().verify(&token).unwrap(), claims);
+        assert_eq!(claims.iss, "shop");
+    }
+
+    #[test]
+    fn it_should_refuse_a_token_signed_with_another_secret() {
+        let other = TokenService::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
+        let (token, _) = other.issue("u1", "admin", Utc::now()).unwrap();
+        assert!(service().verify(&token).is_err());
+    }
+
+    #[test]
+    fn it_should_refuse_an_expired_token() {
+        let (token, _) = service().issue("u1", "customer", Utc::now() - chrono::Duration::hours(2)).unwrap();
+        assert!(service().verify(&token).is_err());
+    }
+}
