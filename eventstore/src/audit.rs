@@ -112,7 +112,7 @@ pub async fn verify(pool: &PgPool) -> Result<AuditReport, sqlx::Error> {
             last_sequence: 0,
             last_hash: Vec::new(),
         });
-        let mut link = |reason: String| BrokenLink {
+        let link = |reason: String| BrokenLink {
             position: Some(position),
             aggregate_type: aggregate_type.clone(),
             aggregate_id: aggregate_id.clone(),

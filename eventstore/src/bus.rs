@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, EventSink, EventStore};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::cart::Cart;
 use domain::order::Order;
 use domain::payment::Payment;
@@ -158,7 +159,7 @@ pub struct CommandBus {
 }
 
 /// An aggregate the bus can run commands against.
-pub trait Stored: Aggregate<Services = (), Command: Clone> + 'static {
+pub trait Stored: Aggregate<Services = (), Command: Clone + std::fmt::Debug> + 'static {
     fn store(bus: &CommandBus) -> &Store<Self>;
 }
 

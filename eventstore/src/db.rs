@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 /// Opens a pool. Connections are made lazily, so a database that is down at start-up is reported by the
@@ -18,4 +17,14 @@ pub fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx:
 /// an advisory lock.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("../migrations").run(pool).await
+}
+
+/// The database error type, named here so that HTTP crates need not depend on sqlx.
+pub type DbError = sqlx::Error;
+
+pub use sqlx::PgPool;
+
+/// A round trip to the database, for readiness checks.
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
 }

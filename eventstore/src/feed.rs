@@ -51,9 +51,43 @@ impl StoredEvent {
         })
     }
 
+    /// The payload as readers want it: the event's own fields (without the enum's variant wrapper), with
+    /// secrets such as password hashes redacted. The stored payload is unchanged; its hash still covers it.
+    pub fn public_payload(&self) -> Value {
+        let inner = match &self.payload {
+            Value::Object(map) if map.len() == 1 && map.contains_key(&self.event_type) => {
+                map[&self.event_type].clone()
+            }
+            other => other.clone(),
+        };
+        redact(inner)
+    }
+
     /// A metadata field as text (`user_id`, `correlation_id`, ...).
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
         self.metadata.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Fields whose values never leave the store.
+const SECRET_FIELDS: [&str; 1] = ["password_hash"];
+
+fn redact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = if SECRET_FIELDS.contains(&k.as_str()) {
+                        Value::from("<redacted>")
+                    } else {
+                        redact(v)
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
     }
 }
 

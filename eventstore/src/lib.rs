@@ -18,6 +18,8 @@ pub mod db;
 pub mod feed;
 pub mod idempotency;
 pub mod position;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use audit::{AuditReport, BrokenLink};
 pub use bus::{BusError, CommandBus, CommandMetadata, Executed, Stored};

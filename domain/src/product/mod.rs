@@ -1,1 +1,16 @@
-//! stub
+//! Catalog data and stock (aggregate type `product`), including reservations held for orders.
+
+mod aggregate;
+mod commands;
+mod error;
+mod events;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{
+    MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, Product, Reservation,
+    ReservationState,
+};
+pub use commands::{ProductCommand, ReleaseReason};
+pub use error::ProductError;
+pub use events::ProductEvent;

@@ -117,7 +117,12 @@ impl Address {
 }
 
 /// Trims a mandatory field, recording a problem (and returning a placeholder) if it is refused.
-fn required(problems: &mut Vec<FieldProblem>, field: &'static str, raw: &str, max: usize) -> String {
+fn required(
+    problems: &mut Vec<FieldProblem>,
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> String {
     text::required(raw, max).unwrap_or_else(|problem| {
         problems.push(FieldProblem::text(field, problem, max));
         String::new()
@@ -235,8 +240,8 @@ mod tests {
     #[test]
     fn it_should_report_every_invalid_field_at_once() {
         let long = "x".repeat(201);
-        let errors = Address::parse("", &long, Some(&long), " ", &"1".repeat(21), "DEU")
-            .unwrap_err();
+        let errors =
+            Address::parse("", &long, Some(&long), " ", &"1".repeat(21), "DEU").unwrap_err();
         let fields: Vec<_> = errors.iter().map(|(field, _)| *field).collect();
         assert_eq!(
             fields,

@@ -125,10 +125,7 @@ mod tests {
 
     #[test]
     fn it_should_refuse_an_addition_that_overflows() {
-        assert_eq!(
-            eur(i64::MAX).checked_add(eur(1)),
-            Err(ValueError::Overflow)
-        );
+        assert_eq!(eur(i64::MAX).checked_add(eur(1)), Err(ValueError::Overflow));
     }
 
     #[test]
@@ -147,10 +144,7 @@ mod tests {
     #[test]
     fn it_should_serialize_as_amount_and_currency() {
         let json = serde_json::to_value(eur(1999)).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"amount": 1999, "currency": "EUR"})
-        );
+        assert_eq!(json, serde_json::json!({"amount": 1999, "currency": "EUR"}));
         assert_eq!(serde_json::from_value::<Money>(json).unwrap(), eur(1999));
     }
 
@@ -162,7 +156,10 @@ mod tests {
             serde_json::json!({"amount": 5}),
             serde_json::json!({"amount": "5", "currency": "EUR"}),
         ] {
-            assert!(serde_json::from_value::<Money>(json.clone()).is_err(), "{json}");
+            assert!(
+                serde_json::from_value::<Money>(json.clone()).is_err(),
+                "{json}"
+            );
         }
     }
 }

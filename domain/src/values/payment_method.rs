@@ -94,7 +94,10 @@ mod tests {
         let method = PaymentMethod::parse("pm_card_visa").unwrap();
         let json = serde_json::to_string(&method).unwrap();
         assert_eq!(json, "\"pm_card_visa\"");
-        assert_eq!(serde_json::from_str::<PaymentMethod>(&json).unwrap(), method);
+        assert_eq!(
+            serde_json::from_str::<PaymentMethod>(&json).unwrap(),
+            method
+        );
     }
 
     #[test]

@@ -51,10 +51,7 @@ mod tests {
     fn it_should_parse_role_names() {
         assert_eq!("customer".parse(), Ok(Role::Customer));
         assert_eq!("Admin".parse(), Ok(Role::Admin));
-        assert_eq!(
-            "root".parse::<Role>(),
-            Err(UnknownRole("root".to_owned()))
-        );
+        assert_eq!("root".parse::<Role>(), Err(UnknownRole("root".to_owned())));
     }
 
     #[test]

@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn it_should_trim_and_upper_case_a_sku() {
-        assert_eq!(Sku::parse(" mug-blue_01.v2 ").unwrap().as_str(), "MUG-BLUE_01.V2");
+        assert_eq!(
+            Sku::parse(" mug-blue_01.v2 ").unwrap().as_str(),
+            "MUG-BLUE_01.V2"
+        );
     }
 
     #[test]
@@ -64,7 +67,15 @@ mod tests {
     #[test]
     fn it_should_refuse_invalid_skus() {
         let too_long = "A".repeat(65);
-        for raw in ["", "   ", "MUG BLUE", "MUG/1", "ÄPFEL", "straße", too_long.as_str()] {
+        for raw in [
+            "",
+            "   ",
+            "MUG BLUE",
+            "MUG/1",
+            "ÄPFEL",
+            "straße",
+            too_long.as_str(),
+        ] {
             assert_eq!(Sku::parse(raw), Err(ValueError::InvalidSku), "{raw:?}");
         }
     }

@@ -1,0 +1,264 @@
+//! Registration, login, logout and `PATCH /me`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{patch, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use domain::user::{User, UserCommand};
+use domain::{Email, PasswordHash, Role, UserId};
+use eventstore::claims::ClaimKind;
+use eventstore::{ClaimError, CommandBus, CommandMetadata};
+use platform::Problem;
+use platform::auth::AuthUser;
+use platform::rate_limit::RateError;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::extract::{Accepted, AppJson, ClientAddr, IfMatch, RequestMeta};
+use crate::passwords;
+use crate::state::CommandState;
+
+pub fn router() -> Router<CommandState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", patch(rename))
+}
+
+const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+const NAME_MAX_CHARS: usize = 200;
+
+#[derive(Debug, Deserialize)]
+pub struct Registration {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// A new account as the domain sees it, after every field was checked.
+pub struct NewUser {
+    pub email: Email,
+    pub password: String,
+    pub name: String,
+}
+
+impl Registration {
+    /// Checks every field and reports all problems at once.
+    pub fn parse(self) -> Result<NewUser, ApiError> {
+        let mut errors = BTreeMap::new();
+        let email = Email::parse(&self.email)
+            .map_err(|_| errors.insert("email".to_owned(), "must be a valid email address".to_owned()))
+            .ok();
+        let length = self.password.chars().count();
+        if !PASSWORD_CHARS.contains(&length) {
+            errors.insert("password".to_owned(), "must be 8 to 128 characters long".to_owned());
+        }
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            errors.insert("name".to_owned(), "must not be empty".to_owned());
+        } else if name.chars().count() > NAME_MAX_CHARS {
+            errors.insert("name".to_owned(), format!("must be at most {NAME_MAX_CHARS} characters"));
+        }
+        match email {
+            Some(email) if errors.is_empty() => Ok(NewUser {
+                email,
+                password: self.password,
+                name,
+            }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+fn rate_limited(error: RateError) -> ApiError {
+    match error {
+        RateError::Limited(limited) => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many attempts; wait a minute and try again.",
+        )
+        .with_retry_after(limited.retry_after)
+        .into(),
+        RateError::Unavailable(e) => ApiError::Unavailable {
+            what: "rate limiter",
+            cause: e.to_string(),
+        },
+    }
+}
+
+async fn register(
+    State(state): State<CommandState>,
+    ClientAddr(client): ClientAddr,
+    meta: RequestMeta,
+    AppJson(body): AppJson<Registration>,
+) -> Result<Accepted, ApiError> {
+    state
+        .rate_limiter
+        .hit(&format!("register:{client}"), state.limits.registrations_per_minute)
+        .await
+        .map_err(rate_limited)?;
+    let user = body.parse()?;
+    let user_id = UserId::new(Uuid::now_v7());
+    let executed = create_user(&state, user, Role::Customer, user_id, &meta.anonymous()).await?;
+    Ok(Accepted::created(user_id, executed))
+}
+
+/// Registers a user: claims the email, hashes the password, appends `UserRegistered`. Shared by the HTTP
+/// API and `shop user create`.
+pub async fn create_user(
+    state: &CommandState,
+    user: NewUser,
+    role: Role,
+    user_id: UserId,
+    metadata: &CommandMetadata,
+) -> Result<eventstore::Executed, ApiError> {
+    let id = user_id.to_string();
+    match state.claims.claim(ClaimKind::Email, user.email.as_str(), &id).await {
+        Ok(()) => {}
+        Err(ClaimError::Taken) => {
+            return Err(ApiError::refused(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "An account with this email already exists.",
+            ));
+        }
+        Err(ClaimError::Database(e)) => return Err(e.into()),
+    }
+    let result = async {
+        let hash = passwords::hash(user.password).await.map_err(ApiError::internal)?;
+        let command = UserCommand::Register {
+            user_id,
+            email: user.email.clone(),
+            name: user.name,
+            password_hash: PasswordHash::new(hash),
+            role,
+            at: Utc::now(),
+        };
+        let executed = state.bus.execute::<User>(&id, command, metadata, None).await?;
+        Ok::<_, ApiError>(executed)
+    }
+    .await;
+    if result.is_err()
+        && let Err(e) = state.claims.release(ClaimKind::Email, user.email.as_str(), &id).await
+    {
+        tracing::error!(error = %e, "could not release an email claim");
+    }
+    result
+}
+
+#[derive(Debug, Deserialize)]
+struct Login {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenAnswer {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    user_id: String,
+    role: &'static str,
+}
+
+async fn login(
+    State(state): State<CommandState>,
+    ClientAddr(client): ClientAddr,
+    AppJson(body): AppJson<Login>,
+) -> Result<Response, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    let limit = state.limits.login_failures_per_minute;
+    let buckets = [format!("login:email:{email}"), format!("login:client:{client}")];
+    for bucket in &buckets {
+        state.rate_limiter.check(bucket, limit).await.map_err(rate_limited)?;
+    }
+    let user = find_user(&state.bus, &state.claims, &email).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash()).map(|h| h.as_str().to_owned());
+    let valid = passwords::verify(body.password, hash).await;
+    let Some(user) = user.filter(|_| valid) else {
+        for bucket in &buckets {
+            state.rate_limiter.hit(bucket, u64::MAX).await.map_err(rate_limited)?;
+        }
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "The email or the password is wrong.",
+        )
+        .into());
+    };
+    let role = user.role().unwrap_or(Role::Customer);
+    let user_id = user.id().map(|id| id.to_string()).unwrap_or_default();
+    let (token, _) = state
+        .auth
+        .tokens
+        .issue(&user_id, role.as_str(), Utc::now())
+        .map_err(ApiError::internal)?;
+    Ok(Json(TokenAnswer {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.auth.tokens.ttl().as_secs(),
+        user_id,
+        role: role.as_str(),
+    })
+    .into_response())
+}
+
+/// The registered user with this email, if any.
+async fn find_user(
+    bus: &CommandBus,
+    claims: &eventstore::UniqueClaims,
+    email: &str,
+) -> Result<Option<User>, ApiError> {
+    let Some(owner) = claims.owner(ClaimKind::Email, email).await? else {
+        return Ok(None);
+    };
+    let (user, _) = bus.load::<User>(&owner).await?;
+    Ok(user.is_registered().then_some(user))
+}
+
+async fn logout(State(state): State<CommandState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+    state
+        .auth
+        .deny_list
+        .deny(&user.claims, Utc::now())
+        .await
+        .map_err(|e| ApiError::Unavailable {
+            what: "session store",
+            cause: e.to_string(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct Rename {
+    name: String,
+}
+
+async fn rename(
+    State(state): State<CommandState>,
+    user: AuthUser,
+    meta: RequestMeta,
+    IfMatch(version): IfMatch,
+    AppJson(body): AppJson<Rename>,
+) -> Result<Accepted, ApiError> {
+    let command = UserCommand::Rename {
+        name: body.name,
+        at: Utc::now(),
+    };
+    let executed = state
+        .bus
+        .execute::<User>(&user.user_id, command, &meta.by(&user), version)
+        .await?;
+    Ok(Accepted::accepted(&user.user_id, executed))
+}

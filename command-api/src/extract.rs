@@ -1,0 +1,207 @@
+//! Extractors shared by the write handlers.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, http::HeaderValue};
+use eventstore::{CommandMetadata, Executed};
+use platform::Problem;
+use platform::auth::AuthUser;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// `Json<T>` whose rejections are problem+json like every other error.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_problem(rejection)),
+        }
+    }
+}
+
+fn json_problem(rejection: JsonRejection) -> Problem {
+    match rejection {
+        JsonRejection::JsonDataError(e) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("The JSON does not have the expected fields and types: {}", e.body_text()),
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid JSON.")
+        }
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send JSON with Content-Type: application/json.",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is larger than 64 KiB.",
+        ),
+        other => Problem::new(other.status(), "invalid_body", other.body_text()),
+    }
+}
+
+/// The version named by `If-Match: "<version>"`, if the client sent one.
+pub struct IfMatch(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        let version = value
+            .to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_if_match",
+                    "If-Match must be a version in quotes, as sent in ETag, e.g. \"3\".",
+                )
+            })?;
+        Ok(Self(Some(version)))
+    }
+}
+
+/// The ids that tie a command to the request that caused it.
+#[derive(Debug, Clone)]
+pub struct RequestMeta(pub CommandMetadata);
+
+impl RequestMeta {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let request_id = text("x-request-id");
+        let correlation_id = text("x-correlation-id")
+            .or_else(|| request_id.clone())
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        Self(CommandMetadata {
+            user_id: None,
+            causation_id: request_id.clone(),
+            correlation_id,
+            request_id,
+            idempotency_key: text("idempotency-key"),
+        })
+    }
+
+    /// The metadata for a command made by `user`.
+    pub fn by(&self, user: &AuthUser) -> CommandMetadata {
+        CommandMetadata {
+            user_id: Some(user.user_id.clone()),
+            ..self.0.clone()
+        }
+    }
+
+    pub fn anonymous(&self) -> CommandMetadata {
+        self.0.clone()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
+/// The answer to an accepted write: `{id, position}` with `ETag` set to the aggregate's new version.
+#[derive(Debug)]
+pub struct Accepted {
+    pub status: StatusCode,
+    pub id: String,
+    pub executed: Executed,
+}
+
+#[derive(Serialize)]
+struct AcceptedBody<'a> {
+    id: &'a str,
+    position: Option<String>,
+    version: u64,
+}
+
+impl Accepted {
+    pub fn created(id: impl ToString, executed: Executed) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            id: id.to_string(),
+            executed,
+        }
+    }
+
+    pub fn accepted(id: impl ToString, executed: Executed) -> Self {
+        Self {
+            status: StatusCode::ACCEPTED,
+            id: id.to_string(),
+            executed,
+        }
+    }
+}
+
+impl IntoResponse for Accepted {
+    fn into_response(self) -> Response {
+        let body = AcceptedBody {
+            id: &self.id,
+            position: self.executed.position.map(|p| p.to_string()),
+            version: self.executed.version,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", self.executed.version)) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        response
+    }
+}
+
+/// The client's address, for rate limits.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(Self(addr))
+    }
+}
+
+/// A JSON body that may be left out entirely (then `T::default()`), e.g. `POST /orders/{id}/ship`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0")
+            || !request.headers().contains_key(header::CONTENT_TYPE);
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        AppJson::<T>::from_request(request, state).await.map(|AppJson(v)| Self(v))
+    }
+}
+
+/// Parses a path id; anything that is not a UUID names nothing, hence 404.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, crate::error::ApiError> {
+    raw.parse()
+        .map_err(|_| crate::error::ApiError::not_found("There is nothing with this id."))
+}

@@ -1,0 +1,152 @@
+//! `Idempotency-Key` on every `POST`: the first response to a key is kept for 24 hours and replayed to
+//! retries with the same body; the same key with another body is refused (422).
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use eventstore::{IdempotencyClaim, StoredResponse};
+use platform::Problem;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::state::CommandState;
+
+const MAX_KEY_LEN: usize = 255;
+const BODY_LIMIT: usize = 64 * 1024;
+/// Response headers worth replaying.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
+
+pub async fn replay_or_record(State(state): State<CommandState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(key) = request.headers().get("idempotency-key") else {
+        return next.run(request).await;
+    };
+    let key = match key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN => k.to_owned(),
+        _ => {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )
+            .into_response();
+        }
+    };
+    let scope = scope_of(&state, &request);
+    let (parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is larger than 64 KiB.",
+        )
+        .into_response();
+    };
+    let request_hash = Sha256::new()
+        .chain_update(parts.method.as_str())
+        .chain_update([0])
+        .chain_update(parts.uri.path())
+        .chain_update([0])
+        .chain_update(&body)
+        .finalize();
+
+    match state.idempotency.claim(&scope, &key, &request_hash).await {
+        Ok(IdempotencyClaim::Run) => {}
+        Ok(IdempotencyClaim::Replay(stored)) => return replay(stored),
+        Ok(IdempotencyClaim::Mismatch) => {
+            return Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used with a different request.",
+            )
+            .into_response();
+        }
+        Ok(IdempotencyClaim::InFlight) => {
+            return Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_flight",
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            )
+            .with_retry_after(1)
+            .into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "idempotency store unavailable");
+            return Problem::unavailable("database").into_response();
+        }
+    }
+
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    if response.status().is_server_error() {
+        // Worth retrying with the same key: forget it.
+        if let Err(e) = state.idempotency.abandon(&scope, &key).await {
+            tracing::error!(error = %e, "could not release an idempotency key");
+        }
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = to_bytes(body, usize::MAX).await.unwrap_or_else(|_| Bytes::new());
+    let headers: Map<String, Value> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = parts.headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_owned(), Value::from(value)))
+        })
+        .collect();
+    let stored = StoredResponse {
+        status: parts.status.as_u16(),
+        headers: Value::Object(headers),
+        body: body.to_vec(),
+    };
+    if let Err(e) = state.idempotency.complete(&scope, &key, &stored).await {
+        // The command ran; the answer stands even if the record could not be kept.
+        tracing::error!(error = %e, "could not record an idempotent response");
+    }
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Keys are per user: the token's subject, or the client address for anonymous requests.
+fn scope_of(state: &CommandState, request: &Request) -> String {
+    let subject = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| state.auth.tokens.verify(token.trim()).ok())
+        .map(|claims| claims.sub);
+    match subject {
+        Some(sub) => format!("user:{sub}"),
+        None => {
+            let addr = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            format!("anonymous:{addr}")
+        }
+    }
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    if let Value::Object(headers) = stored.headers {
+        for (name, value) in headers {
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::try_from(name),
+                value.as_str().map(HeaderValue::from_str),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+    }
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,100 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cart::CartLine;
+use crate::{Address, Money, OrderId, PaymentMethod, ProductId, Quantity, Sku, UserId, ValueError};
+
+/// One product in an order, priced when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_id: ProductId,
+    pub sku: Sku,
+    pub name: String,
+    pub unit_price: Money,
+    pub quantity: Quantity,
+    /// `unit_price × quantity`; stored so readers need not redo (or get wrong) the arithmetic.
+    pub line_total: Money,
+}
+
+impl OrderLine {
+    pub fn new(
+        product_id: ProductId,
+        sku: Sku,
+        name: String,
+        unit_price: Money,
+        quantity: Quantity,
+    ) -> Result<OrderLine, ValueError> {
+        let line_total = unit_price.times(quantity)?;
+        Ok(OrderLine {
+            product_id,
+            sku,
+            name,
+            unit_price,
+            quantity,
+            line_total,
+        })
+    }
+
+    /// The order line for a checked-out cart line.
+    pub fn from_cart_line(line: &CartLine) -> Result<OrderLine, ValueError> {
+        OrderLine::new(
+            line.product_id,
+            line.sku.clone(),
+            line.name.clone(),
+            line.unit_price,
+            Quantity::new(i64::from(line.quantity))?,
+        )
+    }
+}
+
+/// Why an order was cancelled; the first three come from the checkout saga, the rest from people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationReason {
+    OutOfStock,
+    PaymentDeclined,
+    PaymentTimeout,
+    CancelledByCustomer,
+    CancelledByAdmin,
+}
+
+impl CancellationReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CancellationReason::OutOfStock => "out_of_stock",
+            CancellationReason::PaymentDeclined => "payment_declined",
+            CancellationReason::PaymentTimeout => "payment_timeout",
+            CancellationReason::CancelledByCustomer => "cancelled_by_customer",
+            CancellationReason::CancelledByAdmin => "cancelled_by_admin",
+        }
+    }
+}
+
+/// What can be asked of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OrderCommand {
+    /// Records the order as Pending; stock and payment are then handled by the checkout saga.
+    Place {
+        order_id: OrderId,
+        user_id: UserId,
+        lines: Vec<OrderLine>,
+        shipping_address: Address,
+        payment_method: PaymentMethod,
+        at: DateTime<Utc>,
+    },
+    /// Stock is reserved and payment authorized.
+    Confirm {
+        at: DateTime<Utc>,
+    },
+    Cancel {
+        reason: CancellationReason,
+        at: DateTime<Utc>,
+    },
+    Ship {
+        tracking_number: Option<String>,
+        at: DateTime<Utc>,
+    },
+    Deliver {
+        at: DateTime<Utc>,
+    },
+}

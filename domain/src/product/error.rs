@@ -1,0 +1,82 @@
+use super::{MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+use crate::{Refusal, RuleViolation};
+
+/// Why a product command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProductError {
+    #[error("no such product")]
+    NotFound,
+    #[error("a product with this id already exists")]
+    AlreadyCreated,
+    #[error("a product name must be 1 to {} characters", MAX_NAME_CHARS)]
+    InvalidName,
+    #[error(
+        "a product description can be at most {} characters",
+        MAX_DESCRIPTION_CHARS
+    )]
+    InvalidDescription,
+    #[error("a product category must be 1 to {} characters", MAX_CATEGORY_CHARS)]
+    InvalidCategory,
+    #[error("nothing to update: give at least one of name, description, category or price")]
+    NothingToUpdate,
+    #[error("a product's price cannot change currency")]
+    CurrencyChange,
+    #[error("a stock adjustment of zero changes nothing")]
+    ZeroAdjustment,
+    #[error(
+        "adjusting {on_hand} on hand by {delta} would leave less than the {reserved} reserved units"
+    )]
+    BelowReserved {
+        on_hand: u32,
+        reserved: u32,
+        delta: i64,
+    },
+    #[error("stock on hand cannot exceed {max} units")]
+    StockLimitExceeded { max: u32 },
+    #[error("the product is already discontinued")]
+    AlreadyDiscontinued,
+    #[error("the product is discontinued")]
+    Discontinued,
+    #[error("only {available} available, {requested} requested")]
+    OutOfStock { requested: u32, available: u32 },
+    #[error("this order already has a different reservation of this product")]
+    ReservationExists,
+    #[error("the reservation was already released")]
+    ReservationReleased,
+    #[error("this order has no reservation of this product")]
+    NoSuchReservation,
+    #[error("the reservation has not expired yet")]
+    NotExpired,
+}
+
+impl RuleViolation for ProductError {
+    fn code(&self) -> &'static str {
+        match self {
+            ProductError::NotFound => "product_not_found",
+            ProductError::AlreadyCreated => "already_created",
+            ProductError::InvalidName => "invalid_name",
+            ProductError::InvalidDescription => "invalid_description",
+            ProductError::InvalidCategory => "invalid_category",
+            ProductError::NothingToUpdate => "nothing_to_update",
+            ProductError::CurrencyChange => "currency_change",
+            ProductError::ZeroAdjustment => "zero_adjustment",
+            ProductError::BelowReserved { .. } => "below_reserved",
+            ProductError::StockLimitExceeded { .. } => "stock_limit_exceeded",
+            ProductError::AlreadyDiscontinued => "already_discontinued",
+            ProductError::Discontinued => "discontinued",
+            ProductError::OutOfStock { .. } => "out_of_stock",
+            ProductError::ReservationExists => "reservation_exists",
+            ProductError::ReservationReleased => "reservation_released",
+            ProductError::NoSuchReservation => "reservation_not_found",
+            ProductError::NotExpired => "not_expired",
+        }
+    }
+
+    fn refusal(&self) -> Refusal {
+        match self {
+            ProductError::NotFound | ProductError::NoSuchReservation => Refusal::NotFound,
+            ProductError::AlreadyCreated => Refusal::Conflict,
+            _ => Refusal::Rule,
+        }
+    }
+}

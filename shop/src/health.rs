@@ -1,0 +1,142 @@
+//! Liveness and readiness.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use eventstore::db::PgPool;
+use platform::Settings;
+use redis::aio::ConnectionManager;
+use serde_json::json;
+use tokio::net::TcpStream;
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn live() -> impl IntoResponse {
+    Json(json!({ "status": "live" }))
+}
+
+/// The dependencies `/health/ready` checks.
+#[derive(Clone)]
+pub struct Readiness {
+    pool: PgPool,
+    redis: ConnectionManager,
+    /// host:port of MongoDB and RabbitMQ. Until the roles that use them exist in this process, readiness
+    /// checks that they accept connections.
+    mongodb: Option<String>,
+    amqp: Option<String>,
+}
+
+impl Readiness {
+    pub fn new(pool: PgPool, redis: ConnectionManager, settings: &Settings) -> Self {
+        Self {
+            pool,
+            redis,
+            mongodb: host_port(settings.mongodb_url.expose(), 27017),
+            amqp: host_port(settings.amqp_url.expose(), 5672),
+        }
+    }
+}
+
+/// The first host:port of a URL such as `mongodb://user:pw@host:27017/?x=y`.
+fn host_port(url: &str, default_port: u16) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(',').next()?;
+    if host.is_empty() {
+        return None;
+    }
+    Some(if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:{default_port}")
+    })
+}
+
+async fn reachable(address: &str) -> Result<(), String> {
+    match tokio::time::timeout(CHECK_TIMEOUT, TcpStream::connect(address)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    }
+}
+
+pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
+    let postgres = async {
+        tokio::time::timeout(CHECK_TIMEOUT, sqlx_ping(&readiness.pool))
+            .await
+            .map_err(|_| "timed out".to_owned())
+            .and_then(|r| r)
+    };
+    let redis = async {
+        let mut redis = readiness.redis.clone();
+        tokio::time::timeout(CHECK_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut redis))
+            .await
+            .map_err(|_| "timed out".to_owned())
+            .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+    };
+    let mongodb = async {
+        match &readiness.mongodb {
+            Some(address) => reachable(address).await,
+            None => Err("MONGODB_URL names no host".to_owned()),
+        }
+    };
+    let rabbitmq = async {
+        match &readiness.amqp {
+            Some(address) => reachable(address).await,
+            None => Err("AMQP_URL names no host".to_owned()),
+        }
+    };
+    let (postgres, redis, mongodb, rabbitmq) = tokio::join!(postgres, redis, mongodb, rabbitmq);
+    let checks = [
+        ("postgresql", postgres),
+        ("redis", redis),
+        ("mongodb", mongodb),
+        ("rabbitmq", rabbitmq),
+    ];
+    let ready = checks.iter().all(|(_, r)| r.is_ok());
+    let mut body = serde_json::Map::new();
+    for (name, result) in &checks {
+        if let Err(e) = result {
+            tracing::warn!(dependency = name, error = %e, "not ready");
+        }
+        body.insert(
+            (*name).to_owned(),
+            json!(if result.is_ok() { "up" } else { "down" }),
+        );
+    }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": body })),
+    )
+}
+
+async fn sqlx_ping(pool: &PgPool) -> Result<(), String> {
+    eventstore::db::ping(pool).await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_port;
+
+    #[test]
+    fn it_should_find_the_host_and_port_of_service_urls() {
+        assert_eq!(
+            host_port("mongodb://127.0.0.1:27017/?directConnection=true", 27017).as_deref(),
+            Some("127.0.0.1:27017")
+        );
+        assert_eq!(
+            host_port("amqp://guest:guest@localhost/%2f", 5672).as_deref(),
+            Some("localhost:5672")
+        );
+        assert_eq!(host_port("not a url", 1), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! The composition root: builds every role from [`platform::Settings`] and serves them, and the `shop` CLI's
+//! commands.
+//!
+//! # Layout
+//!
+//! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`.
+//! - [`health`]: `/health/live` and `/health/ready`.
+//! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`.
+
+pub mod cli;
+pub mod health;
+pub mod startup;
+
+pub use startup::{Application, Role};

@@ -1,0 +1,241 @@
+//! Building the application from settings and serving it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::middleware::{from_fn, map_response};
+use axum::routing::get;
+use command_api::CommandState;
+use command_api::state::Limits;
+use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
+use platform::Settings;
+use platform::auth::Authenticator;
+use platform::rate_limit::RateLimiter;
+use platform::tokens::{DenyList, TokenService};
+use query_api::QueryState;
+use redis::aio::ConnectionManager;
+use eventstore::db::PgPool;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::health::{self, Readiness};
+
+
+const BODY_LIMIT: usize = 64 * 1024;
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Which parts of the shop this process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Everything in one process.
+    All,
+    /// The write endpoints.
+    CommandApi,
+    /// The read endpoints.
+    QueryApi,
+}
+
+/// What the CLI and the server share: the stores, opened from settings.
+#[derive(Clone)]
+pub struct Stores {
+    pub pool: PgPool,
+    pub redis: ConnectionManager,
+    pub bus: Arc<CommandBus>,
+}
+
+impl Stores {
+    /// Opens PostgreSQL (lazily) and Redis, and applies pending migrations.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let pool = eventstore::connect(settings.database_url.expose(), settings.database_max_connections)
+            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        eventstore::migrate(&pool)
+            .await
+            .context("could not migrate the event store (is PostgreSQL running? see scripts/services.sh)")?;
+        let client = redis::Client::open(settings.redis_url.expose()).context("REDIS_URL is not a valid URL")?;
+        let redis = ConnectionManager::new(client)
+            .await
+            .context("could not connect to Redis (is it running? see scripts/services.sh)")?;
+        let bus = Arc::new(CommandBus::new(pool.clone()));
+        Ok(Self { pool, redis, bus })
+    }
+
+    pub fn command_state(&self, settings: &Settings) -> CommandState {
+        CommandState {
+            bus: self.bus.clone(),
+            claims: UniqueClaims::new(self.pool.clone()),
+            idempotency: IdempotencyStore::new(self.pool.clone()),
+            auth: self.authenticator(settings),
+            rate_limiter: RateLimiter::new(self.redis.clone(), &settings.redis_prefix),
+            limits: Limits {
+                login_failures_per_minute: settings.login_failures_per_minute,
+                registrations_per_minute: settings.registrations_per_minute,
+            },
+        }
+    }
+
+    fn authenticator(&self, settings: &Settings) -> Authenticator {
+        Authenticator {
+            tokens: TokenService::new(settings.jwt_secret.expose().as_bytes(), settings.token_ttl),
+            deny_list: DenyList::new(self.redis.clone(), &settings.redis_prefix),
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    stores: Stores,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, role: Role) -> anyhow::Result<Self> {
+        let stores = Stores::open(settings).await?;
+        let router = router(settings, &stores, role);
+        let listener = TcpListener::bind(settings.http_addr)
+            .await
+            .with_context(|| format!("could not listen on {}", settings.http_addr))?;
+        Ok(Self {
+            listener,
+            router,
+            stores,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let purge = tokio::spawn(purge_idempotency_keys(IdempotencyStore::new(self.stores.pool.clone())));
+        let served = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        purge.abort();
+        served.context("the HTTP server failed")
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Builds every route of `role`, with the layers every request passes through.
+pub fn router(settings: &Settings, stores: &Stores, role: Role) -> Router {
+    let mut api = Router::new();
+    if matches!(role, Role::All | Role::CommandApi) {
+        api = api.merge(command_api::router(stores.command_state(settings)));
+    }
+    if matches!(role, Role::All | Role::QueryApi) {
+        api = api.merge(query_api::router(QueryState {
+            feed: Feed::new(stores.pool.clone()),
+            pool: stores.pool.clone(),
+            auth: stores.authenticator(settings),
+        }));
+    }
+    let api = api
+        .fallback(|| async { platform::Problem::not_found() })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(platform::metrics::track));
+
+    let readiness = Readiness::new(stores.pool.clone(), stores.redis.clone(), settings);
+    let mut app = Router::new()
+        .nest("/api/v1", api)
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready).with_state(readiness))
+        .route("/metrics", get(platform::metrics::render));
+    let index = format!("{}/index.html", settings.frontend_dir);
+    if std::path::Path::new(&index).exists() {
+        // Unknown paths under / are the storefront's own routes: answer with its index page.
+        app = app.fallback_service(ServeDir::new(&settings.frontend_dir).fallback(ServeFile::new(index)));
+    }
+    app.layer(map_response(platform::problem::problem_for_plain_errors))
+        .layer(cors(settings))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn cors(settings: &Settings) -> CorsLayer {
+    let origins: Vec<HeaderValue> = settings
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-min-position"),
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            REQUEST_ID,
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("x-read-model-stale"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+async fn purge_idempotency_keys(store: IdempotencyStore) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.purge_expired().await {
+            Ok(n) => tracing::debug!(purged = n, "expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys; will retry"),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

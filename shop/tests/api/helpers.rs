@@ -1,0 +1,150 @@
+//! `spawn_app()` and the requests tests make again and again.
+
+use std::future::pending;
+
+use eventstore::testing::fresh_database;
+use platform::Settings;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use shop::{Application, Role};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    pub settings: Settings,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the whole application with extra environment overrides.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let (pool, database_url) = fresh_database().await;
+    let prefix = format!("test:{}:", Uuid::now_v7().simple());
+    let overrides: Vec<(String, String)> = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let settings = Settings::from_lookup(|name| {
+        if let Some((_, v)) = overrides.iter().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
+        match name {
+            "DATABASE_URL" => Some(database_url.clone()),
+            "SHOP_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
+            "REDIS_PREFIX" => Some(prefix.clone()),
+            "DATABASE_MAX_CONNECTIONS" => Some("8".to_owned()),
+            other => std::env::var(other).ok(),
+        }
+    })
+    .expect("test settings");
+    let app = Application::build(&settings, Role::All).await.expect("build the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until(pending()));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        pool,
+        settings,
+    }
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let url = if path.starts_with('/') && !path.starts_with("/api/") && !path.starts_with("/health") && path != "/metrics" {
+            format!("{}/api/v1{path}", self.address)
+        } else {
+            format!("{}{path}", self.address)
+        };
+        let builder = self.client.request(method, url);
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token).json(&body).send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token).send().await.expect("request")
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Response {
+        self.post("/auth/register", None, json!({"email": email, "password": password, "name": "Test User"}))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/auth/login", None, json!({"email": email, "password": password})).await
+    }
+
+    /// A new customer; returns (user id, token).
+    pub async fn customer(&self) -> (String, String) {
+        let email = format!("{}@example.com", Uuid::now_v7().simple());
+        let registered = self.register(&email, "correct horse battery").await;
+        assert_eq!(registered.status(), StatusCode::CREATED);
+        let id = body(registered).await["id"].as_str().unwrap().to_owned();
+        let token = body(self.login(&email, "correct horse battery").await).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (id, token)
+    }
+
+    /// A new administrator, made the way the CLI makes one; returns the token.
+    pub async fn admin(&self) -> String {
+        let email = format!("admin-{}@example.com", Uuid::now_v7().simple());
+        shop::cli::create_user(&self.settings, &email, "admin password 1".to_owned(), "Admin", true)
+            .await
+            .expect("create an admin");
+        let answer = body(self.login(&email, "admin password 1").await).await;
+        answer["access_token"].as_str().expect("admin token").to_owned()
+    }
+
+    /// A product with `stock` units at `amount` EUR cents; returns its id.
+    pub async fn product(&self, admin: &str, name: &str, amount: i64, stock: i64) -> String {
+        let sku = format!("SKU-{}", &Uuid::now_v7().simple().to_string()[20..]);
+        let created = self
+            .post(
+                "/products",
+                Some(admin),
+                json!({"sku": sku, "name": name, "description": "A fine thing", "category": "Things",
+                       "price": {"amount": amount, "currency": "EUR"}, "stock": stock}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        body(created).await["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The events of one stream, by type.
+    pub async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence")
+            .bind(aggregate_type)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.pool).await.unwrap()
+    }
+}
+
+pub async fn body(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+/// Asserts an RFC 9457 problem with this status and returns its body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body = body(response).await;
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
+    body
+}

@@ -1,0 +1,11 @@
+//! The HTTP API end to end: the real application on port 0, against the real PostgreSQL and Redis, each test
+//! in its own database and Redis key prefix.
+
+mod audit;
+mod auth;
+mod cart;
+mod helpers;
+mod idempotency;
+mod operations;
+mod orders;
+mod products;
