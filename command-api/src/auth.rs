@@ -56,17 +56,28 @@ impl Registration {
     pub fn parse(self) -> Result<NewUser, ApiError> {
         let mut errors = BTreeMap::new();
         let email = Email::parse(&self.email)
-            .map_err(|_| errors.insert("email".to_owned(), "must be a valid email address".to_owned()))
+            .map_err(|_| {
+                errors.insert(
+                    "email".to_owned(),
+                    "must be a valid email address".to_owned(),
+                )
+            })
             .ok();
         let length = self.password.chars().count();
         if !PASSWORD_CHARS.contains(&length) {
-            errors.insert("password".to_owned(), "must be 8 to 128 characters long".to_owned());
+            errors.insert(
+                "password".to_owned(),
+                "must be 8 to 128 characters long".to_owned(),
+            );
         }
         let name = self.name.trim().to_owned();
         if name.is_empty() {
             errors.insert("name".to_owned(), "must not be empty".to_owned());
         } else if name.chars().count() > NAME_MAX_CHARS {
-            errors.insert("name".to_owned(), format!("must be at most {NAME_MAX_CHARS} characters"));
+            errors.insert(
+                "name".to_owned(),
+                format!("must be at most {NAME_MAX_CHARS} characters"),
+            );
         }
         match email {
             Some(email) if errors.is_empty() => Ok(NewUser {
@@ -103,7 +114,10 @@ async fn register(
 ) -> Result<Accepted, ApiError> {
     state
         .rate_limiter
-        .hit(&format!("register:{client}"), state.limits.registrations_per_minute)
+        .hit(
+            &format!("register:{client}"),
+            state.limits.registrations_per_minute,
+        )
         .await
         .map_err(rate_limited)?;
     let user = body.parse()?;
@@ -122,7 +136,11 @@ pub async fn create_user(
     metadata: &CommandMetadata,
 ) -> Result<eventstore::Executed, ApiError> {
     let id = user_id.to_string();
-    match state.claims.claim(ClaimKind::Email, user.email.as_str(), &id).await {
+    match state
+        .claims
+        .claim(ClaimKind::Email, user.email.as_str(), &id)
+        .await
+    {
         Ok(()) => {}
         Err(ClaimError::Taken) => {
             return Err(ApiError::refused(
@@ -134,7 +152,9 @@ pub async fn create_user(
         Err(ClaimError::Database(e)) => return Err(e.into()),
     }
     let result = async {
-        let hash = passwords::hash(user.password).await.map_err(ApiError::internal)?;
+        let hash = passwords::hash(user.password)
+            .await
+            .map_err(ApiError::internal)?;
         let command = UserCommand::Register {
             user_id,
             email: user.email.clone(),
@@ -143,12 +163,18 @@ pub async fn create_user(
             role,
             at: Utc::now(),
         };
-        let executed = state.bus.execute::<User>(&id, command, metadata, None).await?;
+        let executed = state
+            .bus
+            .execute::<User>(&id, command, metadata, None)
+            .await?;
         Ok::<_, ApiError>(executed)
     }
     .await;
     if result.is_err()
-        && let Err(e) = state.claims.release(ClaimKind::Email, user.email.as_str(), &id).await
+        && let Err(e) = state
+            .claims
+            .release(ClaimKind::Email, user.email.as_str(), &id)
+            .await
     {
         tracing::error!(error = %e, "could not release an email claim");
     }
@@ -179,16 +205,30 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
     let limit = state.limits.login_failures_per_minute;
-    let buckets = [format!("login:email:{email}"), format!("login:client:{client}")];
+    let buckets = [
+        format!("login:email:{email}"),
+        format!("login:client:{client}"),
+    ];
     for bucket in &buckets {
-        state.rate_limiter.check(bucket, limit).await.map_err(rate_limited)?;
+        state
+            .rate_limiter
+            .check(bucket, limit)
+            .await
+            .map_err(rate_limited)?;
     }
     let user = find_user(&state.bus, &state.claims, &email).await?;
-    let hash = user.as_ref().and_then(|u| u.password_hash()).map(|h| h.as_str().to_owned());
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash())
+        .map(|h| h.as_str().to_owned());
     let valid = passwords::verify(body.password, hash).await;
     let Some(user) = user.filter(|_| valid) else {
         for bucket in &buckets {
-            state.rate_limiter.hit(bucket, u64::MAX).await.map_err(rate_limited)?;
+            state
+                .rate_limiter
+                .hit(bucket, u64::MAX)
+                .await
+                .map_err(rate_limited)?;
         }
         return Err(Problem::new(
             StatusCode::UNAUTHORIZED,

@@ -23,7 +23,10 @@ use crate::state::CommandState;
 pub fn router() -> Router<CommandState> {
     Router::new()
         .route("/cart/items", post(add_item))
-        .route("/cart/items/{product_id}", put(change_quantity).delete(remove_item))
+        .route(
+            "/cart/items/{product_id}",
+            put(change_quantity).delete(remove_item),
+        )
         .route("/cart/checkout", post(checkout))
 }
 
@@ -50,8 +53,8 @@ async fn add_item(
     IfMatch(version): IfMatch,
     AppJson(body): AppJson<NewItem>,
 ) -> Result<Accepted, ApiError> {
-    let quantity =
-        Quantity::new(body.quantity).map_err(|_| ApiError::field("quantity", "must be between 1 and 99"))?;
+    let quantity = Quantity::new(body.quantity)
+        .map_err(|_| ApiError::field("quantity", "must be between 1 and 99"))?;
     let product_id: ProductId = body
         .product_id
         .parse()
@@ -70,7 +73,10 @@ async fn add_item(
 }
 
 /// What the cart needs to know about a product now; an unknown product is refused with 422.
-async fn catalog_entry(state: &CommandState, product_id: ProductId) -> Result<ProductSnapshot, ApiError> {
+async fn catalog_entry(
+    state: &CommandState,
+    product_id: ProductId,
+) -> Result<ProductSnapshot, ApiError> {
     let (product, _) = state.bus.load::<Product>(&product_id.to_string()).await?;
     let unknown = || {
         ApiError::refused(
@@ -79,7 +85,8 @@ async fn catalog_entry(state: &CommandState, product_id: ProductId) -> Result<Pr
             format!("There is no product {product_id}."),
         )
     };
-    let (true, Some(sku), Some(unit_price)) = (product.exists(), product.sku(), product.price()) else {
+    let (true, Some(sku), Some(unit_price)) = (product.exists(), product.sku(), product.price())
+    else {
         return Err(unknown());
     };
     let name = product.name();
@@ -106,8 +113,8 @@ async fn change_quantity(
     AppJson(body): AppJson<NewQuantity>,
 ) -> Result<Accepted, ApiError> {
     let product_id: ProductId = path_id(&product_id)?;
-    let quantity =
-        u32::try_from(body.quantity).map_err(|_| ApiError::field("quantity", "must be between 0 and 99"))?;
+    let quantity = u32::try_from(body.quantity)
+        .map_err(|_| ApiError::field("quantity", "must be between 0 and 99"))?;
     let command = CartCommand::ChangeQuantity {
         product_id,
         quantity,
@@ -166,13 +173,20 @@ impl Checkout {
     fn parse(&self) -> Result<(Address, PaymentMethod), ApiError> {
         let a = &self.shipping_address;
         let mut errors = BTreeMap::new();
-        let address = Address::parse(&a.name, &a.line1, a.line2.as_deref(), &a.city, &a.postal_code, &a.country)
-            .map_err(|problems| {
-                for (field, message) in problems {
-                    errors.insert(format!("shipping_address.{field}"), message);
-                }
-            })
-            .ok();
+        let address = Address::parse(
+            &a.name,
+            &a.line1,
+            a.line2.as_deref(),
+            &a.city,
+            &a.postal_code,
+            &a.country,
+        )
+        .map_err(|problems| {
+            for (field, message) in problems {
+                errors.insert(format!("shipping_address.{field}"), message);
+            }
+        })
+        .ok();
         let method = PaymentMethod::parse(&self.payment_method)
             .ok()
             .filter(|m| SIMULATED_PAYMENT_METHODS.contains(&m.as_str()));
@@ -239,7 +253,11 @@ async fn checkout(
         at: Utc::now(),
     };
     let id = order_id.to_string();
-    match state.bus.execute::<Order>(&id, place, &metadata, None).await {
+    match state
+        .bus
+        .execute::<Order>(&id, place, &metadata, None)
+        .await
+    {
         Ok(executed) => Ok(Accepted::accepted(order_id, executed)),
         Err(error) => {
             tracing::error!(%order_id, %error, "placing a checked-out order failed; restoring the cart");
@@ -260,10 +278,22 @@ async fn order_line(state: &CommandState, line: &CartLine) -> Result<OrderLine, 
         ));
     }
     let quantity = Quantity::new(i64::from(line.quantity)).map_err(|e| ApiError::rule(&e))?;
-    OrderLine::new(entry.product_id, entry.sku, entry.name, entry.unit_price, quantity).map_err(|e| ApiError::rule(&e))
+    OrderLine::new(
+        entry.product_id,
+        entry.sku,
+        entry.name,
+        entry.unit_price,
+        quantity,
+    )
+    .map_err(|e| ApiError::rule(&e))
 }
 
-async fn restore_cart(state: &CommandState, cart_id: &str, lines: &[CartLine], metadata: &CommandMetadata) {
+async fn restore_cart(
+    state: &CommandState,
+    cart_id: &str,
+    lines: &[CartLine],
+    metadata: &CommandMetadata,
+) {
     for line in lines {
         let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
             continue;
@@ -279,7 +309,11 @@ async fn restore_cart(state: &CommandState, cart_id: &str, lines: &[CartLine], m
             quantity,
             at: Utc::now(),
         };
-        if let Err(error) = state.bus.execute::<Cart>(cart_id, command, metadata, None).await {
+        if let Err(error) = state
+            .bus
+            .execute::<Cart>(cart_id, command, metadata, None)
+            .await
+        {
             tracing::error!(%error, cart_id, "could not restore a cart line");
         }
     }

@@ -15,7 +15,11 @@ pub enum ApiError {
     /// Fields that failed validation (422).
     Validation(BTreeMap<String, String>),
     /// A business rule or a missing aggregate refused the command (422, 404 or 409).
-    Refused { status: StatusCode, code: &'static str, detail: String },
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
     /// A dependency is down (503). The cause is logged, not sent.
     Unavailable { what: &'static str, cause: String },
     /// A bug or an unexpected failure (500). The cause is logged, not sent.
@@ -108,7 +112,11 @@ impl IntoResponse for ApiError {
         let problem = match self {
             Self::Problem(problem) => problem,
             Self::Validation(errors) => Problem::validation(errors),
-            Self::Refused { status, code, detail } => Problem::new(status, code, detail),
+            Self::Refused {
+                status,
+                code,
+                detail,
+            } => Problem::new(status, code, detail),
             Self::Unavailable { what, cause } => {
                 tracing::error!(%cause, "{what} unavailable");
                 Problem::unavailable(what)

@@ -31,11 +31,16 @@ fn json_problem(rejection: JsonRejection) -> Problem {
         JsonRejection::JsonDataError(e) => Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_body",
-            format!("The JSON does not have the expected fields and types: {}", e.body_text()),
+            format!(
+                "The JSON does not have the expected fields and types: {}",
+                e.body_text()
+            ),
         ),
-        JsonRejection::JsonSyntaxError(_) => {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "The body is not valid JSON.")
-        }
+        JsonRejection::JsonSyntaxError(_) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "The body is not valid JSON.",
+        ),
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -82,7 +87,12 @@ pub struct RequestMeta(pub CommandMetadata);
 
 impl RequestMeta {
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let request_id = text("x-request-id");
         let correlation_id = text("x-correlation-id")
             .or_else(|| request_id.clone())
@@ -196,7 +206,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if empty {
             return Ok(Self(T::default()));
         }
-        AppJson::<T>::from_request(request, state).await.map(|AppJson(v)| Self(v))
+        AppJson::<T>::from_request(request, state)
+            .await
+            .map(|AppJson(v)| Self(v))
     }
 }
 

@@ -20,7 +20,11 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// Response headers worth replaying.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
 
-pub async fn replay_or_record(State(state): State<CommandState>, request: Request, next: Next) -> Response {
+pub async fn replay_or_record(
+    State(state): State<CommandState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -91,7 +95,9 @@ pub async fn replay_or_record(State(state): State<CommandState>, request: Reques
         return response;
     }
     let (parts, body) = response.into_parts();
-    let body = to_bytes(body, usize::MAX).await.unwrap_or_else(|_| Bytes::new());
+    let body = to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_else(|_| Bytes::new());
     let headers: Map<String, Value> = KEPT_HEADERS
         .iter()
         .filter_map(|name| {

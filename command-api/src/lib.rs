@@ -32,6 +32,9 @@ pub fn router(state: CommandState) -> Router {
         .merge(products::router())
         .merge(cart::router())
         .merge(orders::router())
-        .route_layer(from_fn_with_state(state.clone(), idempotency::replay_or_record))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            idempotency::replay_or_record,
+        ))
         .with_state(state)
 }

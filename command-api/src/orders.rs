@@ -31,7 +31,9 @@ async fn cancel(
     let id = order_id.to_string();
     let (order, _) = state.bus.load::<Order>(&id).await?;
     // Someone else's order is answered exactly like a missing one.
-    let owned = order.user_id().is_some_and(|owner| owner.to_string() == user.user_id);
+    let owned = order
+        .user_id()
+        .is_some_and(|owner| owner.to_string() == user.user_id);
     if order.status().is_none() || !(owned || user.is_admin()) {
         return Err(ApiError::not_found("There is no such order."));
     }

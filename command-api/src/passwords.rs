@@ -24,7 +24,9 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
         let Ok(parsed) = PasswordHash::new(stored) else {
             return false;
         };
-        let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         matches && hash.is_some()
     })
     .await
@@ -32,8 +34,7 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
 }
 
 /// argon2id of a random password, with the default parameters.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Ry2Zr9m8Zc1f1i7ZyDq0r6n4m4v7QkB0fD8Xv0cS3Y";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Ry2Zr9m8Zc1f1i7ZyDq0r6n4m4v7QkB0fD8Xv0cS3Y";
 
 #[cfg(test)]
 mod tests {

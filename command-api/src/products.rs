@@ -36,8 +36,8 @@ pub struct MoneyInput {
 
 impl MoneyInput {
     pub fn parse(&self) -> Result<Money, String> {
-        let currency =
-            Currency::parse(&self.currency).map_err(|_| "currency must be an ISO 4217 code such as EUR".to_owned())?;
+        let currency = Currency::parse(&self.currency)
+            .map_err(|_| "currency must be an ISO 4217 code such as EUR".to_owned())?;
         Money::new(self.amount, currency).map_err(|_| "amount must not be negative".to_owned())
     }
 }
@@ -110,7 +110,10 @@ async fn create(
         .execute::<Product>(&id, command, &meta.by(&user), None)
         .await;
     if result.is_err()
-        && let Err(e) = state.claims.release(ClaimKind::Sku, sku.as_str(), &id).await
+        && let Err(e) = state
+            .claims
+            .release(ClaimKind::Sku, sku.as_str(), &id)
+            .await
     {
         tracing::error!(error = %e, "could not release a SKU claim");
     }

@@ -74,8 +74,10 @@ struct Stream {
 /// Walks every stream in sequence order and checks each link, then the heads.
 pub async fn verify(pool: &PgPool) -> Result<AuditReport, sqlx::Error> {
     let mut heads: HashMap<(String, String), (i64, Vec<u8>)> = HashMap::new();
-    let mut rows = sqlx::query("SELECT aggregate_type, aggregate_id, last_sequence, last_hash FROM stream_heads")
-        .fetch(pool);
+    let mut rows = sqlx::query(
+        "SELECT aggregate_type, aggregate_id, last_sequence, last_hash FROM stream_heads",
+    )
+    .fetch(pool);
     while let Some(row) = rows.try_next().await? {
         heads.insert(
             (row.get("aggregate_type"), row.get("aggregate_id")),
@@ -180,7 +182,10 @@ fn check_head(
 ) {
     let key = (stream.aggregate_type.clone(), stream.aggregate_id.clone());
     let problem = match heads.remove(&key) {
-        None => Some(format!("stream has no recorded head; its last event is {}", stream.last_sequence)),
+        None => Some(format!(
+            "stream has no recorded head; its last event is {}",
+            stream.last_sequence
+        )),
         Some((sequence, _)) if sequence != stream.last_sequence => Some(format!(
             "the stream ends at sequence {} but its head records {sequence}: events were deleted",
             stream.last_sequence

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::cart::Cart;
 use domain::order::Order;
@@ -202,8 +202,7 @@ impl CommandBus {
     }
 
     /// Loads an aggregate's current state and version (0 when it has no events).
-    pub async fn load<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>>
-    {
+    pub async fn load<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
         let mut context = A::store(self)
             .load_aggregate(id)
             .await
@@ -220,8 +219,7 @@ impl CommandBus {
         command: A::Command,
         metadata: &CommandMetadata,
         expected_version: Option<u64>,
-    ) -> Result<Executed, BusError<A::Error>>
-    {
+    ) -> Result<Executed, BusError<A::Error>> {
         let name = command_name(&command);
         let command_id = Uuid::now_v7();
         let started = Instant::now();
@@ -229,7 +227,12 @@ impl CommandBus {
         let outcome = loop {
             attempt += 1;
             let result = self
-                .try_execute::<A>(id, command.clone(), metadata.to_map(&name, command_id), expected_version)
+                .try_execute::<A>(
+                    id,
+                    command.clone(),
+                    metadata.to_map(&name, command_id),
+                    expected_version,
+                )
                 .await;
             match result {
                 Err(BusError::Conflict) if attempt < self.retry.attempts => {
@@ -248,10 +251,12 @@ impl CommandBus {
         command: A::Command,
         metadata: HashMap<String, String>,
         expected_version: Option<u64>,
-    ) -> Result<Executed, BusError<A::Error>>
-    {
+    ) -> Result<Executed, BusError<A::Error>> {
         let store = A::store(self);
-        let mut context = store.load_aggregate(id).await.map_err(BusError::from_store)?;
+        let mut context = store
+            .load_aggregate(id)
+            .await
+            .map_err(BusError::from_store)?;
         let loaded = context.current_sequence as u64;
         if let Some(expected) = expected_version
             && expected != loaded

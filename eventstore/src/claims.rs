@@ -48,7 +48,12 @@ impl UniqueClaims {
 
     /// Claims `value` for `owner_id`. Succeeds if it is free, already this owner's, or held by an owner that
     /// never got a single event for a minute (a writer that crashed between claiming and appending).
-    pub async fn claim(&self, kind: ClaimKind, value: &str, owner_id: &str) -> Result<(), ClaimError> {
+    pub async fn claim(
+        &self,
+        kind: ClaimKind,
+        value: &str,
+        owner_id: &str,
+    ) -> Result<(), ClaimError> {
         let row = sqlx::query(
             "INSERT INTO unique_claims (kind, value, owner_id) VALUES ($1, $2, $3) \
              ON CONFLICT (kind, value) DO UPDATE SET owner_id = EXCLUDED.owner_id, claimed_at = now() \
@@ -71,7 +76,12 @@ impl UniqueClaims {
     }
 
     /// Gives a claim back after the command that needed it failed.
-    pub async fn release(&self, kind: ClaimKind, value: &str, owner_id: &str) -> Result<(), sqlx::Error> {
+    pub async fn release(
+        &self,
+        kind: ClaimKind,
+        value: &str,
+        owner_id: &str,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM unique_claims WHERE kind = $1 AND value = $2 AND owner_id = $3")
             .bind(kind.as_str())
             .bind(value)

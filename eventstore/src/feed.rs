@@ -37,7 +37,10 @@ const COLUMNS: &str = "transaction_id::text::bigint AS xid, position, event_id, 
 impl StoredEvent {
     fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            position: Position::new(row.try_get::<i64, _>("xid")? as u64, row.try_get("position")?),
+            position: Position::new(
+                row.try_get::<i64, _>("xid")? as u64,
+                row.try_get("position")?,
+            ),
             event_id: row.try_get("event_id")?,
             aggregate_type: row.try_get("aggregate_type")?,
             aggregate_id: row.try_get("aggregate_id")?,
@@ -110,8 +113,13 @@ impl Feed {
     }
 
     /// Up to `limit` events after `after`, in feed order. An empty answer means the subscriber is caught up.
-    pub async fn read_after(&self, after: Position, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
-        self.read_filtered(after, limit, &EventFilter::default()).await
+    pub async fn read_after(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        self.read_filtered(after, limit, &EventFilter::default())
+            .await
     }
 
     /// Like [`Feed::read_after`], keeping only the events that match `filter`.
@@ -143,7 +151,11 @@ impl Feed {
     }
 
     /// One stream's events by sequence.
-    pub async fn stream(&self, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    pub async fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         let sql = format!(
             "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
         );

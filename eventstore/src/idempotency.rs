@@ -40,7 +40,12 @@ impl IdempotencyStore {
     }
 
     /// Claims `key` within `scope` (the user, or the client address for anonymous requests).
-    pub async fn claim(&self, scope: &str, key: &str, request_hash: &[u8]) -> Result<IdempotencyClaim, sqlx::Error> {
+    pub async fn claim(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8],
+    ) -> Result<IdempotencyClaim, sqlx::Error> {
         // An expired record is replaced in the same statement, so a key can be reused after 24 h.
         let inserted = sqlx::query(&format!(
             "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) \
@@ -75,14 +80,21 @@ impl IdempotencyStore {
             None => IdempotencyClaim::InFlight,
             Some(status) => IdempotencyClaim::Replay(StoredResponse {
                 status: status as u16,
-                headers: row.get::<Option<Value>, _>("headers").unwrap_or(Value::Null),
+                headers: row
+                    .get::<Option<Value>, _>("headers")
+                    .unwrap_or(Value::Null),
                 body: row.get::<Option<Vec<u8>>, _>("body").unwrap_or_default(),
             }),
         })
     }
 
     /// Stores the response to a claimed key.
-    pub async fn complete(&self, scope: &str, key: &str, response: &StoredResponse) -> Result<(), sqlx::Error> {
+    pub async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2")
             .bind(scope)
             .bind(key)
@@ -96,11 +108,13 @@ impl IdempotencyStore {
 
     /// Frees a claimed key whose request failed for a reason worth retrying (a 5xx).
     pub async fn abandon(&self, scope: &str, key: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL")
-            .bind(scope)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL",
+        )
+        .bind(scope)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -6,26 +6,34 @@ use uuid::Uuid;
 
 /// The server tests run against; `DATABASE_URL` names it (its database is used only to create others).
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A new database with every migration applied. Returns its pool and URL.
 pub async fn fresh_database() -> (PgPool, String) {
     let server = server_url();
     let name = format!("shop_test_{}", Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(&server).await.expect("connect to PostgreSQL");
+    let mut admin = PgConnection::connect(&server)
+        .await
+        .expect("connect to PostgreSQL");
     admin
         .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
         .await
         .expect("create a test database");
     let url = match server.rsplit_once('/') {
         Some((base, last)) if !last.contains('@') && !base.ends_with('/') => {
-            let query = last.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+            let query = last
+                .split_once('?')
+                .map(|(_, q)| format!("?{q}"))
+                .unwrap_or_default();
             format!("{base}/{name}{query}")
         }
         _ => format!("{}/{name}", server.trim_end_matches('/')),
     };
     let pool = crate::db::connect(&url, 16).expect("pool for the test database");
-    crate::db::migrate(&pool).await.expect("migrate the test database");
+    crate::db::migrate(&pool)
+        .await
+        .expect("migrate the test database");
     (pool, url)
 }

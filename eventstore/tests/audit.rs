@@ -48,7 +48,10 @@ async fn a_changed_payload_is_found_at_its_position() {
         .unwrap();
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(!report.ok);
-    assert_eq!(report.broken[0].position, Some(position_of(&pool, "a", 2).await));
+    assert_eq!(
+        report.broken[0].position,
+        Some(position_of(&pool, "a", 2).await)
+    );
     assert_eq!(report.broken.len(), 1, "only the changed event: {report:?}");
 }
 
@@ -61,7 +64,10 @@ async fn a_changed_metadata_is_found() {
         .await
         .unwrap();
     let report = eventstore::audit::verify(&pool).await.unwrap();
-    assert_eq!(report.broken[0].position, Some(position_of(&pool, "b", 1).await));
+    assert_eq!(
+        report.broken[0].position,
+        Some(position_of(&pool, "b", 1).await)
+    );
 }
 
 #[tokio::test]
@@ -75,7 +81,11 @@ async fn a_deleted_event_in_the_middle_of_a_stream_is_found() {
         .unwrap();
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(!report.ok);
-    assert_eq!(report.broken[0].position, Some(next), "the event after the gap is named");
+    assert_eq!(
+        report.broken[0].position,
+        Some(next),
+        "the event after the gap is named"
+    );
 }
 
 #[tokio::test]
@@ -88,20 +98,27 @@ async fn a_deleted_last_event_is_found() {
         .unwrap();
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(!report.ok);
-    assert!(report.broken.iter().any(|b| b.aggregate_id == "b" && b.reason.contains("deleted")), "{report:?}");
+    assert!(
+        report
+            .broken
+            .iter()
+            .any(|b| b.aggregate_id == "b" && b.reason.contains("deleted")),
+        "{report:?}"
+    );
 }
 
 #[tokio::test]
 async fn two_swapped_events_are_found() {
     let (pool, _) = fresh_database().await;
     seed(&pool).await;
-    sqlx::query(
-        "UPDATE events SET sequence = CASE sequence WHEN 1 THEN 2 ELSE 1 END \
-         WHERE aggregate_id = 'a' AND sequence IN (1, 2)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    for (from, to) in [(1, 100), (2, 1), (100, 2)] {
+        sqlx::query("UPDATE events SET sequence = $2 WHERE aggregate_id = 'a' AND sequence = $1")
+            .bind(from)
+            .bind(to)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(!report.ok, "{report:?}");
 }
@@ -110,7 +127,13 @@ async fn two_swapped_events_are_found() {
 async fn a_stream_deleted_entirely_is_found() {
     let (pool, _) = fresh_database().await;
     seed(&pool).await;
-    sqlx::query("DELETE FROM events WHERE aggregate_id = 'a'").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM events WHERE aggregate_id = 'a'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let report = eventstore::audit::verify(&pool).await.unwrap();
-    assert!(report.broken.iter().any(|b| b.aggregate_id == "a"), "{report:?}");
+    assert!(
+        report.broken.iter().any(|b| b.aggregate_id == "a"),
+        "{report:?}"
+    );
 }

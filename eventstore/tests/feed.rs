@@ -36,7 +36,8 @@ async fn read_until(feed: &Feed, mut after: Position, count: usize) -> Vec<Store
 }
 
 #[tokio::test]
-async fn the_feed_holds_back_a_later_commit_until_an_earlier_transaction_ends_then_delivers_both_once() {
+async fn the_feed_holds_back_a_later_commit_until_an_earlier_transaction_ends_then_delivers_both_once()
+ {
     let (pool, _) = fresh_database().await;
     let feed = Feed::new(pool.clone());
 
@@ -60,7 +61,10 @@ async fn the_feed_holds_back_a_later_commit_until_an_earlier_transaction_ends_th
     assert!(delivered[0].position < delivered[1].position);
 
     let checkpoint = delivered[1].position;
-    assert!(feed.read_after(checkpoint, 100).await.unwrap().is_empty(), "nothing is delivered twice");
+    assert!(
+        feed.read_after(checkpoint, 100).await.unwrap().is_empty(),
+        "nothing is delivered twice"
+    );
 }
 
 #[tokio::test]
@@ -86,14 +90,21 @@ async fn the_feed_delivers_every_event_of_many_concurrent_writers_exactly_once()
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 200, "no event twice");
-    assert!(delivered.windows(2).all(|w| w[0].position < w[1].position), "feed order");
+    assert!(
+        delivered.windows(2).all(|w| w[0].position < w[1].position),
+        "feed order"
+    );
     for w in 0..8 {
         let sequences: Vec<i64> = delivered
             .iter()
             .filter(|e| e.aggregate_id == format!("writer-{w}"))
             .map(|e| e.sequence)
             .collect();
-        assert_eq!(sequences, (1..=25).collect::<Vec<_>>(), "each stream in order");
+        assert_eq!(
+            sequences,
+            (1..=25).collect::<Vec<_>>(),
+            "each stream in order"
+        );
     }
 }
 

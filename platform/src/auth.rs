@@ -56,7 +56,10 @@ impl Authenticator {
     /// Checks a raw `Authorization` header value.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<AuthUser, Problem> {
         let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or_else(|| unauthorized("Send a bearer token: Authorization: Bearer <token>."))?;
         let claims = self
@@ -96,7 +99,10 @@ where
         if let Some(user) = parts.extensions.get::<AuthUser>() {
             return Ok(user.clone());
         }
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let user = Authenticator::from_ref(state).authenticate(header).await?;
         parts.extensions.insert(user.clone());
         Ok(user)

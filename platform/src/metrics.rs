@@ -14,7 +14,9 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 pub fn recorder() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+            let buckets = [
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ];
             let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &buckets)
                 .and_then(|b| b.install_recorder())
@@ -30,17 +32,37 @@ pub fn recorder() -> PrometheusHandle {
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_histogram};
-    describe_counter!("shop_http_requests_total", "HTTP requests by route template, method and status");
-    describe_histogram!("shop_http_request_duration_seconds", Unit::Seconds, "HTTP request latency by route");
-    describe_counter!("shop_commands_total", "Commands by aggregate type, command and outcome");
-    describe_histogram!("shop_command_duration_seconds", Unit::Seconds, "Command latency, retries included");
-    describe_counter!("shop_events_appended_total", "Events appended to the store by aggregate type");
+    describe_counter!(
+        "shop_http_requests_total",
+        "HTTP requests by route template, method and status"
+    );
+    describe_histogram!(
+        "shop_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency by route"
+    );
+    describe_counter!(
+        "shop_commands_total",
+        "Commands by aggregate type, command and outcome"
+    );
+    describe_histogram!(
+        "shop_command_duration_seconds",
+        Unit::Seconds,
+        "Command latency, retries included"
+    );
+    describe_counter!(
+        "shop_events_appended_total",
+        "Events appended to the store by aggregate type"
+    );
 }
 
 /// Renders the scrape.
 pub async fn render() -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         recorder().render(),
     )
 }

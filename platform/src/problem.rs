@@ -80,7 +80,10 @@ impl IntoResponse for Problem {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -91,19 +94,31 @@ impl IntoResponse for Problem {
 /// Turns axum's own plain-text errors (unknown route, wrong method, body too large...) into problem+json.
 pub async fn problem_for_plain_errors(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    // Only axum's own answers are plain text (or bodiless); a handler's JSON answer stays as it is.
+    let is_plain = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !is_plain {
         return response;
     }
     let (code, detail) = match status {
         StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This method is not allowed here."),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is larger than 64 KiB."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Send JSON with Content-Type: application/json."),
-        s if s.is_server_error() => ("internal", "Something went wrong on our side. It has been logged."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "This method is not allowed here.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "The request body is larger than 64 KiB.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Send JSON with Content-Type: application/json.",
+        ),
+        s if s.is_server_error() => (
+            "internal",
+            "Something went wrong on our side. It has been logged.",
+        ),
         _ => ("bad_request", "The request could not be understood."),
     };
     let mut problem = Problem::new(status, code, detail).into_response();

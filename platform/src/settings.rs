@@ -69,7 +69,9 @@ pub struct Settings {
 pub enum SettingsError {
     #[error("{name} is not valid: {reason}")]
     Invalid { name: &'static str, reason: String },
-    #[error("refusing to start in production with the default JWT_SECRET; set JWT_SECRET to 32+ random bytes")]
+    #[error(
+        "refusing to start in production with the default JWT_SECRET; set JWT_SECRET to 32+ random bytes"
+    )]
     DefaultSecretInProduction,
 }
 
@@ -83,10 +85,12 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let get = |name: &str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
         let parse = |name: &'static str, default: &str| -> Result<u64, SettingsError> {
-            get(name, default).parse().map_err(|e: std::num::ParseIntError| SettingsError::Invalid {
-                name,
-                reason: e.to_string(),
-            })
+            get(name, default)
+                .parse()
+                .map_err(|e: std::num::ParseIntError| SettingsError::Invalid {
+                    name,
+                    reason: e.to_string(),
+                })
         };
         let environment = match get("SHOP_ENV", "development").as_str() {
             "development" | "dev" => Environment::Development,
@@ -108,12 +112,12 @@ impl Settings {
                 reason: "must be at least 32 bytes".to_owned(),
             });
         }
-        let http_addr = get("SHOP_HTTP_ADDR", "127.0.0.1:8080")
-            .parse()
-            .map_err(|e: std::net::AddrParseError| SettingsError::Invalid {
+        let http_addr = get("SHOP_HTTP_ADDR", "127.0.0.1:8080").parse().map_err(
+            |e: std::net::AddrParseError| SettingsError::Invalid {
                 name: "SHOP_HTTP_ADDR",
                 reason: e.to_string(),
-            })?;
+            },
+        )?;
         let log_format = match get("LOG_FORMAT", "pretty").as_str() {
             "json" => LogFormat::Json,
             _ => LogFormat::Pretty,
@@ -121,21 +125,30 @@ impl Settings {
         Ok(Self {
             environment,
             http_addr,
-            database_url: Secret::new(get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")),
+            database_url: Secret::new(get(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+            )),
             database_max_connections: parse("DATABASE_MAX_CONNECTIONS", "32")? as u32,
             redis_url: Secret::new(get("REDIS_URL", "redis://127.0.0.1:6379")),
             redis_prefix: get("REDIS_PREFIX", "shop:"),
-            mongodb_url: Secret::new(get("MONGODB_URL", "mongodb://127.0.0.1:27017/?directConnection=true")),
+            mongodb_url: Secret::new(get(
+                "MONGODB_URL",
+                "mongodb://127.0.0.1:27017/?directConnection=true",
+            )),
             amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
             smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
             jwt_secret: Secret::new(jwt_secret),
             token_ttl: Duration::from_secs(parse("JWT_TTL_SECONDS", "3600")?),
-            cors_origins: get("SHOP_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            cors_origins: get(
+                "SHOP_CORS_ORIGINS",
+                "http://127.0.0.1:8080,http://localhost:8080",
+            )
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
             log_format,
             login_failures_per_minute: parse("SHOP_LOGIN_FAILURES_PER_MINUTE", "10")?,
             registrations_per_minute: parse("SHOP_REGISTRATIONS_PER_MINUTE", "30")?,
@@ -151,7 +164,10 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
     }
 

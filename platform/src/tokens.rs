@@ -43,7 +43,9 @@ pub struct TokenService {
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenService").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("TokenService")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,7 +67,12 @@ impl TokenService {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: &str, role: &str, now: DateTime<Utc>) -> Result<(String, Claims), TokenError> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Claims), TokenError> {
         let claims = Claims {
             sub: user_id.to_owned(),
             role: role.to_owned(),
@@ -125,7 +132,10 @@ mod tests {
     use super::*;
 
     fn service() -> TokenService {
-        TokenService::new(b"test-secret-test-secret-test-secret!", Duration::from_secs(60))
+        TokenService::new(
+            b"test-secret-test-secret-test-secret!",
+            Duration::from_secs(60),
+        )
     }
 
     #[test]
@@ -144,7 +154,9 @@ mod tests {
 
     #[test]
     fn it_should_refuse_an_expired_token() {
-        let (token, _) = service().issue("u1", "customer", Utc::now() - chrono::Duration::hours(2)).unwrap();
+        let (token, _) = service()
+            .issue("u1", "customer", Utc::now() - chrono::Duration::hours(2))
+            .unwrap();
         assert!(service().verify(&token).is_err());
     }
 }

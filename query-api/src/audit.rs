@@ -16,7 +16,10 @@ use crate::state::QueryState;
 pub fn router() -> Router<QueryState> {
     Router::new()
         .route("/admin/events", get(events))
-        .route("/admin/streams/{aggregate_type}/{aggregate_id}", get(stream))
+        .route(
+            "/admin/streams/{aggregate_type}/{aggregate_id}",
+            get(stream),
+        )
         .route("/admin/audit/verify", get(verify))
 }
 
@@ -105,12 +108,16 @@ async fn stream(
     if items.is_empty() {
         return Err(Problem::not_found());
     }
-    Ok(Json(json!({ "items": items.iter().map(event_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "items": items.iter().map(event_json).collect::<Vec<_>>() }),
+    ))
 }
 
 async fn verify(State(state): State<QueryState>, user: AuthUser) -> Result<Json<Value>, Problem> {
     user.require_admin()?;
-    let report = eventstore::audit::verify(&state.pool).await.map_err(unavailable)?;
+    let report = eventstore::audit::verify(&state.pool)
+        .await
+        .map_err(unavailable)?;
     Ok(Json(json!({
         "ok": report.ok,
         "checked": report.checked,

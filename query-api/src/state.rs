@@ -2,8 +2,8 @@
 
 use axum::extract::FromRef;
 use eventstore::Feed;
-use platform::auth::Authenticator;
 use eventstore::db::PgPool;
+use platform::auth::Authenticator;
 
 #[derive(Clone)]
 pub struct QueryState {
@@ -12,7 +12,6 @@ pub struct QueryState {
     pub pool: PgPool,
     pub auth: Authenticator,
 }
-
 
 impl FromRef<QueryState> for Authenticator {
     fn from_ref(state: &QueryState) -> Self {

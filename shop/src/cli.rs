@@ -13,10 +13,11 @@ use crate::startup::Stores;
 
 /// Opens the event store without Redis, for the commands that only read or migrate it.
 async fn event_store(settings: &Settings) -> anyhow::Result<eventstore::db::PgPool> {
-    let pool = eventstore::connect(settings.database_url.expose(), 4).context("DATABASE_URL is not valid")?;
-    eventstore::migrate(&pool)
-        .await
-        .context("could not reach or migrate PostgreSQL (is it running? see scripts/services.sh)")?;
+    let pool = eventstore::connect(settings.database_url.expose(), 4)
+        .context("DATABASE_URL is not valid")?;
+    eventstore::migrate(&pool).await.context(
+        "could not reach or migrate PostgreSQL (is it running? see scripts/services.sh)",
+    )?;
     Ok(pool)
 }
 
@@ -35,18 +36,25 @@ pub async fn create_user(
 ) -> anyhow::Result<()> {
     let stores = Stores::open(settings).await?;
     let state = stores.command_state(settings);
-    let registration = serde_json::from_value::<command_api::auth::Registration>(serde_json::json!({
-        "email": email, "password": password, "name": name,
-    }))?;
+    let registration =
+        serde_json::from_value::<command_api::auth::Registration>(serde_json::json!({
+            "email": email, "password": password, "name": name,
+        }))?;
     let user = registration.parse().map_err(describe)?;
-    let role = if admin { UserRole::Admin } else { UserRole::Customer };
+    let role = if admin {
+        UserRole::Admin
+    } else {
+        UserRole::Customer
+    };
     let user_id = UserId::new(Uuid::now_v7());
     let mut metadata = CommandMetadata::new_chain();
     metadata.causation_id = Some("cli:user-create".to_owned());
     command_api::auth::create_user(&state, user, role, user_id, &metadata)
         .await
         .map_err(describe)?;
-    let email = Email::parse(email).map(|e| e.to_string()).unwrap_or_default();
+    let email = Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     println!("created {} {user_id} <{email}>", role.as_str());
     Ok(())
 }
@@ -61,12 +69,18 @@ fn describe(error: command_api::error::ApiError) -> anyhow::Error {
         }
         ApiError::Refused { detail, .. } => anyhow::anyhow!(detail),
         ApiError::Problem(p) => anyhow::anyhow!(p.detail),
-        ApiError::Unavailable { what, cause } => anyhow::anyhow!("the {what} is unavailable: {cause}"),
+        ApiError::Unavailable { what, cause } => {
+            anyhow::anyhow!("the {what} is unavailable: {cause}")
+        }
         ApiError::Internal(cause) => anyhow::anyhow!("unexpected error: {cause}"),
     }
 }
 
-pub async fn show_stream(settings: &Settings, aggregate_type: &str, aggregate_id: &str) -> anyhow::Result<()> {
+pub async fn show_stream(
+    settings: &Settings,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> anyhow::Result<()> {
     let feed = Feed::new(event_store(settings).await?);
     let events = feed.stream(aggregate_type, aggregate_id).await?;
     if events.is_empty() {
@@ -144,7 +158,11 @@ fn summary(payload: &Value) -> String {
         .map(|(k, v)| match v {
             Value::String(s) => format!("{k}={s}"),
             Value::Object(o) if o.contains_key("amount") && o.contains_key("currency") => {
-                format!("{k}={}{}", o["amount"], o["currency"].as_str().unwrap_or(""))
+                format!(
+                    "{k}={}{}",
+                    o["amount"],
+                    o["currency"].as_str().unwrap_or("")
+                )
             }
             Value::Array(items) => format!("{k}=[{} items]", items.len()),
             other => format!("{k}={other}"),
@@ -165,9 +183,15 @@ pub async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
         println!("audit chain intact: {} events checked", report.checked);
         return Ok(());
     }
-    println!("audit chain BROKEN: {} events checked, {} problems", report.checked, report.broken.len());
+    println!(
+        "audit chain BROKEN: {} events checked, {} problems",
+        report.checked,
+        report.broken.len()
+    );
     for link in &report.broken {
-        let position = link.position.map_or_else(|| "(gone)".to_owned(), |p| p.to_string());
+        let position = link
+            .position
+            .map_or_else(|| "(gone)".to_owned(), |p| p.to_string());
         println!(
             "  position {position}  {}/{} #{}: {}",
             link.aggregate_type, link.aggregate_id, link.sequence, link.reason
@@ -179,6 +203,9 @@ pub async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
         first.aggregate_type,
         first.aggregate_id,
         first.sequence,
-        first.position.map(|p| format!(" at position {p}")).unwrap_or_default()
+        first
+            .position
+            .map(|p| format!(" at position {p}"))
+            .unwrap_or_default()
     )
 }

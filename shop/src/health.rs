@@ -73,10 +73,13 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
     };
     let redis = async {
         let mut redis = readiness.redis.clone();
-        tokio::time::timeout(CHECK_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut redis))
-            .await
-            .map_err(|_| "timed out".to_owned())
-            .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+        tokio::time::timeout(
+            CHECK_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut redis),
+        )
+        .await
+        .map_err(|_| "timed out".to_owned())
+        .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
     };
     let mongodb = async {
         match &readiness.mongodb {

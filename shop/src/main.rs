@@ -105,10 +105,11 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => cli::create_user(&settings, &email, password, &name, admin).await,
         Command::Events {
-            command: EventsCommand::Show {
-                aggregate_type,
-                aggregate_id,
-            },
+            command:
+                EventsCommand::Show {
+                    aggregate_type,
+                    aggregate_id,
+                },
         } => cli::show_stream(&settings, &aggregate_type, &aggregate_id).await,
         Command::Events {
             command: EventsCommand::Tail { lines, follow },

@@ -12,6 +12,7 @@ use axum::middleware::{from_fn, map_response};
 use axum::routing::get;
 use command_api::CommandState;
 use command_api::state::Limits;
+use eventstore::db::PgPool;
 use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
 use platform::auth::Authenticator;
@@ -19,7 +20,6 @@ use platform::rate_limit::RateLimiter;
 use platform::tokens::{DenyList, TokenService};
 use query_api::QueryState;
 use redis::aio::ConnectionManager;
-use eventstore::db::PgPool;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -27,7 +27,6 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::health::{self, Readiness};
-
 
 const BODY_LIMIT: usize = 64 * 1024;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,12 +53,16 @@ pub struct Stores {
 impl Stores {
     /// Opens PostgreSQL (lazily) and Redis, and applies pending migrations.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let pool = eventstore::connect(settings.database_url.expose(), settings.database_max_connections)
-            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
-        eventstore::migrate(&pool)
-            .await
-            .context("could not migrate the event store (is PostgreSQL running? see scripts/services.sh)")?;
-        let client = redis::Client::open(settings.redis_url.expose()).context("REDIS_URL is not a valid URL")?;
+        let pool = eventstore::connect(
+            settings.database_url.expose(),
+            settings.database_max_connections,
+        )
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        eventstore::migrate(&pool).await.context(
+            "could not migrate the event store (is PostgreSQL running? see scripts/services.sh)",
+        )?;
+        let client = redis::Client::open(settings.redis_url.expose())
+            .context("REDIS_URL is not a valid URL")?;
         let redis = ConnectionManager::new(client)
             .await
             .context("could not connect to Redis (is it running? see scripts/services.sh)")?;
@@ -118,11 +121,17 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_idempotency_keys(IdempotencyStore::new(self.stores.pool.clone())));
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let purge = tokio::spawn(purge_idempotency_keys(IdempotencyStore::new(
+            self.stores.pool.clone(),
+        )));
         let served = axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
@@ -137,6 +146,8 @@ impl Application {
 
 /// Builds every route of `role`, with the layers every request passes through.
 pub fn router(settings: &Settings, stores: &Stores, role: Role) -> Router {
+    // Install the recorder before the first request, so no early measurement is lost.
+    platform::metrics::recorder();
     let mut api = Router::new();
     if matches!(role, Role::All | Role::CommandApi) {
         api = api.merge(command_api::router(stores.command_state(settings)));
@@ -162,7 +173,9 @@ pub fn router(settings: &Settings, stores: &Stores, role: Role) -> Router {
     let index = format!("{}/index.html", settings.frontend_dir);
     if std::path::Path::new(&index).exists() {
         // Unknown paths under / are the storefront's own routes: answer with its index page.
-        app = app.fallback_service(ServeDir::new(&settings.frontend_dir).fallback(ServeFile::new(index)));
+        app = app.fallback_service(
+            ServeDir::new(&settings.frontend_dir).fallback(ServeFile::new(index)),
+        );
     }
     app.layer(map_response(platform::problem::problem_for_plain_errors))
         .layer(cors(settings))
@@ -188,7 +201,13 @@ fn cors(settings: &Settings) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

@@ -25,7 +25,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let (pool, database_url) = fresh_database().await;
     let prefix = format!("test:{}:", Uuid::now_v7().simple());
-    let overrides: Vec<(String, String)> = overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let settings = Settings::from_lookup(|name| {
         if let Some((_, v)) = overrides.iter().find(|(k, _)| k == name) {
             return Some(v.clone());
@@ -39,7 +42,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         }
     })
     .expect("test settings");
-    let app = Application::build(&settings, Role::All).await.expect("build the app");
+    let app = Application::build(&settings, Role::All)
+        .await
+        .expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(pending()));
     TestApp {
@@ -52,7 +57,11 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 impl TestApp {
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
-        let url = if path.starts_with('/') && !path.starts_with("/api/") && !path.starts_with("/health") && path != "/metrics" {
+        let url = if path.starts_with('/')
+            && !path.starts_with("/api/")
+            && !path.starts_with("/health")
+            && path != "/metrics"
+        {
             format!("{}/api/v1{path}", self.address)
         } else {
             format!("{}{path}", self.address)
@@ -65,20 +74,36 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
-        self.request(Method::POST, path, token).json(&body).send().await.expect("request")
+        self.request(Method::POST, path, token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(Method::GET, path, token).send().await.expect("request")
+        self.request(Method::GET, path, token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post("/auth/register", None, json!({"email": email, "password": password, "name": "Test User"}))
-            .await
+        self.post(
+            "/auth/register",
+            None,
+            json!({"email": email, "password": password, "name": "Test User"}),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post("/auth/login", None, json!({"email": email, "password": password})).await
+        self.post(
+            "/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// A new customer; returns (user id, token).
@@ -97,11 +122,20 @@ impl TestApp {
     /// A new administrator, made the way the CLI makes one; returns the token.
     pub async fn admin(&self) -> String {
         let email = format!("admin-{}@example.com", Uuid::now_v7().simple());
-        shop::cli::create_user(&self.settings, &email, "admin password 1".to_owned(), "Admin", true)
-            .await
-            .expect("create an admin");
+        shop::cli::create_user(
+            &self.settings,
+            &email,
+            "admin password 1".to_owned(),
+            "Admin",
+            true,
+        )
+        .await
+        .expect("create an admin");
         let answer = body(self.login(&email, "admin password 1").await).await;
-        answer["access_token"].as_str().expect("admin token").to_owned()
+        answer["access_token"]
+            .as_str()
+            .expect("admin token")
+            .to_owned()
     }
 
     /// A product with `stock` units at `amount` EUR cents; returns its id.
@@ -130,7 +164,10 @@ impl TestApp {
     }
 
     pub async fn event_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.pool).await.unwrap()
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 }
 
@@ -141,7 +178,10 @@ pub async fn body(response: Response) -> Value {
 /// Asserts an RFC 9457 problem with this status and returns its body.
 pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "status");
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(content_type, "application/problem+json");
     let body = body(response).await;
     assert_eq!(body["status"], status.as_u16());

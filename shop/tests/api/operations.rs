@@ -17,12 +17,19 @@ async fn liveness_readiness_and_metrics_answer() {
     app.register("metrics@example.com", "password123").await;
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
     assert!(metrics.contains("shop_commands_total"), "{metrics}");
-    assert!(metrics.contains("route=\"/api/v1/auth/register\""), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/api/v1/auth/register\""),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
 async fn readiness_names_the_dependency_that_is_down() {
-    let app = spawn_app_with(&[("MONGODB_URL", "mongodb://127.0.0.1:1/?directConnection=true")]).await;
+    let app = spawn_app_with(&[(
+        "MONGODB_URL",
+        "mongodb://127.0.0.1:1/?directConnection=true",
+    )])
+    .await;
     let ready = app.get("/health/ready", None).await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body(ready).await["checks"]["mongodb"], "down");
@@ -33,7 +40,12 @@ async fn every_response_carries_a_request_id_and_echoes_the_clients() {
     let app = spawn_app().await;
     let generated = app.get("/health/live", None).await;
     assert!(generated.headers().contains_key("x-request-id"));
-    let echoed = app.request(Method::GET, "/health/live", None).header("x-request-id", "req-42").send().await.unwrap();
+    let echoed = app
+        .request(Method::GET, "/health/live", None)
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "req-42");
 }
 
@@ -50,10 +62,18 @@ async fn errors_are_problem_json_malformed_bodies_are_400_and_large_ones_413() {
         .unwrap();
     problem(malformed, StatusCode::BAD_REQUEST).await;
     let huge = app
-        .post("/auth/register", None, json!({"email": "a@b.co", "password": "x".repeat(70_000), "name": "A"}))
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "a@b.co", "password": "x".repeat(70_000), "name": "A"}),
+        )
         .await;
     problem(huge, StatusCode::PAYLOAD_TOO_LARGE).await;
-    let wrong_method = app.request(Method::DELETE, "/auth/register", None).send().await.unwrap();
+    let wrong_method = app
+        .request(Method::DELETE, "/auth/register", None)
+        .send()
+        .await
+        .unwrap();
     problem(wrong_method, StatusCode::METHOD_NOT_ALLOWED).await;
 }
 
@@ -67,7 +87,14 @@ async fn cors_allows_only_configured_origins() {
             .send()
     };
     let allowed = preflight("https://shop.example").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://shop.example");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
     let refused = preflight("https://evil.example").await.unwrap();
-    assert!(!refused.headers().contains_key("access-control-allow-origin"));
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
 }

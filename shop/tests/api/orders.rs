@@ -5,7 +5,12 @@ use crate::helpers::{TestApp, body, problem, spawn_app};
 
 async fn place_order(app: &TestApp, admin: &str, token: &str) -> String {
     let product = app.product(admin, "Book", 1500, 10).await;
-    app.post("/cart/items", Some(token), json!({"product_id": product, "quantity": 1})).await;
+    app.post(
+        "/cart/items",
+        Some(token),
+        json!({"product_id": product, "quantity": 1}),
+    )
+    .await;
     let checkout = app
         .post(
             "/cart/checkout",
@@ -23,10 +28,17 @@ async fn a_customer_cancels_their_own_pending_order() {
     let admin = app.admin().await;
     let (_, token) = app.customer().await;
     let order = place_order(&app, &admin, &token).await;
-    let cancel = app.post(&format!("/orders/{order}/cancel"), Some(&token), json!({})).await;
+    let cancel = app
+        .post(&format!("/orders/{order}/cancel"), Some(&token), json!({}))
+        .await;
     assert_eq!(cancel.status(), StatusCode::ACCEPTED);
-    assert_eq!(app.event_types("order", &order).await, ["OrderPlaced", "OrderCancelled"]);
-    let again = app.post(&format!("/orders/{order}/cancel"), Some(&token), json!({})).await;
+    assert_eq!(
+        app.event_types("order", &order).await,
+        ["OrderPlaced", "OrderCancelled"]
+    );
+    let again = app
+        .post(&format!("/orders/{order}/cancel"), Some(&token), json!({}))
+        .await;
     problem(again, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
@@ -37,7 +49,13 @@ async fn someone_elses_order_is_not_found() {
     let (_, owner) = app.customer().await;
     let (_, stranger) = app.customer().await;
     let order = place_order(&app, &admin, &owner).await;
-    let cancel = app.post(&format!("/orders/{order}/cancel"), Some(&stranger), json!({})).await;
+    let cancel = app
+        .post(
+            &format!("/orders/{order}/cancel"),
+            Some(&stranger),
+            json!({}),
+        )
+        .await;
     problem(cancel, StatusCode::NOT_FOUND).await;
     assert_eq!(app.event_types("order", &order).await, ["OrderPlaced"]);
 }
@@ -48,12 +66,20 @@ async fn only_an_administrator_ships_and_only_a_confirmed_order() {
     let admin = app.admin().await;
     let (_, token) = app.customer().await;
     let order = place_order(&app, &admin, &token).await;
-    let by_customer = app.post(&format!("/orders/{order}/ship"), Some(&token), json!({})).await;
+    let by_customer = app
+        .post(&format!("/orders/{order}/ship"), Some(&token), json!({}))
+        .await;
     problem(by_customer, StatusCode::FORBIDDEN).await;
     let pending = app
-        .post(&format!("/orders/{order}/ship"), Some(&admin), json!({"tracking_number": "TRACK1"}))
+        .post(
+            &format!("/orders/{order}/ship"),
+            Some(&admin),
+            json!({"tracking_number": "TRACK1"}),
+        )
         .await;
     problem(pending, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let deliver = app.post(&format!("/orders/{order}/deliver"), Some(&admin), json!({})).await;
+    let deliver = app
+        .post(&format!("/orders/{order}/deliver"), Some(&admin), json!({}))
+        .await;
     problem(deliver, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
