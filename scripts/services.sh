@@ -61,7 +61,8 @@ show_log() {
 start_bg() {
   local name=$1
   shift
-  nohup setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  # 9>&-: the daemon must not inherit (and so hold forever) the lock taken below.
+  nohup setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
   STARTED_PID=$!
   echo "$STARTED_PID" >"$DATA/$name.pid"
 }
@@ -91,7 +92,8 @@ ensure_postgres() {
   if pg_up; then say "PostgreSQL up (127.0.0.1:5432)"; return; fi
   need pg_ctlcluster "install Debian's postgresql-common"
   local version
-  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  [[ -d /etc/postgresql ]] || die "no /etc/postgresql: is PostgreSQL installed?"
+  version=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
   [[ -n $version ]] || die "no cluster under /etc/postgresql"
   say "starting PostgreSQL $version"
   # Exit status 2 means "already running" (it may still be starting up): the wait below decides.

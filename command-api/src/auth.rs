@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{Accepted, AppJson, ClientAddr, IfMatch, RequestMeta};
+use crate::extract::{AppJson, ClientAddr, IfMatch, RequestMeta, Written};
 use crate::passwords;
 use crate::state::CommandState;
 
@@ -111,7 +111,7 @@ async fn register(
     ClientAddr(client): ClientAddr,
     meta: RequestMeta,
     AppJson(body): AppJson<Registration>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     state
         .rate_limiter
         .hit(
@@ -123,7 +123,7 @@ async fn register(
     let user = body.parse()?;
     let user_id = UserId::new(Uuid::now_v7());
     let executed = create_user(&state, user, Role::Customer, user_id, &meta.anonymous()).await?;
-    Ok(Accepted::created(user_id, executed))
+    Ok(Written::created(user_id, executed))
 }
 
 /// Registers a user: claims the email, hashes the password, appends `UserRegistered`. Shared by the HTTP
@@ -291,7 +291,7 @@ async fn rename(
     meta: RequestMeta,
     IfMatch(version): IfMatch,
     AppJson(body): AppJson<Rename>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     let command = UserCommand::Rename {
         name: body.name,
         at: Utc::now(),
@@ -300,5 +300,5 @@ async fn rename(
         .bus
         .execute::<User>(&user.user_id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(&user.user_id, executed))
+    Ok(Written::accepted(&user.user_id, executed))
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{Accepted, AppJson, IfMatch, RequestMeta, path_id};
+use crate::extract::{AppJson, IfMatch, RequestMeta, Written, path_id};
 use crate::state::CommandState;
 
 pub fn router() -> Router<CommandState> {
@@ -52,7 +52,7 @@ async fn add_item(
     meta: RequestMeta,
     IfMatch(version): IfMatch,
     AppJson(body): AppJson<NewItem>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     let quantity = Quantity::new(body.quantity)
         .map_err(|_| ApiError::field("quantity", "must be between 1 and 99"))?;
     let product_id: ProductId = body
@@ -69,7 +69,7 @@ async fn add_item(
         .bus
         .execute::<Cart>(&user.user_id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(&user.user_id, executed))
+    Ok(Written::accepted(&user.user_id, executed))
 }
 
 /// What the cart needs to know about a product now; an unknown product is refused with 422.
@@ -111,7 +111,7 @@ async fn change_quantity(
     IfMatch(version): IfMatch,
     Path(product_id): Path<String>,
     AppJson(body): AppJson<NewQuantity>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     let product_id: ProductId = path_id(&product_id)?;
     let quantity = u32::try_from(body.quantity)
         .map_err(|_| ApiError::field("quantity", "must be between 0 and 99"))?;
@@ -124,7 +124,7 @@ async fn change_quantity(
         .bus
         .execute::<Cart>(&user.user_id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(&user.user_id, executed))
+    Ok(Written::accepted(&user.user_id, executed))
 }
 
 async fn remove_item(
@@ -133,7 +133,7 @@ async fn remove_item(
     meta: RequestMeta,
     IfMatch(version): IfMatch,
     Path(product_id): Path<String>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     let product_id: ProductId = path_id(&product_id)?;
     let command = CartCommand::RemoveItem {
         product_id,
@@ -143,7 +143,7 @@ async fn remove_item(
         .bus
         .execute::<Cart>(&user.user_id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(&user.user_id, executed))
+    Ok(Written::accepted(&user.user_id, executed))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,7 +211,7 @@ async fn checkout(
     user: AuthUser,
     meta: RequestMeta,
     AppJson(body): AppJson<Checkout>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     let (address, method) = body.parse()?;
     let user_id: UserId = path_id(&user.user_id)?;
     let (cart, version) = state.bus.load::<Cart>(&user.user_id).await?;
@@ -258,7 +258,7 @@ async fn checkout(
         .execute::<Order>(&id, place, &metadata, None)
         .await
     {
-        Ok(executed) => Ok(Accepted::accepted(order_id, executed)),
+        Ok(executed) => Ok(Written::accepted(order_id, executed)),
         Err(error) => {
             tracing::error!(%order_id, %error, "placing a checked-out order failed; restoring the cart");
             restore_cart(&state, &user.user_id, cart.lines(), &metadata).await;

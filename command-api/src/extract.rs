@@ -129,20 +129,20 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 
 /// The answer to an accepted write: `{id, position}` with `ETag` set to the aggregate's new version.
 #[derive(Debug)]
-pub struct Accepted {
+pub struct Written {
     pub status: StatusCode,
     pub id: String,
     pub executed: Executed,
 }
 
 #[derive(Serialize)]
-struct AcceptedBody<'a> {
+struct WrittenBody<'a> {
     id: &'a str,
     position: Option<String>,
     version: u64,
 }
 
-impl Accepted {
+impl Written {
     pub fn created(id: impl ToString, executed: Executed) -> Self {
         Self {
             status: StatusCode::CREATED,
@@ -160,9 +160,9 @@ impl Accepted {
     }
 }
 
-impl IntoResponse for Accepted {
+impl IntoResponse for Written {
     fn into_response(self) -> Response {
-        let body = AcceptedBody {
+        let body = WrittenBody {
             id: &self.id,
             position: self.executed.position.map(|p| p.to_string()),
             version: self.executed.version,

@@ -10,7 +10,7 @@ use platform::auth::AuthUser;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{Accepted, IfMatch, OptionalJson, RequestMeta, path_id};
+use crate::extract::{IfMatch, OptionalJson, RequestMeta, Written, path_id};
 use crate::state::CommandState;
 
 pub fn router() -> Router<CommandState> {
@@ -26,7 +26,7 @@ async fn cancel(
     meta: RequestMeta,
     IfMatch(version): IfMatch,
     Path(id): Path<String>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     let order_id: OrderId = path_id(&id)?;
     let id = order_id.to_string();
     let (order, _) = state.bus.load::<Order>(&id).await?;
@@ -50,7 +50,7 @@ async fn cancel(
         .bus
         .execute::<Order>(&id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(id, executed))
+    Ok(Written::accepted(id, executed))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,7 +65,7 @@ async fn ship(
     IfMatch(version): IfMatch,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<Shipment>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     user.require_admin()?;
     let id = path_id::<OrderId>(&id)?.to_string();
     let command = OrderCommand::Ship {
@@ -76,7 +76,7 @@ async fn ship(
         .bus
         .execute::<Order>(&id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(id, executed))
+    Ok(Written::accepted(id, executed))
 }
 
 async fn deliver(
@@ -85,7 +85,7 @@ async fn deliver(
     meta: RequestMeta,
     IfMatch(version): IfMatch,
     Path(id): Path<String>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     user.require_admin()?;
     let id = path_id::<OrderId>(&id)?.to_string();
     let command = OrderCommand::Deliver { at: Utc::now() };
@@ -93,5 +93,5 @@ async fn deliver(
         .bus
         .execute::<Order>(&id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(id, executed))
+    Ok(Written::accepted(id, executed))
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{Accepted, AppJson, IfMatch, RequestMeta, path_id};
+use crate::extract::{AppJson, IfMatch, RequestMeta, Written, path_id};
 use crate::state::CommandState;
 
 pub fn router() -> Router<CommandState> {
@@ -59,7 +59,7 @@ async fn create(
     user: AuthUser,
     meta: RequestMeta,
     AppJson(body): AppJson<NewProduct>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     user.require_admin()?;
     let mut errors = BTreeMap::new();
     let sku = Sku::parse(&body.sku)
@@ -117,7 +117,7 @@ async fn create(
     {
         tracing::error!(error = %e, "could not release a SKU claim");
     }
-    Ok(Accepted::created(product_id, result?))
+    Ok(Written::created(product_id, result?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,7 +135,7 @@ async fn update(
     IfMatch(version): IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<Changes>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     user.require_admin()?;
     let product_id: ProductId = path_id(&id)?;
     let price = match body.price.as_ref().map(MoneyInput::parse) {
@@ -155,7 +155,7 @@ async fn update(
         .bus
         .execute::<Product>(&id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(id, executed))
+    Ok(Written::accepted(id, executed))
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,7 +170,7 @@ async fn adjust_stock(
     IfMatch(version): IfMatch,
     Path(id): Path<String>,
     AppJson(body): AppJson<StockChange>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     user.require_admin()?;
     let product_id: ProductId = path_id(&id)?;
     let id = product_id.to_string();
@@ -182,7 +182,7 @@ async fn adjust_stock(
         .bus
         .execute::<Product>(&id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(id, executed))
+    Ok(Written::accepted(id, executed))
 }
 
 async fn discontinue(
@@ -191,7 +191,7 @@ async fn discontinue(
     meta: RequestMeta,
     IfMatch(version): IfMatch,
     Path(id): Path<String>,
-) -> Result<Accepted, ApiError> {
+) -> Result<Written, ApiError> {
     user.require_admin()?;
     let product_id: ProductId = path_id(&id)?;
     let id = product_id.to_string();
@@ -200,5 +200,5 @@ async fn discontinue(
         .bus
         .execute::<Product>(&id, command, &meta.by(&user), version)
         .await?;
-    Ok(Accepted::accepted(id, executed))
+    Ok(Written::accepted(id, executed))
 }

@@ -8,9 +8,10 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
+    /// The machine-readable code; serialized as the problem type `/problems/<code>`.
+    #[serde(rename = "type", serialize_with = "problem_type")]
+    pub code: &'static str,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     /// Field → message, for validation failures.
@@ -23,10 +24,10 @@ pub struct Problem {
 
 impl Problem {
     /// `code` becomes the problem type, `/problems/<code>`, so clients can branch on it.
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
-            kind: format!("/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            code,
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: None,
@@ -72,6 +73,13 @@ impl Problem {
         )
         .with_retry_after(2)
     }
+}
+
+fn problem_type<S: serde::Serializer>(
+    code: &&'static str,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("/problems/{code}"))
 }
 
 impl IntoResponse for Problem {
