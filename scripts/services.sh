@@ -37,12 +37,12 @@ wait_for() {
   until "$@" >/dev/null 2>&1; do
     if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
       show_log "$log"
-      die "$name exited during start-up (log: $log)"
+      die "$name exited during start-up${log:+ (log: $log)}"
     fi
     if ((SECONDS - start >= seconds)); then
       "$@" >&2 || true # once more, with its complaint visible
       show_log "$log"
-      die "$name did not answer within ${seconds}s (log: $log)"
+      die "$name did not answer within ${seconds}s${log:+ (log: $log)}"
     fi
     sleep 0.5
   done
@@ -50,7 +50,7 @@ wait_for() {
 }
 
 show_log() {
-  [[ -r $1 ]] || return 0
+  [[ -n $1 && -r $1 ]] || return 0
   printf -- '--- last lines of %s ---\n' "$1" >&2
   tail -n 20 "$1" >&2 || true
   printf -- '---\n' >&2
@@ -61,6 +61,7 @@ show_log() {
 start_bg() {
   local name=$1
   shift
+  printf '=== %s: %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOGS/$name.log"
   # 9>&-: the daemon must not inherit (and so hold forever) the lock taken below.
   nohup setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
   STARTED_PID=$!
@@ -129,8 +130,7 @@ ensure_rabbitmq() {
 ensure_mongo() {
   if listens 27017; then
     # A real mongod, a SecantusDB started earlier, or something else: use it if it speaks MongoDB.
-    wait_for "MongoDB-wire server on 127.0.0.1:27017 (already running)" "$(timeout_for 60)" "" \
-      "$LOGS/secantusd.log" mongo_up
+    wait_for "the MongoDB-wire server already listening on 127.0.0.1:27017" "$(timeout_for 60)" "" "" mongo_up
     return
   fi
   local bin
@@ -147,7 +147,7 @@ ensure_mongo() {
 
 ensure_smtp() {
   if listens 2525; then
-    wait_for "SMTP sink on 127.0.0.1:2525 (already running)" "$(timeout_for 30)" "" "$LOGS/smtp.log" smtp_up
+    wait_for "the SMTP server already listening on 127.0.0.1:2525" "$(timeout_for 30)" "" "" smtp_up
     return
   fi
   if ! "$PYTHON" -c 'import aiosmtpd' 2>/dev/null; then pip_install "$AIOSMTPD_PIP"; fi

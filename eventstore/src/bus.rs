@@ -20,6 +20,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::position::Position;
+use crate::wake::CommitSignal;
 
 type Store<A> = PersistedEventStore<PostgresEventRepository, A>;
 
@@ -150,6 +151,8 @@ impl Default for RetryPolicy {
 /// One event store per aggregate type, over one pool.
 pub struct CommandBus {
     pool: PgPool,
+    /// Bumped after every append, to wake this process's subscribers at once.
+    commits: CommitSignal,
     retry: RetryPolicy,
     users: Store<User>,
     products: Store<Product>,
@@ -188,6 +191,7 @@ impl CommandBus {
             orders: PersistedEventStore::new_event_store(repo()),
             payments: PersistedEventStore::new_event_store(repo()),
             retry: RetryPolicy::default(),
+            commits: CommitSignal::default(),
             pool,
         }
     }
@@ -195,6 +199,10 @@ impl CommandBus {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
+    }
+
+    pub fn commits(&self) -> &CommitSignal {
+        &self.commits
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -284,6 +292,7 @@ impl CommandBus {
             committed.last().map_or(loaded, |e| e.sequence as u64)
         };
         if appended > 0 {
+            self.commits.committed();
             metrics::counter!("shop_events_appended_total", "aggregate_type" => A::TYPE)
                 .increment(appended as u64);
         }

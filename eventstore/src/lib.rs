@@ -9,6 +9,7 @@
 //! - [`claims`]: values unique across aggregates (emails, SKUs).
 //! - [`idempotency`]: `Idempotency-Key` records, kept 24 hours.
 //! - [`audit`]: verification of the per-stream hash chain that the database writes at insert.
+//! - [`wake`]: waking subscribers when events are appended.
 //! - [`db`]: connecting and migrating.
 
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod idempotency;
 pub mod position;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wake;
 
 pub use audit::{AuditReport, BrokenLink};
 pub use bus::{BusError, CommandBus, CommandMetadata, Executed, Stored};

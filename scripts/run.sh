@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the shop: starts the local services, builds the release binary, migrates the database, then serves
+# every role on one port (SHOP_HTTP_ADDR, default 127.0.0.1:8080).
+#
+#   scripts/run.sh [ARGS...]   ARGS go to `shop serve`, e.g. `scripts/run.sh --role query-api`.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+scripts/services.sh
+
+# --- frontend build (planned) ---------------------------------------------------------------------------
+# When frontend/ lands, build it here (into frontend/dist, which `shop serve` serves at /).
+# --------------------------------------------------------------------------------------------------------
+
+echo "run: cargo build --release -p shop"
+cargo build --release -p shop
+
+SHOP="${CARGO_TARGET_DIR:-$ROOT/target}/release/shop"
+echo "run: shop migrate"
+"$SHOP" migrate
+echo "run: shop serve${*:+ $*}"
+exec "$SHOP" serve "$@"
