@@ -28,3 +28,22 @@ pub use sqlx::PgPool;
 pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
 }
+
+/// A PostgreSQL session-level advisory lock, released when this value (and its connection) is dropped.
+/// The connection is taken out of the pool, so that dropping it closes it instead of handing a locked
+/// session to someone else.
+pub struct AdvisoryLock {
+    _connection: sqlx::PgConnection,
+}
+
+/// Takes the advisory lock named `name` if no other session holds it.
+pub async fn try_advisory_lock(pool: &PgPool, name: &str) -> Result<Option<AdvisoryLock>, sqlx::Error> {
+    let mut connection = pool.acquire().await?.detach();
+    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+        .bind(name)
+        .fetch_one(&mut connection)
+        .await?;
+    Ok(taken.then_some(AdvisoryLock {
+        _connection: connection,
+    }))
+}

@@ -182,6 +182,11 @@ impl Feed {
             .await
     }
 
+    /// How many events the store holds (for progress bars).
+    pub async fn count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.pool).await
+    }
+
     /// The feed's head: the last event that a subscriber can read now.
     pub async fn head(&self) -> Result<Option<Position>, sqlx::Error> {
         let row = sqlx::query(

@@ -1,0 +1,233 @@
+//! The projector runner: one feed subscriber per view, with its checkpoint kept beside its documents.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use eventstore::wake::Wakeups;
+use eventstore::{Feed, Position, StoredEvent};
+use eventstore::db::PgPool;
+use tokio::sync::watch;
+
+use crate::store::{ReadStores, StoreError};
+use crate::view::{Versioned, View};
+
+
+/// Events read and applied per batch.
+pub const BATCH: i64 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("reading the feed failed: {0}")]
+    Feed(#[from] eventstore::db::DbError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one step did, so that tests and replay can drain a projector without sleeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Processed { events: usize, last: Position },
+    CaughtUp,
+}
+
+/// How far behind the feed's head a projector is.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Lag {
+    pub events: i64,
+    pub seconds: f64,
+}
+
+/// Every projector's lag, shared with `/health/ready`.
+pub type LagBoard = Arc<Mutex<BTreeMap<&'static str, Lag>>>;
+
+pub struct Runner<V: View> {
+    feed: Feed,
+    pool: PgPool,
+    stores: ReadStores,
+    batch: i64,
+    lag: LagBoard,
+    /// The generation and checkpoint of the last step, so most steps skip reading them again.
+    position: Option<(u64, Position)>,
+    _view: PhantomData<V>,
+}
+
+impl<V: View> Runner<V> {
+    pub fn new(pool: PgPool, stores: ReadStores, lag: LagBoard) -> Self {
+        Self {
+            feed: Feed::new(pool.clone()),
+            pool,
+            stores,
+            batch: BATCH,
+            lag,
+            position: None,
+            _view: PhantomData,
+        }
+    }
+
+    pub fn with_batch(mut self, batch: i64) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Applies the next batch to the active generation.
+    pub async fn step(&mut self) -> Result<Step, RunnerError> {
+        let generation = self.stores.active_generation::<V>().await?;
+        self.step_generation(generation).await
+    }
+
+    /// Applies the next batch to `generation` (the live one, or one a replay is building).
+    pub async fn step_generation(&mut self, generation: u64) -> Result<Step, RunnerError> {
+        let from = match self.position {
+            Some((g, position)) if g == generation => position,
+            _ => self.stores.checkpoint::<V>(generation).await?.unwrap_or(Position::START),
+        };
+        let events = self.feed.read_after(from, self.batch).await?;
+        let Some(last) = events.last() else {
+            self.position = Some((generation, from));
+            self.report(Lag::default(), from);
+            return Ok(Step::CaughtUp);
+        };
+        let last = last.position;
+        apply_batch::<V>(&self.stores, generation, &events).await?;
+        self.position = Some((generation, last));
+        metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME).increment(events.len() as u64);
+        let lag = if events.len() as i64 == self.batch {
+            self.measure_lag(&events).await
+        } else {
+            Lag::default()
+        };
+        self.report(lag, last);
+        Ok(Step::Processed {
+            events: events.len(),
+            last,
+        })
+    }
+
+    async fn measure_lag(&self, events: &[StoredEvent]) -> Lag {
+        let (Some(last), Ok(Some(head))) = (events.last(), self.feed.head().await) else {
+            return Lag::default();
+        };
+        Lag {
+            // Positions are dense enough to count by: the difference is the events still to apply.
+            events: (head.position - last.position.position).max(0),
+            seconds: (Utc::now() - last.recorded_at).num_milliseconds().max(0) as f64 / 1000.0,
+        }
+    }
+
+    fn report(&self, lag: Lag, checkpoint: Position) {
+        metrics::gauge!("shop_subscriber_lag_events", "subscriber" => V::NAME).set(lag.events as f64);
+        metrics::gauge!("shop_subscriber_lag_seconds", "subscriber" => V::NAME).set(lag.seconds);
+        metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => V::NAME)
+            .set(checkpoint.position as f64);
+        if let Ok(mut board) = self.lag.lock() {
+            board.insert(V::NAME, lag);
+        }
+    }
+
+    /// Runs until `shutdown` turns true. Only one process runs a given projector at a time (a PostgreSQL
+    /// advisory lock); another waits as a stand-by. Failures of a store are logged and retried with back-off.
+    pub async fn run(mut self, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
+        let Some(_lock) = self.lock(&mut shutdown).await else {
+            return;
+        };
+        tracing::info!(projector = V::NAME, "projector running");
+        let mut backoff = Duration::from_millis(100);
+        let mut idle_retries = 0;
+        while !*shutdown.borrow() {
+            match self.step().await {
+                Ok(Step::Processed { .. }) => {
+                    backoff = Duration::from_millis(100);
+                    idle_retries = 0;
+                }
+                Ok(Step::CaughtUp) => {
+                    // Events just committed may still wait behind an older open transaction: look again
+                    // shortly a few times before sleeping until the next wake-up.
+                    let pause = if idle_retries < 4 {
+                        idle_retries += 1;
+                        tokio::time::sleep(Duration::from_millis(10 << idle_retries))
+                    } else {
+                        idle_retries = 0;
+                        tokio::select! {
+                            () = wakeups.wait() => {},
+                            _ = shutdown.changed() => {},
+                        }
+                        continue;
+                    };
+                    tokio::select! {
+                        () = pause => {},
+                        _ = shutdown.changed() => {},
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(projector = V::NAME, %error, retry_in = ?backoff, "projector step failed");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {},
+                        _ = shutdown.changed() => {},
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    self.position = None;
+                }
+            }
+        }
+        tracing::info!(projector = V::NAME, "projector stopped");
+    }
+
+    async fn lock(&self, shutdown: &mut watch::Receiver<bool>) -> Option<sqlx_lock::Held> {
+        loop {
+            match sqlx_lock::try_lock(&self.pool, &format!("projector:{}", V::NAME)).await {
+                Ok(Some(held)) => return Some(held),
+                Ok(None) => tracing::debug!(projector = V::NAME, "another process runs this projector; standing by"),
+                Err(error) => tracing::warn!(projector = V::NAME, %error, "cannot take the projector lock"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(5)) => {},
+                _ = shutdown.changed() => {},
+            }
+            if *shutdown.borrow() {
+                return None;
+            }
+        }
+    }
+}
+
+mod sqlx_lock {
+    //! A session-level advisory lock, held as long as its connection.
+    pub use eventstore::db::{AdvisoryLock as Held, try_advisory_lock as try_lock};
+}
+
+/// Loads the documents a batch touches, applies every event in memory, and writes each changed document
+/// once, then the checkpoint.
+pub async fn apply_batch<V: View>(
+    stores: &ReadStores,
+    generation: u64,
+    events: &[StoredEvent],
+) -> Result<(), RunnerError> {
+    let keys: BTreeSet<String> = events.iter().filter_map(V::key).collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let mut docs: HashMap<String, Versioned<V>> = stores.load::<V>(generation, &keys).await?;
+    let mut changed = BTreeSet::new();
+    for event in events {
+        let Some(key) = V::key(event) else { continue };
+        let doc = docs.entry(key.clone()).or_default();
+        match doc.apply(event) {
+            Ok(true) => {
+                changed.insert(key);
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(projector = V::NAME, %error, "skipping an event that cannot be projected");
+                changed.insert(key);
+            }
+        }
+    }
+    let to_save: Vec<(String, Versioned<V>)> = changed
+        .into_iter()
+        .filter_map(|key| docs.remove(&key).map(|doc| (key, doc)))
+        .collect();
+    let Some(last) = events.last() else { return Ok(()) };
+    stores.save::<V>(generation, &to_save, last.position).await?;
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Where view documents live. Every view writes into a *generation* (`catalog_g3`, `rm:carts:g3:<id>`), so a
+//! replay can build the next one beside the live one and switch readers over by moving one pointer.
+//!
+//! A view's checkpoint is stored with its documents, in the same store: if Redis loses its data, the Redis
+//! views lose their checkpoints with it and rebuild from the start instead of staying empty
+//! (docs/adr/0005-read-model-checkpoints.md).
+
+mod mongo;
+pub mod query;
+mod redis_store;
+
+use std::collections::HashMap;
+
+use eventstore::Position;
+use redis::aio::ConnectionManager;
+
+use crate::view::{StoreKind, Versioned, View};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("MongoDB: {0}")]
+    Mongo(#[from] mongodb::error::Error),
+    #[error("Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("a stored document does not fit its view: {0}")]
+    Corrupt(String),
+}
+
+/// The read models' stores: MongoDB for documents that are searched and listed, Redis for hot views.
+#[derive(Clone)]
+pub struct ReadStores {
+    pub mongo: mongodb::Database,
+    pub redis: ConnectionManager,
+    /// Prefix of every Redis key, so several shops (or tests) share one server.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for ReadStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadStores").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl ReadStores {
+    /// Connects to MongoDB (the driver connects lazily) and keeps the Redis connection given.
+    pub async fn connect(
+        mongodb_url: &str,
+        database: &str,
+        redis: ConnectionManager,
+        prefix: &str,
+    ) -> Result<Self, StoreError> {
+        let client = mongodb::Client::with_uri_str(mongodb_url).await?;
+        Ok(Self {
+            mongo: client.database(database),
+            redis,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// The generation readers use now (0 until a replay switched).
+    pub async fn active_generation<V: View>(&self) -> Result<u64, StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => mongo::active_generation(self, V::NAME).await,
+            StoreKind::Redis => redis_store::active_generation(self, V::NAME).await,
+        }
+    }
+
+    /// Points readers (and the live runner) at `generation`.
+    pub async fn activate<V: View>(&self, generation: u64) -> Result<(), StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => mongo::activate(self, V::NAME, generation).await,
+            StoreKind::Redis => redis_store::activate(self, V::NAME, generation).await,
+        }
+    }
+
+    /// Where `generation` of the view has got to in the feed.
+    pub async fn checkpoint<V: View>(&self, generation: u64) -> Result<Option<Position>, StoreError> {
+        let raw = match V::STORE {
+            StoreKind::Mongo => mongo::checkpoint(self, V::NAME, generation).await?,
+            StoreKind::Redis => redis_store::checkpoint(self, V::NAME, generation).await?,
+        };
+        raw.map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("checkpoint {s:?}"))))
+            .transpose()
+    }
+
+    /// The documents with these keys that exist.
+    pub async fn load<V: View>(
+        &self,
+        generation: u64,
+        keys: &[String],
+    ) -> Result<HashMap<String, Versioned<V>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        match V::STORE {
+            StoreKind::Mongo => mongo::load(self, V::NAME, generation, keys).await,
+            StoreKind::Redis => redis_store::load(self, V::NAME, generation, keys).await,
+        }
+    }
+
+    /// Writes each document once, then the checkpoint.
+    pub async fn save<V: View>(
+        &self,
+        generation: u64,
+        docs: &[(String, Versioned<V>)],
+        checkpoint: Position,
+    ) -> Result<(), StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => mongo::save(self, V::NAME, generation, docs, checkpoint).await,
+            StoreKind::Redis => redis_store::save(self, V::NAME, generation, docs, checkpoint).await,
+        }
+    }
+
+    /// Every document of a generation, for verification.
+    pub async fn all<V: View>(&self, generation: u64) -> Result<HashMap<String, Versioned<V>>, StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => mongo::all(self, V::NAME, generation).await,
+            StoreKind::Redis => redis_store::all(self, V::NAME, generation).await,
+        }
+    }
+
+    /// Deletes a generation's documents and checkpoint.
+    pub async fn drop_generation<V: View>(&self, generation: u64) -> Result<(), StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => mongo::drop_generation(self, V::NAME, generation).await,
+            StoreKind::Redis => redis_store::drop_generation(self, V::NAME, generation).await,
+        }
+    }
+
+    pub(crate) fn redis_key(&self, view: &str, generation: u64, key: &str) -> String {
+        format!("{}rm:{view}:g{generation}:{key}", self.prefix)
+    }
+}
+
+/// The MongoDB collection of a view's generation.
+pub fn collection_name(view: &str, generation: u64) -> String {
+    format!("{view}_g{generation}")
+}

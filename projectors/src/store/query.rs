@@ -1,0 +1,285 @@
+//! The reads the query API makes. Each finds the active generation of its view through a pointer cached
+//! for a second, so a replay's switch reaches every reader within that time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eventstore::Position;
+use futures::TryStreamExt;
+use mongodb::bson::{self, Document, doc};
+
+use super::{ReadStores, StoreError, collection_name};
+use crate::view::{Versioned, View};
+use crate::views::carts::CartView;
+use crate::views::catalog::CatalogProduct;
+use crate::views::orders::OrderView;
+use crate::views::product_cache::ProductDetails;
+use crate::views::stock::Stock;
+use crate::views::users::UserProfile;
+
+const POINTER_TTL: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct ReadModels {
+    stores: ReadStores,
+    generations: Arc<Mutex<HashMap<&'static str, (u64, Instant)>>>,
+}
+
+impl std::fmt::Debug for ReadModels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadModels").finish_non_exhaustive()
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub limit: u64,
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.limit.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatalogSort {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Name,
+    Newest,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CatalogQuery {
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub in_stock: Option<bool>,
+    pub sort: CatalogSort,
+    pub page: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub user_id: Option<String>,
+    pub status: Option<String>,
+    pub page: u64,
+    pub limit: u64,
+}
+
+/// Escapes a word for use inside a regular expression: user text is only ever matched literally.
+fn literal(word: &str) -> String {
+    let mut escaped = String::with_capacity(word.len());
+    for c in word.chars() {
+        if !c.is_alphanumeric() {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+impl ReadModels {
+    pub fn new(stores: ReadStores) -> Self {
+        Self {
+            stores,
+            generations: Arc::default(),
+        }
+    }
+
+    pub fn stores(&self) -> &ReadStores {
+        &self.stores
+    }
+
+    async fn generation<V: View>(&self) -> Result<u64, StoreError> {
+        if let Ok(cache) = self.generations.lock()
+            && let Some((generation, read_at)) = cache.get(V::NAME)
+            && read_at.elapsed() < POINTER_TTL
+        {
+            return Ok(*generation);
+        }
+        let generation = self.stores.active_generation::<V>().await?;
+        if let Ok(mut cache) = self.generations.lock() {
+            cache.insert(V::NAME, (generation, Instant::now()));
+        }
+        Ok(generation)
+    }
+
+    /// Where the live generation of `V` has got to.
+    pub async fn checkpoint<V: View>(&self) -> Result<Option<Position>, StoreError> {
+        let generation = self.generation::<V>().await?;
+        self.stores.checkpoint::<V>(generation).await
+    }
+
+    async fn one<V: View>(&self, key: &str) -> Result<Option<Versioned<V>>, StoreError> {
+        let generation = self.generation::<V>().await?;
+        Ok(self.stores.load::<V>(generation, &[key.to_owned()]).await?.remove(key))
+    }
+
+    pub async fn user(&self, id: &str) -> Result<Option<Versioned<UserProfile>>, StoreError> {
+        self.one::<UserProfile>(id).await
+    }
+
+    pub async fn order(&self, id: &str) -> Result<Option<Versioned<OrderView>>, StoreError> {
+        self.one::<OrderView>(id).await
+    }
+
+    /// A product's details and available stock, in one round trip to Redis.
+    pub async fn product(&self, id: &str) -> Result<Option<(Versioned<ProductDetails>, i64)>, StoreError> {
+        let details_key = self.stores.redis_key(ProductDetails::NAME, self.generation::<ProductDetails>().await?, id);
+        let stock_key = self.stores.redis_key(Stock::NAME, self.generation::<Stock>().await?, id);
+        let mut redis = self.stores.redis.clone();
+        let (details, stock): (Option<String>, Option<String>) = redis::cmd("MGET")
+            .arg(&details_key)
+            .arg(&stock_key)
+            .query_async(&mut redis)
+            .await?;
+        let Some(details) = details else { return Ok(None) };
+        let details: Versioned<ProductDetails> =
+            serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let available = match stock {
+            Some(json) => {
+                serde_json::from_str::<Versioned<Stock>>(&json)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .view
+                    .available
+            }
+            None => 0,
+        };
+        Ok(Some((details, available)))
+    }
+
+    /// A user's cart lines with the current details of their products.
+    pub async fn cart(
+        &self,
+        user_id: &str,
+    ) -> Result<(CartView, HashMap<String, ProductDetails>), StoreError> {
+        let cart = self.one::<CartView>(user_id).await?.map(|d| d.view).unwrap_or_default();
+        let ids: Vec<String> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
+        let generation = self.generation::<ProductDetails>().await?;
+        let products = self
+            .stores
+            .load::<ProductDetails>(generation, &ids)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, v.view))
+            .collect();
+        Ok((cart, products))
+    }
+
+    pub async fn catalog(&self, query: &CatalogQuery) -> Result<Page<CatalogProduct>, StoreError> {
+        let mut filter = doc! {"discontinued": false};
+        let words = crate::views::words(&[query.text.as_deref().unwrap_or("")]);
+        if !words.is_empty() {
+            // Every word must be the start of some word of the product.
+            let all: Vec<Document> = words
+                .iter()
+                .map(|w| doc! {"words": {"$regex": format!("^{}", literal(w))}})
+                .collect();
+            filter.insert("$and", all);
+        }
+        if let Some(category) = &query.category {
+            filter.insert("category", category.as_str());
+        }
+        let mut price = Document::new();
+        if let Some(min) = query.min_price {
+            price.insert("$gte", min);
+        }
+        if let Some(max) = query.max_price {
+            price.insert("$lte", max);
+        }
+        if !price.is_empty() {
+            filter.insert("price_key", price);
+        }
+        if let Some(in_stock) = query.in_stock {
+            filter.insert("in_stock", in_stock);
+        }
+        let sort = match query.sort {
+            // No text index here: relevance ranks by name, which the search words matched already.
+            CatalogSort::Relevance | CatalogSort::Name => doc! {"name_key": 1, "_id": 1},
+            CatalogSort::PriceAsc => doc! {"price_key": 1, "_id": 1},
+            CatalogSort::PriceDesc => doc! {"price_key": -1, "_id": 1},
+            CatalogSort::Newest => doc! {"created_key": -1, "_id": 1},
+        };
+        self.page::<CatalogProduct>(filter, sort, query.page, query.limit).await
+    }
+
+    /// Listed categories and how many listed products each has, by name.
+    pub async fn categories(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let generation = self.generation::<CatalogProduct>().await?;
+        let collection = self
+            .stores
+            .mongo
+            .collection::<Document>(&collection_name(CatalogProduct::NAME, generation));
+        let pipeline = [
+            doc! {"$match": {"discontinued": false}},
+            doc! {"$group": {"_id": "$category", "count": {"$sum": 1}}},
+            doc! {"$sort": {"_id": 1}},
+        ];
+        let groups: Vec<Document> = collection.aggregate(pipeline).await?.try_collect().await?;
+        Ok(groups
+            .into_iter()
+            .filter_map(|g| {
+                let name = g.get_str("_id").ok()?.to_owned();
+                let count = g.get_i64("count").or_else(|_| g.get_i32("count").map(i64::from)).ok()?;
+                Some((name, count))
+            })
+            .collect())
+    }
+
+    pub async fn orders(&self, query: &OrderQuery) -> Result<Page<OrderView>, StoreError> {
+        let mut filter = doc! {"id": {"$ne": ""}};
+        if let Some(user_id) = &query.user_id {
+            filter.insert("user_id", user_id.as_str());
+        }
+        if let Some(status) = &query.status {
+            filter.insert("status", status.as_str());
+        }
+        self.page::<OrderView>(filter, doc! {"created_key": -1, "_id": 1}, query.page, query.limit)
+            .await
+    }
+
+    async fn page<V: View>(
+        &self,
+        filter: Document,
+        sort: Document,
+        page: u64,
+        limit: u64,
+    ) -> Result<Page<V>, StoreError> {
+        let generation = self.generation::<V>().await?;
+        let collection = self
+            .stores
+            .mongo
+            .collection::<Document>(&collection_name(V::NAME, generation));
+        let total = collection.count_documents(filter.clone()).await?;
+        let documents: Vec<Document> = collection
+            .find(filter)
+            .sort(sort)
+            .skip(page.saturating_sub(1) * limit)
+            .limit(limit as i64)
+            .await?
+            .try_collect()
+            .await?;
+        let items = documents
+            .into_iter()
+            .map(|d| bson::from_document::<Versioned<V>>(d).map(|v| v.view))
+            .collect::<Result<Vec<V>, _>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Page {
+            items,
+            page,
+            limit,
+            total,
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! The views. Each is a document type with a pure `update`; see each module for what it answers.
+
+pub mod carts;
+pub mod catalog;
+pub mod orders;
+pub mod product_cache;
+pub mod stock;
+pub mod users;
+
+/// Names of every projector, for the CLI and health reports.
+pub const ALL: [&str; 6] = [
+    catalog::CatalogProduct::NAME_STR,
+    users::UserProfile::NAME_STR,
+    orders::OrderView::NAME_STR,
+    product_cache::ProductDetails::NAME_STR,
+    stock::Stock::NAME_STR,
+    carts::CartView::NAME_STR,
+];
+
+/// Lower-case words of a text, for search: letters and digits, split on everything else.
+pub fn words(texts: &[&str]) -> Vec<String> {
+    let mut words: Vec<String> = texts
+        .iter()
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+#[cfg(test)]
+pub(crate) mod test_events {
+    //! Stored events for the views' unit tests.
+    use chrono::{TimeZone, Utc};
+    use eventstore::{Position, StoredEvent};
+    use serde::Serialize;
+    use uuid::Uuid;
+
+    pub fn stored<E: Serialize + cqrs_like::Named>(aggregate_type: &str, id: &str, sequence: i64, event: &E) -> StoredEvent {
+        StoredEvent {
+            position: Position::new(1, sequence),
+            event_id: Uuid::from_u128(sequence as u128),
+            aggregate_type: aggregate_type.to_owned(),
+            aggregate_id: id.to_owned(),
+            sequence,
+            event_type: event.name(),
+            event_version: "1.0".to_owned(),
+            payload: serde_json::to_value(event).unwrap(),
+            metadata: serde_json::json!({}),
+            recorded_at: Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap(),
+            hash: String::new(),
+        }
+    }
+
+    pub mod cqrs_like {
+        pub trait Named {
+            fn name(&self) -> String;
+        }
+        impl<T: cqrs_es::DomainEvent> Named for T {
+            fn name(&self) -> String {
+                self.event_type()
+            }
+        }
+    }
+}
