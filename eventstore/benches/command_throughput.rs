@@ -26,7 +26,10 @@ const CARTS_PER_CLIENT: usize = 8;
 const PRIOR_EVENTS: usize = 20;
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Run {
@@ -143,12 +146,22 @@ fn print(name: &str, run: &Run) {
 async fn main() {
     let clients = env_or("BENCH_CLIENTS", 32) as usize;
     let duration = Duration::from_secs(env_or("BENCH_SECONDS", 20));
-    let (pool, url) = fresh_database().await;
+    let (_, url) = fresh_database().await;
     let pool = eventstore::connect(&url, clients as u32 + 4).expect("pool");
     let bus = Arc::new(CommandBus::new(pool.clone()));
-    println!("preparing {} carts with {PRIOR_EVENTS} events each...", clients * CARTS_PER_CLIENT);
+    println!(
+        "preparing {} carts with {PRIOR_EVENTS} events each...",
+        clients * CARTS_PER_CLIENT
+    );
     prefill(&bus, clients).await;
     raw_table(&pool).await;
+    if std::env::var("BENCH_WITHOUT_AUDIT_TRIGGER").is_ok() {
+        // Diagnostic only: how much of a command's cost is the audit chain.
+        sqlx::query("ALTER TABLE events DISABLE TRIGGER events_chain")
+            .execute(&pool)
+            .await
+            .expect("disable");
+    }
 
     let raw_pool = pool.clone();
     let raw = drive(clients, duration, move |client, n| {
@@ -177,9 +190,14 @@ async fn main() {
         async move {
             let cart = cart_id(client, n as usize % CARTS_PER_CLIENT);
             let product = (n as usize / CARTS_PER_CLIENT) % PRIOR_EVENTS;
-            bus.execute::<Cart>(&cart, add_item(product), &CommandMetadata::new_chain(), None)
-                .await
-                .expect("AddItem");
+            bus.execute::<Cart>(
+                &cart,
+                add_item(product),
+                &CommandMetadata::new_chain(),
+                None,
+            )
+            .await
+            .expect("AddItem");
         }
     })
     .await;
@@ -188,7 +206,10 @@ async fn main() {
     println!("{clients} clients, {} s each, one run", duration.as_secs());
     print("raw single-row INSERT transactions", &raw);
     print("AddItem through the CommandBus", &commands);
-    println!("ratio commands/raw: {:.2} (goal >= 0.50; p99 goal < 25 ms)", commands.rate() / raw.rate());
+    println!(
+        "ratio commands/raw: {:.2} (goal >= 0.50; p99 goal < 25 ms)",
+        commands.rate() / raw.rate()
+    );
 
     pool.close().await;
     let name = url.rsplit('/').next().unwrap_or_default().to_owned();

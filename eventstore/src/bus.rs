@@ -1,31 +1,29 @@
 //! The `CommandBus`: runs a command against one aggregate and appends what it decided.
 //!
 //! It does what `CqrsFramework::execute_with_metadata` does (load, handle, commit) but keeps what that hides:
-//! the loaded version, for `If-Match`, and the committed sequence, for the position token (docs/adr/0004).
+//! the loaded version, for `If-Match`, and the appended events' position, for the position token; and it
+//! loads and appends in one round trip each (docs/adr/0004).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, EventStore};
 use domain::cart::Cart;
 use domain::order::Order;
 use domain::payment::Payment;
 use domain::product::Product;
 use domain::user::User;
-use postgres_es::PostgresEventRepository;
 use rand::Rng;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::position::Position;
+use crate::repository::{Loaded, Repository, RepositoryError};
 use crate::wake::CommitSignal;
 
-type Store<A> = PersistedEventStore<PostgresEventRepository, A>;
-
 /// Aggregates that grow with use are loaded from a snapshot taken every this many events.
-const SNAPSHOT_EVERY: usize = 20;
+const SNAPSHOT_EVERY: u64 = 20;
 
 /// Who and what caused a command. Written into every event's metadata.
 #[derive(Debug, Clone, Default)]
@@ -103,16 +101,11 @@ pub enum BusError<E: std::error::Error> {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl<E: std::error::Error> BusError<E> {
-    fn from_store(error: AggregateError<E>) -> Self {
-        match error {
-            AggregateError::UserError(e) => Self::Rejected(e),
-            AggregateError::AggregateConflict => Self::Conflict,
-            AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e),
-            AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
-                classify_store_error(e)
-            }
-        }
+fn from_repository<E: std::error::Error>(error: RepositoryError) -> BusError<E> {
+    match error {
+        RepositoryError::Conflict => BusError::Conflict,
+        RepositoryError::Corrupt(e) => BusError::Internal(Box::new(e)),
+        RepositoryError::Database(e) => classify_store_error(Box::new(e)),
     }
 }
 
@@ -151,45 +144,32 @@ impl Default for RetryPolicy {
 /// One event store per aggregate type, over one pool.
 pub struct CommandBus {
     pool: PgPool,
+    repository: Repository,
     /// Bumped after every append, to wake this process's subscribers at once.
     commits: CommitSignal,
     retry: RetryPolicy,
-    users: Store<User>,
-    products: Store<Product>,
-    carts: Store<Cart>,
-    orders: Store<Order>,
-    payments: Store<Payment>,
 }
 
 /// An aggregate the bus can run commands against.
 pub trait Stored: Aggregate<Services = (), Command: Clone + std::fmt::Debug> + 'static {
-    fn store(bus: &CommandBus) -> &Store<Self>;
+    /// Aggregates that grow with use are loaded from a snapshot taken every this many events.
+    const SNAPSHOT_EVERY: Option<u64> = None;
 }
 
-macro_rules! stored {
-    ($aggregate:ty, $field:ident) => {
-        impl Stored for $aggregate {
-            fn store(bus: &CommandBus) -> &Store<Self> {
-                &bus.$field
-            }
-        }
-    };
+impl Stored for User {}
+impl Stored for Order {}
+impl Stored for Payment {}
+impl Stored for Product {
+    const SNAPSHOT_EVERY: Option<u64> = Some(SNAPSHOT_EVERY);
 }
-stored!(User, users);
-stored!(Product, products);
-stored!(Cart, carts);
-stored!(Order, orders);
-stored!(Payment, payments);
+impl Stored for Cart {
+    const SNAPSHOT_EVERY: Option<u64> = Some(SNAPSHOT_EVERY);
+}
 
 impl CommandBus {
     pub fn new(pool: PgPool) -> Self {
-        let repo = || PostgresEventRepository::new(pool.clone());
         Self {
-            users: PersistedEventStore::new_event_store(repo()),
-            products: PersistedEventStore::new_snapshot_store(repo(), SNAPSHOT_EVERY),
-            carts: PersistedEventStore::new_snapshot_store(repo(), SNAPSHOT_EVERY),
-            orders: PersistedEventStore::new_event_store(repo()),
-            payments: PersistedEventStore::new_event_store(repo()),
+            repository: Repository::new(pool.clone()),
             retry: RetryPolicy::default(),
             commits: CommitSignal::default(),
             pool,
@@ -211,12 +191,12 @@ impl CommandBus {
 
     /// Loads an aggregate's current state and version (0 when it has no events).
     pub async fn load<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
-        let mut context = A::store(self)
-            .load_aggregate(id)
+        let loaded = self
+            .repository
+            .load::<A>(id)
             .await
-            .map_err(BusError::from_store)?;
-        let version = context.current_sequence as u64;
-        Ok((std::mem::take(&mut context.aggregate), version))
+            .map_err(from_repository)?;
+        Ok((loaded.aggregate, loaded.version))
     }
 
     /// Runs `command` against aggregate `id`. With `expected_version`, refuses to run unless the aggregate is
@@ -260,12 +240,14 @@ impl CommandBus {
         metadata: HashMap<String, String>,
         expected_version: Option<u64>,
     ) -> Result<Executed, BusError<A::Error>> {
-        let store = A::store(self);
-        let mut context = store
-            .load_aggregate(id)
+        let Loaded {
+            mut aggregate,
+            version: loaded,
+        } = self
+            .repository
+            .load::<A>(id)
             .await
-            .map_err(BusError::from_store)?;
-        let loaded = context.current_sequence as u64;
+            .map_err(from_repository)?;
         if let Some(expected) = expected_version
             && expected != loaded
         {
@@ -275,57 +257,44 @@ impl CommandBus {
             });
         }
         let sink = EventSink::default();
-        context
-            .aggregate
+        aggregate
             .handle(command, &(), &sink)
             .await
             .map_err(BusError::Rejected)?;
         let events = sink.collect().await;
-        let appended = events.len();
-        let version = if events.is_empty() {
-            loaded
-        } else {
-            let committed = store
-                .commit(events, context, metadata)
+        if events.is_empty() {
+            // Nothing changed (an idempotent repeat): answer with where the aggregate already is.
+            let position = self
+                .repository
+                .position_of(A::TYPE, id, loaded)
                 .await
-                .map_err(BusError::from_store)?;
-            committed.last().map_or(loaded, |e| e.sequence as u64)
-        };
-        if appended > 0 {
-            self.commits.committed();
-            metrics::counter!("shop_events_appended_total", "aggregate_type" => A::TYPE)
-                .increment(appended as u64);
+                .map_err(|e| classify_store_error(Box::new(e)))?;
+            return Ok(Executed {
+                version: loaded,
+                appended: 0,
+                position,
+            });
         }
         let position = self
-            .position_of(A::TYPE, id, version)
+            .repository
+            .append(
+                id,
+                loaded,
+                &events,
+                &metadata,
+                &aggregate,
+                A::SNAPSHOT_EVERY,
+            )
             .await
-            .map_err(|e| classify_store_error(Box::new(e)))?;
+            .map_err(from_repository)?;
+        self.commits.committed();
+        metrics::counter!("shop_events_appended_total", "aggregate_type" => A::TYPE)
+            .increment(events.len() as u64);
         Ok(Executed {
-            version,
-            appended,
-            position,
+            version: loaded + events.len() as u64,
+            appended: events.len(),
+            position: Some(position),
         })
-    }
-
-    async fn position_of(
-        &self,
-        aggregate_type: &str,
-        id: &str,
-        sequence: u64,
-    ) -> Result<Option<Position>, sqlx::Error> {
-        if sequence == 0 {
-            return Ok(None);
-        }
-        let row = sqlx::query(
-            "SELECT transaction_id::text::bigint AS xid, position FROM events \
-             WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-        )
-        .bind(aggregate_type)
-        .bind(id)
-        .bind(sequence as i64)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
     }
 
     /// Full jitter: a random wait up to an exponentially growing cap, so that colliding writers spread out.

@@ -37,7 +37,10 @@ pub struct AdvisoryLock {
 }
 
 /// Takes the advisory lock named `name` if no other session holds it.
-pub async fn try_advisory_lock(pool: &PgPool, name: &str) -> Result<Option<AdvisoryLock>, sqlx::Error> {
+pub async fn try_advisory_lock(
+    pool: &PgPool,
+    name: &str,
+) -> Result<Option<AdvisoryLock>, sqlx::Error> {
     let mut connection = pool.acquire().await?.detach();
     let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
         .bind(name)

@@ -184,7 +184,9 @@ impl Feed {
 
     /// How many events the store holds (for progress bars).
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// The feed's head: the last event that a subscriber can read now.

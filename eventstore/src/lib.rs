@@ -19,6 +19,7 @@ pub mod db;
 pub mod feed;
 pub mod idempotency;
 pub mod position;
+mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wake;

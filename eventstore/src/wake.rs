@@ -45,7 +45,11 @@ impl CommitSignal {
         while commits.changed().await.is_ok() {
             tokio::time::sleep(COALESCE).await;
             commits.mark_unchanged();
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&pool).await {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANNEL)
+                .execute(&pool)
+                .await
+            {
                 tracing::warn!(error = %e, "could not notify other processes of new events");
             }
         }

@@ -48,7 +48,8 @@ async fn build<V: View>(
 ) -> Result<u64, RunnerError> {
     stores.drop_generation::<V>(generation).await?;
     let total = Feed::new(pool.clone()).count().await?.max(0) as u64;
-    let mut runner = Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default()).with_batch(REPLAY_BATCH);
+    let mut runner = Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default())
+        .with_batch(REPLAY_BATCH);
     let started = Instant::now();
     let mut done = 0;
     while let Step::Processed { events, .. } = runner.step_generation(generation).await? {
@@ -96,10 +97,19 @@ pub async fn verify<V: View>(
     // Far from any generation a replay would make next.
     let shadow = live + 1_000_000;
     build::<V>(pool, stores, shadow, &mut progress).await?;
-    let rebuilt_at = stores.checkpoint::<V>(shadow).await?.unwrap_or(Position::START);
+    let rebuilt_at = stores
+        .checkpoint::<V>(shadow)
+        .await?
+        .unwrap_or(Position::START);
     // Give the live projector a moment to reach the same point, if it is behind.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while stores.checkpoint::<V>(live).await?.unwrap_or(Position::START) < rebuilt_at && Instant::now() < deadline {
+    while stores
+        .checkpoint::<V>(live)
+        .await?
+        .unwrap_or(Position::START)
+        < rebuilt_at
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let live_docs = stores.all::<V>(live).await?;

@@ -6,14 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use eventstore::db::PgPool;
 use eventstore::wake::Wakeups;
 use eventstore::{Feed, Position, StoredEvent};
-use eventstore::db::PgPool;
 use tokio::sync::watch;
 
 use crate::store::{ReadStores, StoreError};
 use crate::view::{Versioned, View};
-
 
 /// Events read and applied per batch.
 pub const BATCH: i64 = 500;
@@ -82,7 +81,11 @@ impl<V: View> Runner<V> {
     pub async fn step_generation(&mut self, generation: u64) -> Result<Step, RunnerError> {
         let from = match self.position {
             Some((g, position)) if g == generation => position,
-            _ => self.stores.checkpoint::<V>(generation).await?.unwrap_or(Position::START),
+            _ => self
+                .stores
+                .checkpoint::<V>(generation)
+                .await?
+                .unwrap_or(Position::START),
         };
         let events = self.feed.read_after(from, self.batch).await?;
         let Some(last) = events.last() else {
@@ -93,7 +96,8 @@ impl<V: View> Runner<V> {
         let last = last.position;
         apply_batch::<V>(&self.stores, generation, &events).await?;
         self.position = Some((generation, last));
-        metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME).increment(events.len() as u64);
+        metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME)
+            .increment(events.len() as u64);
         let lag = if events.len() as i64 == self.batch {
             self.measure_lag(&events).await
         } else {
@@ -118,7 +122,8 @@ impl<V: View> Runner<V> {
     }
 
     fn report(&self, lag: Lag, checkpoint: Position) {
-        metrics::gauge!("shop_subscriber_lag_events", "subscriber" => V::NAME).set(lag.events as f64);
+        metrics::gauge!("shop_subscriber_lag_events", "subscriber" => V::NAME)
+            .set(lag.events as f64);
         metrics::gauge!("shop_subscriber_lag_seconds", "subscriber" => V::NAME).set(lag.seconds);
         metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => V::NAME)
             .set(checkpoint.position as f64);
@@ -179,8 +184,13 @@ impl<V: View> Runner<V> {
         loop {
             match sqlx_lock::try_lock(&self.pool, &format!("projector:{}", V::NAME)).await {
                 Ok(Some(held)) => return Some(held),
-                Ok(None) => tracing::debug!(projector = V::NAME, "another process runs this projector; standing by"),
-                Err(error) => tracing::warn!(projector = V::NAME, %error, "cannot take the projector lock"),
+                Ok(None) => tracing::debug!(
+                    projector = V::NAME,
+                    "another process runs this projector; standing by"
+                ),
+                Err(error) => {
+                    tracing::warn!(projector = V::NAME, %error, "cannot take the projector lock")
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(5)) => {},
@@ -227,7 +237,11 @@ pub async fn apply_batch<V: View>(
         .into_iter()
         .filter_map(|key| docs.remove(&key).map(|doc| (key, doc)))
         .collect();
-    let Some(last) = events.last() else { return Ok(()) };
-    stores.save::<V>(generation, &to_save, last.position).await?;
+    let Some(last) = events.last() else {
+        return Ok(());
+    };
+    stores
+        .save::<V>(generation, &to_save, last.position)
+        .await?;
     Ok(())
 }

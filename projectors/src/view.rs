@@ -19,7 +19,9 @@ pub enum ViewError {
 
 /// A read model. `update` must be pure: the same events give the same document, which is what makes
 /// replay and restarts safe.
-pub trait View: Serialize + DeserializeOwned + Default + Clone + PartialEq + Send + Sync + 'static {
+pub trait View:
+    Serialize + DeserializeOwned + Default + Clone + PartialEq + Send + Sync + 'static
+{
     /// Names the projector, its documents' collection or key space, and its checkpoint.
     const NAME: &'static str;
     /// Where its documents live.
@@ -58,13 +60,18 @@ pub struct Versioned<V> {
 impl<V: View> Versioned<V> {
     /// Applies `event` unless it was applied before; returns whether the document changed.
     pub fn apply(&mut self, event: &StoredEvent) -> Result<bool, ViewError> {
-        let last = self.applied.get(&event.aggregate_type).copied().unwrap_or(0);
+        let last = self
+            .applied
+            .get(&event.aggregate_type)
+            .copied()
+            .unwrap_or(0);
         if event.sequence <= last {
             return Ok(false);
         }
         let result = self.view.update(event);
         // An event that cannot be read is recorded as applied too: retrying it would fail the same way.
-        self.applied.insert(event.aggregate_type.clone(), event.sequence);
+        self.applied
+            .insert(event.aggregate_type.clone(), event.sequence);
         result.map(|()| true)
     }
 

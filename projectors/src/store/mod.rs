@@ -37,7 +37,9 @@ pub struct ReadStores {
 
 impl std::fmt::Debug for ReadStores {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadStores").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("ReadStores")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,13 +76,19 @@ impl ReadStores {
     }
 
     /// Where `generation` of the view has got to in the feed.
-    pub async fn checkpoint<V: View>(&self, generation: u64) -> Result<Option<Position>, StoreError> {
+    pub async fn checkpoint<V: View>(
+        &self,
+        generation: u64,
+    ) -> Result<Option<Position>, StoreError> {
         let raw = match V::STORE {
             StoreKind::Mongo => mongo::checkpoint(self, V::NAME, generation).await?,
             StoreKind::Redis => redis_store::checkpoint(self, V::NAME, generation).await?,
         };
-        raw.map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("checkpoint {s:?}"))))
-            .transpose()
+        raw.map(|s| {
+            s.parse()
+                .map_err(|_| StoreError::Corrupt(format!("checkpoint {s:?}")))
+        })
+        .transpose()
     }
 
     /// The documents with these keys that exist.
@@ -107,12 +115,17 @@ impl ReadStores {
     ) -> Result<(), StoreError> {
         match V::STORE {
             StoreKind::Mongo => mongo::save(self, V::NAME, generation, docs, checkpoint).await,
-            StoreKind::Redis => redis_store::save(self, V::NAME, generation, docs, checkpoint).await,
+            StoreKind::Redis => {
+                redis_store::save(self, V::NAME, generation, docs, checkpoint).await
+            }
         }
     }
 
     /// Every document of a generation, for verification.
-    pub async fn all<V: View>(&self, generation: u64) -> Result<HashMap<String, Versioned<V>>, StoreError> {
+    pub async fn all<V: View>(
+        &self,
+        generation: u64,
+    ) -> Result<HashMap<String, Versioned<V>>, StoreError> {
         match V::STORE {
             StoreKind::Mongo => mongo::all(self, V::NAME, generation).await,
             StoreKind::Redis => redis_store::all(self, V::NAME, generation).await,

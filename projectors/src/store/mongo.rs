@@ -32,13 +32,20 @@ pub async fn activate(stores: &ReadStores, view: &str, generation: u64) -> Resul
     stores
         .mongo
         .collection::<Document>(POINTERS)
-        .update_one(doc! {"_id": view}, doc! {"$set": {"active": generation as i64}})
+        .update_one(
+            doc! {"_id": view},
+            doc! {"$set": {"active": generation as i64}},
+        )
         .upsert(true)
         .await?;
     Ok(())
 }
 
-pub async fn checkpoint(stores: &ReadStores, view: &str, generation: u64) -> Result<Option<String>, StoreError> {
+pub async fn checkpoint(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+) -> Result<Option<String>, StoreError> {
     Ok(pointer(stores, view).await?.and_then(|d| {
         d.get_document("checkpoints")
             .ok()
@@ -67,7 +74,9 @@ pub async fn load<V: View>(
     generation: u64,
     keys: &[String],
 ) -> Result<HashMap<String, Versioned<V>>, StoreError> {
-    let collection = stores.mongo.collection::<Document>(&collection_name(view, generation));
+    let collection = stores
+        .mongo
+        .collection::<Document>(&collection_name(view, generation));
     let cursor = collection.find(doc! {"_id": {"$in": keys}}).await?;
     let documents: Vec<Document> = cursor.try_collect().await?;
     documents.into_iter().map(from_document).collect()
@@ -84,7 +93,9 @@ pub async fn save<V: View>(
         // One `update` command with a statement per document: one round trip for the whole batch.
         let updates = docs
             .iter()
-            .map(|(key, doc)| Ok(doc! {"q": {"_id": key}, "u": to_document(key, doc)?, "upsert": true}))
+            .map(|(key, doc)| {
+                Ok(doc! {"q": {"_id": key}, "u": to_document(key, doc)?, "upsert": true})
+            })
             .collect::<Result<Vec<Document>, StoreError>>()?;
         let answer = stores
             .mongo
@@ -97,7 +108,9 @@ pub async fn save<V: View>(
         if let Ok(errors) = answer.get_array("writeErrors")
             && !errors.is_empty()
         {
-            return Err(StoreError::Corrupt(format!("MongoDB refused writes: {errors:?}")));
+            return Err(StoreError::Corrupt(format!(
+                "MongoDB refused writes: {errors:?}"
+            )));
         }
     }
     stores
@@ -117,12 +130,18 @@ pub async fn all<V: View>(
     view: &str,
     generation: u64,
 ) -> Result<HashMap<String, Versioned<V>>, StoreError> {
-    let collection = stores.mongo.collection::<Document>(&collection_name(view, generation));
+    let collection = stores
+        .mongo
+        .collection::<Document>(&collection_name(view, generation));
     let documents: Vec<Document> = collection.find(doc! {}).await?.try_collect().await?;
     documents.into_iter().map(from_document).collect()
 }
 
-pub async fn drop_generation(stores: &ReadStores, view: &str, generation: u64) -> Result<(), StoreError> {
+pub async fn drop_generation(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+) -> Result<(), StoreError> {
     stores
         .mongo
         .collection::<Document>(&collection_name(view, generation))
@@ -131,7 +150,10 @@ pub async fn drop_generation(stores: &ReadStores, view: &str, generation: u64) -
     stores
         .mongo
         .collection::<Document>(POINTERS)
-        .update_one(doc! {"_id": view}, doc! {"$unset": {format!("checkpoints.g{generation}"): ""}})
+        .update_one(
+            doc! {"_id": view},
+            doc! {"$unset": {format!("checkpoints.g{generation}"): ""}},
+        )
         .await?;
     Ok(())
 }

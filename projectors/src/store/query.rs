@@ -123,7 +123,11 @@ impl ReadModels {
 
     async fn one<V: View>(&self, key: &str) -> Result<Option<Versioned<V>>, StoreError> {
         let generation = self.generation::<V>().await?;
-        Ok(self.stores.load::<V>(generation, &[key.to_owned()]).await?.remove(key))
+        Ok(self
+            .stores
+            .load::<V>(generation, &[key.to_owned()])
+            .await?
+            .remove(key))
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<Versioned<UserProfile>>, StoreError> {
@@ -135,16 +139,27 @@ impl ReadModels {
     }
 
     /// A product's details and available stock, in one round trip to Redis.
-    pub async fn product(&self, id: &str) -> Result<Option<(Versioned<ProductDetails>, i64)>, StoreError> {
-        let details_key = self.stores.redis_key(ProductDetails::NAME, self.generation::<ProductDetails>().await?, id);
-        let stock_key = self.stores.redis_key(Stock::NAME, self.generation::<Stock>().await?, id);
+    pub async fn product(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Versioned<ProductDetails>, i64)>, StoreError> {
+        let details_key = self.stores.redis_key(
+            ProductDetails::NAME,
+            self.generation::<ProductDetails>().await?,
+            id,
+        );
+        let stock_key = self
+            .stores
+            .redis_key(Stock::NAME, self.generation::<Stock>().await?, id);
         let mut redis = self.stores.redis.clone();
         let (details, stock): (Option<String>, Option<String>) = redis::cmd("MGET")
             .arg(&details_key)
             .arg(&stock_key)
             .query_async(&mut redis)
             .await?;
-        let Some(details) = details else { return Ok(None) };
+        let Some(details) = details else {
+            return Ok(None);
+        };
         let details: Versioned<ProductDetails> =
             serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let available = match stock {
@@ -164,7 +179,11 @@ impl ReadModels {
         &self,
         user_id: &str,
     ) -> Result<(CartView, HashMap<String, ProductDetails>), StoreError> {
-        let cart = self.one::<CartView>(user_id).await?.map(|d| d.view).unwrap_or_default();
+        let cart = self
+            .one::<CartView>(user_id)
+            .await?
+            .map(|d| d.view)
+            .unwrap_or_default();
         let ids: Vec<String> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
         let generation = self.generation::<ProductDetails>().await?;
         let products = self
@@ -211,7 +230,8 @@ impl ReadModels {
             CatalogSort::PriceDesc => doc! {"price_key": -1, "_id": 1},
             CatalogSort::Newest => doc! {"created_key": -1, "_id": 1},
         };
-        self.page::<CatalogProduct>(filter, sort, query.page, query.limit).await
+        self.page::<CatalogProduct>(filter, sort, query.page, query.limit)
+            .await
     }
 
     /// Listed categories and how many listed products each has, by name.
@@ -231,7 +251,10 @@ impl ReadModels {
             .into_iter()
             .filter_map(|g| {
                 let name = g.get_str("_id").ok()?.to_owned();
-                let count = g.get_i64("count").or_else(|_| g.get_i32("count").map(i64::from)).ok()?;
+                let count = g
+                    .get_i64("count")
+                    .or_else(|_| g.get_i32("count").map(i64::from))
+                    .ok()?;
                 Some((name, count))
             })
             .collect())
@@ -245,8 +268,13 @@ impl ReadModels {
         if let Some(status) = &query.status {
             filter.insert("status", status.as_str());
         }
-        self.page::<OrderView>(filter, doc! {"created_key": -1, "_id": 1}, query.page, query.limit)
-            .await
+        self.page::<OrderView>(
+            filter,
+            doc! {"created_key": -1, "_id": 1},
+            query.page,
+            query.limit,
+        )
+        .await
     }
 
     async fn page<V: View>(

@@ -25,11 +25,17 @@ pub async fn active_generation(stores: &ReadStores, view: &str) -> Result<u64, S
 
 pub async fn activate(stores: &ReadStores, view: &str, generation: u64) -> Result<(), StoreError> {
     let mut redis = stores.redis.clone();
-    redis.set::<_, _, ()>(active_key(stores, view), generation).await?;
+    redis
+        .set::<_, _, ()>(active_key(stores, view), generation)
+        .await?;
     Ok(())
 }
 
-pub async fn checkpoint(stores: &ReadStores, view: &str, generation: u64) -> Result<Option<String>, StoreError> {
+pub async fn checkpoint(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+) -> Result<Option<String>, StoreError> {
     let mut redis = stores.redis.clone();
     Ok(redis.get(checkpoint_key(stores, view, generation)).await?)
 }
@@ -45,8 +51,14 @@ pub async fn load<V: View>(
     keys: &[String],
 ) -> Result<HashMap<String, Versioned<V>>, StoreError> {
     let mut redis = stores.redis.clone();
-    let redis_keys: Vec<String> = keys.iter().map(|k| stores.redis_key(view, generation, k)).collect();
-    let values: Vec<Option<String>> = redis::cmd("MGET").arg(&redis_keys).query_async(&mut redis).await?;
+    let redis_keys: Vec<String> = keys
+        .iter()
+        .map(|k| stores.redis_key(view, generation, k))
+        .collect();
+    let values: Vec<Option<String>> = redis::cmd("MGET")
+        .arg(&redis_keys)
+        .query_async(&mut redis)
+        .await?;
     keys.iter()
         .zip(values)
         .filter_map(|(key, value)| value.map(|json| parse(&json).map(|doc| (key.clone(), doc))))
@@ -64,16 +76,24 @@ pub async fn save<V: View>(
     pipe.atomic();
     for (key, doc) in docs {
         let json = serde_json::to_string(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        pipe.set(stores.redis_key(view, generation, key), json).ignore();
+        pipe.set(stores.redis_key(view, generation, key), json)
+            .ignore();
     }
-    pipe.set(checkpoint_key(stores, view, generation), checkpoint.to_string())
-        .ignore();
+    pipe.set(
+        checkpoint_key(stores, view, generation),
+        checkpoint.to_string(),
+    )
+    .ignore();
     let mut redis = stores.redis.clone();
     pipe.query_async::<()>(&mut redis).await?;
     Ok(())
 }
 
-async fn generation_keys(stores: &ReadStores, view: &str, generation: u64) -> Result<Vec<String>, StoreError> {
+async fn generation_keys(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+) -> Result<Vec<String>, StoreError> {
     let mut redis = stores.redis.clone();
     let pattern = stores.redis_key(view, generation, "*");
     let mut keys = Vec::new();
@@ -114,7 +134,11 @@ pub async fn all<V: View>(
     Ok(docs)
 }
 
-pub async fn drop_generation(stores: &ReadStores, view: &str, generation: u64) -> Result<(), StoreError> {
+pub async fn drop_generation(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+) -> Result<(), StoreError> {
     let keys = generation_keys(stores, view, generation).await?;
     let mut redis = stores.redis.clone();
     for chunk in keys.chunks(500) {

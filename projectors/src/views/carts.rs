@@ -25,7 +25,10 @@ impl CartView {
     fn set(&mut self, product_id: String, quantity: u32) {
         match self.lines.iter_mut().find(|l| l.product_id == product_id) {
             Some(line) => line.quantity = quantity,
-            None => self.lines.push(CartEntry { product_id, quantity }),
+            None => self.lines.push(CartEntry {
+                product_id,
+                quantity,
+            }),
         }
     }
 }
@@ -45,7 +48,11 @@ impl View for CartView {
                 line_quantity,
                 ..
             } => self.set(product_id.to_string(), line_quantity),
-            CartEvent::ItemQuantityChanged { product_id, quantity, .. } => self.set(product_id.to_string(), quantity),
+            CartEvent::ItemQuantityChanged {
+                product_id,
+                quantity,
+                ..
+            } => self.set(product_id.to_string(), quantity),
             CartEvent::ItemRemoved { product_id, .. } => {
                 let id = product_id.to_string();
                 self.lines.retain(|l| l.product_id != id);
@@ -85,7 +92,10 @@ mod tests {
         view.update(&stored("cart", "u", 1, &added(1, 1))).unwrap();
         view.update(&stored("cart", "u", 2, &added(2, 1))).unwrap();
         view.update(&stored("cart", "u", 3, &added(1, 3))).unwrap();
-        assert_eq!(view.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(), [3, 1]);
+        assert_eq!(
+            view.lines.iter().map(|l| l.quantity).collect::<Vec<_>>(),
+            [3, 1]
+        );
         let checked_out = CartEvent::CartCheckedOut {
             order_id: OrderId::new(Uuid::from_u128(5)),
             lines: vec![],

@@ -38,7 +38,12 @@ pub(crate) mod test_events {
     use serde::Serialize;
     use uuid::Uuid;
 
-    pub fn stored<E: Serialize + cqrs_like::Named>(aggregate_type: &str, id: &str, sequence: i64, event: &E) -> StoredEvent {
+    pub fn stored<E: Serialize + cqrs_like::Named>(
+        aggregate_type: &str,
+        id: &str,
+        sequence: i64,
+        event: &E,
+    ) -> StoredEvent {
         StoredEvent {
             position: Position::new(1, sequence),
             event_id: Uuid::from_u128(sequence as u128),

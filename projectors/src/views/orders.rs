@@ -109,7 +109,11 @@ impl OrderView {
                 self.step("pending", placed_at, "order placed");
             }
             OrderEvent::OrderConfirmed { confirmed_at } => {
-                self.step("confirmed", confirmed_at, "stock reserved and payment captured");
+                self.step(
+                    "confirmed",
+                    confirmed_at,
+                    "stock reserved and payment captured",
+                );
             }
             OrderEvent::OrderCancelled {
                 reason,
@@ -129,7 +133,9 @@ impl OrderView {
                 self.tracking_number = tracking_number;
                 self.step("shipped", shipped_at, detail);
             }
-            OrderEvent::OrderDelivered { delivered_at } => self.step("delivered", delivered_at, "delivered"),
+            OrderEvent::OrderDelivered { delivered_at } => {
+                self.step("delivered", delivered_at, "delivered")
+            }
         }
     }
 
@@ -139,11 +145,19 @@ impl OrderView {
                 self.payment.method = method.to_string();
                 self.payment.amount = Some(amount);
             }
-            PaymentEvent::PaymentAuthorized { authorized_at, .. } => self.payment("authorized", authorized_at),
-            PaymentEvent::PaymentCaptured { captured_at, .. } => self.payment("captured", captured_at),
-            PaymentEvent::PaymentDeclined { declined_at, .. } => self.payment("declined", declined_at),
+            PaymentEvent::PaymentAuthorized { authorized_at, .. } => {
+                self.payment("authorized", authorized_at)
+            }
+            PaymentEvent::PaymentCaptured { captured_at, .. } => {
+                self.payment("captured", captured_at)
+            }
+            PaymentEvent::PaymentDeclined { declined_at, .. } => {
+                self.payment("declined", declined_at)
+            }
             // A void releases an authorization: to the customer, the money is back, as after a refund.
-            PaymentEvent::PaymentRefunded { refunded_at, .. } => self.payment("refunded", refunded_at),
+            PaymentEvent::PaymentRefunded { refunded_at, .. } => {
+                self.payment("refunded", refunded_at)
+            }
             PaymentEvent::PaymentVoided { voided_at } => self.payment("refunded", voided_at),
         }
     }
@@ -154,7 +168,8 @@ impl View for OrderView {
     const STORE: StoreKind = StoreKind::Mongo;
 
     fn key(event: &StoredEvent) -> Option<String> {
-        matches!(event.aggregate_type.as_str(), "order" | "payment").then(|| event.aggregate_id.clone())
+        matches!(event.aggregate_type.as_str(), "order" | "payment")
+            .then(|| event.aggregate_id.clone())
     }
 
     fn update(&mut self, event: &StoredEvent) -> Result<(), ViewError> {
@@ -171,7 +186,9 @@ mod tests {
     use chrono::Utc;
     use domain::order::{CancellationReason, OrderEvent, OrderLine, OrderStatus};
     use domain::payment::PaymentEvent;
-    use domain::{Address, Currency, Money, OrderId, PaymentMethod, ProductId, Quantity, Sku, UserId};
+    use domain::{
+        Address, Currency, Money, OrderId, PaymentMethod, ProductId, Quantity, Sku, UserId,
+    };
     use uuid::Uuid;
 
     use super::*;
@@ -221,16 +238,35 @@ mod tests {
             captured_at: Utc::now(),
         };
         view.update(&stored("payment", "o", 3, &captured)).unwrap();
-        view.update(&stored("order", "o", 2, &OrderEvent::OrderConfirmed { confirmed_at: Utc::now() }))
-            .unwrap();
-        assert_eq!((view.status.as_str(), view.payment.status.as_str()), ("confirmed", "captured"));
+        view.update(&stored(
+            "order",
+            "o",
+            2,
+            &OrderEvent::OrderConfirmed {
+                confirmed_at: Utc::now(),
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            (view.status.as_str(), view.payment.status.as_str()),
+            ("confirmed", "captured")
+        );
         let cancelled = OrderEvent::OrderCancelled {
             reason: CancellationReason::CancelledByCustomer,
             previous_status: OrderStatus::Confirmed,
             cancelled_at: Utc::now(),
         };
         view.update(&stored("order", "o", 3, &cancelled)).unwrap();
-        assert_eq!(view.cancellation_reason.as_deref(), Some("cancelled_by_customer"));
-        assert_eq!(view.timeline.iter().map(|t| t.status.as_str()).collect::<Vec<_>>(), ["pending", "confirmed", "cancelled"]);
+        assert_eq!(
+            view.cancellation_reason.as_deref(),
+            Some("cancelled_by_customer")
+        );
+        assert_eq!(
+            view.timeline
+                .iter()
+                .map(|t| t.status.as_str())
+                .collect::<Vec<_>>(),
+            ["pending", "confirmed", "cancelled"]
+        );
     }
 }

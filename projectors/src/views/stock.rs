@@ -22,7 +22,11 @@ impl View for Stock {
     fn key(event: &StoredEvent) -> Option<String> {
         let relevant = matches!(
             event.event_type.as_str(),
-            "ProductCreated" | "StockAdjusted" | "StockReserved" | "ReservationCommitted" | "ReservationReleased"
+            "ProductCreated"
+                | "StockAdjusted"
+                | "StockReserved"
+                | "ReservationCommitted"
+                | "ReservationReleased"
         );
         (event.aggregate_type == "product" && relevant).then(|| event.aggregate_id.clone())
     }
@@ -34,7 +38,8 @@ impl View for Stock {
             | ProductEvent::StockReserved { available, .. }
             | ProductEvent::ReservationCommitted { available, .. }
             | ProductEvent::ReservationReleased { available, .. } => available,
-            ProductEvent::ProductDetailsUpdated { .. } | ProductEvent::ProductDiscontinued { .. } => {
+            ProductEvent::ProductDetailsUpdated { .. }
+            | ProductEvent::ProductDiscontinued { .. } => {
                 return Ok(());
             }
         };

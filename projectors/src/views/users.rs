@@ -81,7 +81,10 @@ mod tests {
             renamed_at: Utc::now(),
         };
         view.update(&stored("user", "u", 2, &renamed)).unwrap();
-        assert_eq!((view.email.as_str(), view.name.as_str(), view.role.as_str()), ("ada@example.com", "Ada L.", "customer"));
+        assert_eq!(
+            (view.email.as_str(), view.name.as_str(), view.role.as_str()),
+            ("ada@example.com", "Ada L.", "customer")
+        );
         assert!(!serde_json::to_string(&view).unwrap().contains("argon2"));
     }
 }
