@@ -56,67 +56,79 @@ impl CommitSignal {
     }
 }
 
-/// What a subscriber waits on between batches.
+/// What a subscriber waits on between batches. Clones share one listening connection.
+#[derive(Clone)]
 pub struct Wakeups {
-    local: Option<watch::Receiver<u64>>,
-    listener: Option<PgListener>,
-    pool: PgPool,
+    receiver: watch::Receiver<u64>,
     poll: Duration,
 }
 
 impl Wakeups {
-    /// Wakes on this process's commits (if `local` is given), on `NOTIFY shop_events`, or after `poll`.
-    pub async fn new(pool: PgPool, local: Option<&CommitSignal>, poll: Duration) -> Self {
-        let mut wakeups = Self {
-            local: local.map(CommitSignal::subscribe),
-            listener: None,
-            pool,
-            poll,
-        };
-        wakeups.reconnect().await;
-        wakeups
+    /// Wakes on this process's commits (if `local` is given), on `NOTIFY shop_events` from any process, or
+    /// after `poll` at the latest. One task listens for all clones, and ends when the last is dropped.
+    pub fn start(pool: PgPool, local: Option<&CommitSignal>, poll: Duration) -> Self {
+        let (sender, receiver) = watch::channel(0u64);
+        let local = local.map(CommitSignal::subscribe);
+        tokio::spawn(listen(pool, local, sender));
+        Self { receiver, poll }
     }
 
-    async fn reconnect(&mut self) {
-        let listener = async {
-            let mut listener = PgListener::connect_with(&self.pool).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        self.listener = match listener.await {
-            Ok(listener) => Some(listener),
+    /// Returns when there may be new events.
+    pub async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.receiver.changed() => {},
+            () = tokio::time::sleep(self.poll) => {},
+        }
+    }
+}
+
+async fn listen(pool: PgPool, mut local: Option<watch::Receiver<u64>>, wake: watch::Sender<u64>) {
+    let bump = |wake: &watch::Sender<u64>| wake.send_modify(|n| *n = n.wrapping_add(1));
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => Some(listener),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot LISTEN for new events; polling until it works");
+                    None
+                }
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "cannot LISTEN for new events; polling until it works");
                 None
             }
         };
-    }
-
-    /// Returns when there may be new events.
-    pub async fn wait(&mut self) {
-        let local = async {
-            match self.local.as_mut() {
-                Some(receiver) => {
-                    if receiver.changed().await.is_err() {
-                        std::future::pending::<()>().await;
+        loop {
+            let heard = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await.map(|_| ()),
+                    None => {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        Err(sqlx::Error::PoolClosed)
                     }
                 }
-                None => std::future::pending().await,
+            };
+            let committed = async {
+                let changed = match local.as_mut() {
+                    Some(receiver) => receiver.changed().await.is_ok(),
+                    None => false,
+                };
+                if !changed {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                () = wake.closed() => return,
+                () = committed => bump(&wake),
+                result = heard => match result {
+                    Ok(()) => bump(&wake),
+                    // Reconnect; wake everyone in case a notification was lost meanwhile.
+                    Err(_) => {
+                        bump(&wake);
+                        break;
+                    }
+                },
             }
-        };
-        let listener = async {
-            match self.listener.as_mut() {
-                Some(listener) => listener.recv().await.map(|_| ()),
-                None => std::future::pending().await,
-            }
-        };
-        let outcome = tokio::select! {
-            () = local => Ok(()),
-            heard = listener => heard,
-            () = tokio::time::sleep(self.poll) => Ok(()),
-        };
-        if outcome.is_err() || self.listener.is_none() {
-            self.reconnect().await;
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Settings {
     /// Prefix of every Redis key this instance writes, so tests and tenants can share a server.
     pub redis_prefix: String,
     pub mongodb_url: Secret,
+    /// The MongoDB database that holds the read models.
+    pub mongodb_database: String,
     pub amqp_url: Secret,
     pub smtp_url: Secret,
     pub jwt_secret: Secret,
@@ -136,6 +138,7 @@ impl Settings {
                 "MONGODB_URL",
                 "mongodb://127.0.0.1:27017/?directConnection=true",
             )),
+            mongodb_database: get("MONGODB_DATABASE", "shop"),
             amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
             smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
             jwt_secret: Secret::new(jwt_secret),

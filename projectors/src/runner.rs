@@ -245,3 +245,39 @@ pub async fn apply_batch<V: View>(
         .await?;
     Ok(())
 }
+
+/// Starts a runner for every view; each stops when `shutdown` turns true.
+pub fn spawn_all(
+    pool: &PgPool,
+    stores: &ReadStores,
+    local_commits: Option<&eventstore::wake::CommitSignal>,
+    lag: &LagBoard,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use crate::views::{carts::CartView, catalog::CatalogProduct, orders::OrderView};
+    use crate::views::{product_cache::ProductDetails, stock::Stock, users::UserProfile};
+
+    fn spawn<V: View>(
+        pool: &PgPool,
+        stores: &ReadStores,
+        wakeups: &Wakeups,
+        lag: &LagBoard,
+        shutdown: &watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let runner = Runner::<V>::new(pool.clone(), stores.clone(), lag.clone());
+        tokio::spawn(runner.run(wakeups.clone(), shutdown.clone()))
+    }
+
+    let wakeups = Wakeups::start(pool.clone(), local_commits, SAFETY_POLL);
+    vec![
+        spawn::<CatalogProduct>(pool, stores, &wakeups, lag, &shutdown),
+        spawn::<UserProfile>(pool, stores, &wakeups, lag, &shutdown),
+        spawn::<OrderView>(pool, stores, &wakeups, lag, &shutdown),
+        spawn::<ProductDetails>(pool, stores, &wakeups, lag, &shutdown),
+        spawn::<Stock>(pool, stores, &wakeups, lag, &shutdown),
+        spawn::<CartView>(pool, stores, &wakeups, lag, &shutdown),
+    ]
+}
+
+/// Without any wake-up, a runner still looks for new events this often.
+const SAFETY_POLL: Duration = Duration::from_secs(2);

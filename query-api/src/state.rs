@@ -4,12 +4,14 @@ use axum::extract::FromRef;
 use eventstore::Feed;
 use eventstore::db::PgPool;
 use platform::auth::Authenticator;
+use projectors::store::query::ReadModels;
 
 #[derive(Clone)]
 pub struct QueryState {
+    /// The event store, for the audit endpoints only.
     pub feed: Feed,
-    /// For the audit verification, which walks the whole store.
     pub pool: PgPool,
+    pub models: ReadModels,
     pub auth: Authenticator,
 }
 

@@ -10,7 +10,11 @@ use eventstore::db::PgPool;
 use platform::Settings;
 use redis::aio::ConnectionManager;
 use serde_json::json;
+use projectors::runner::LagBoard;
+use projectors::store::ReadStores;
 use tokio::net::TcpStream;
+
+use crate::startup::Stores;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -18,24 +22,26 @@ pub async fn live() -> impl IntoResponse {
     Json(json!({ "status": "live" }))
 }
 
-/// The dependencies `/health/ready` checks.
+/// The dependencies `/health/ready` checks, and the projectors' lag it reports.
 #[derive(Clone)]
 pub struct Readiness {
     pool: PgPool,
     redis: ConnectionManager,
-    /// host:port of MongoDB and RabbitMQ. Until the roles that use them exist in this process, readiness
-    /// checks that they accept connections.
-    mongodb: Option<String>,
+    read: ReadStores,
+    /// host:port of RabbitMQ. Until the saga and relay run in this process, readiness checks that it
+    /// accepts connections.
     amqp: Option<String>,
+    lag: LagBoard,
 }
 
 impl Readiness {
-    pub fn new(pool: PgPool, redis: ConnectionManager, settings: &Settings) -> Self {
+    pub fn new(stores: &Stores, settings: &Settings, lag: LagBoard) -> Self {
         Self {
-            pool,
-            redis,
-            mongodb: host_port(settings.mongodb_url.expose(), 27017),
+            pool: stores.pool.clone(),
+            redis: stores.redis.clone(),
+            read: stores.read.clone(),
             amqp: host_port(settings.amqp_url.expose(), 5672),
+            lag,
         }
     }
 }
@@ -82,10 +88,10 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
         .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
     };
     let mongodb = async {
-        match &readiness.mongodb {
-            Some(address) => reachable(address).await,
-            None => Err("MONGODB_URL names no host".to_owned()),
-        }
+        tokio::time::timeout(CHECK_TIMEOUT, readiness.read.ping_mongo())
+            .await
+            .map_err(|_| "timed out".to_owned())
+            .and_then(|r| r.map_err(|e| e.to_string()))
     };
     let rabbitmq = async {
         match &readiness.amqp {
@@ -111,6 +117,19 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
             json!(if result.is_ok() { "up" } else { "down" }),
         );
     }
+    let projectors: serde_json::Map<String, serde_json::Value> = readiness
+        .lag
+        .lock()
+        .map(|board| {
+            board
+                .iter()
+                .map(|(name, lag)| ((*name).to_owned(), json!({"lag_events": lag.events, "lag_seconds": lag.seconds})))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, result) in &checks {
+        metrics::gauge!("shop_ready", "dependency" => *name).set(if result.is_ok() { 1.0 } else { 0.0 });
+    }
     let status = if ready {
         StatusCode::OK
     } else {
@@ -118,7 +137,11 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
     };
     (
         status,
-        Json(json!({ "status": if ready { "ready" } else { "not_ready" }, "checks": body })),
+        Json(json!({
+            "status": if ready { "ready" } else { "not_ready" },
+            "checks": body,
+            "projectors": projectors,
+        })),
     )
 }
 

@@ -18,9 +18,13 @@ use platform::Settings;
 use platform::auth::Authenticator;
 use platform::rate_limit::RateLimiter;
 use platform::tokens::{DenyList, TokenService};
+use projectors::runner::LagBoard;
+use projectors::store::ReadStores;
+use projectors::store::query::ReadModels;
 use query_api::QueryState;
 use redis::aio::ConnectionManager;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -40,6 +44,22 @@ pub enum Role {
     CommandApi,
     /// The read endpoints.
     QueryApi,
+    /// The projectors that keep the read models up to date.
+    Projectors,
+}
+
+impl Role {
+    fn serves_commands(self) -> bool {
+        matches!(self, Self::All | Self::CommandApi)
+    }
+
+    fn serves_queries(self) -> bool {
+        matches!(self, Self::All | Self::QueryApi)
+    }
+
+    fn runs_projectors(self) -> bool {
+        matches!(self, Self::All | Self::Projectors)
+    }
 }
 
 /// What the CLI and the server share: the stores, opened from settings.
@@ -48,6 +68,7 @@ pub struct Stores {
     pub pool: PgPool,
     pub redis: ConnectionManager,
     pub bus: Arc<CommandBus>,
+    pub read: ReadStores,
 }
 
 impl Stores {
@@ -67,7 +88,15 @@ impl Stores {
             .await
             .context("could not connect to Redis (is it running? see scripts/services.sh)")?;
         let bus = Arc::new(CommandBus::new(pool.clone()));
-        Ok(Self { pool, redis, bus })
+        let read = ReadStores::connect(
+            settings.mongodb_url.expose(),
+            &settings.mongodb_database,
+            redis.clone(),
+            &settings.redis_prefix,
+        )
+        .await
+        .context("MONGODB_URL is not a valid MongoDB URL")?;
+        Ok(Self { pool, redis, bus, read })
     }
 
     pub fn command_state(&self, settings: &Settings) -> CommandState {
@@ -96,12 +125,15 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     stores: Stores,
+    role: Role,
+    lag: LagBoard,
 }
 
 impl Application {
     pub async fn build(settings: &Settings, role: Role) -> anyhow::Result<Self> {
         let stores = Stores::open(settings).await?;
-        let router = router(settings, &stores, role);
+        let lag = LagBoard::default();
+        let router = router(settings, &stores, role, &lag);
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .with_context(|| format!("could not listen on {}", settings.http_addr))?;
@@ -109,6 +141,8 @@ impl Application {
             listener,
             router,
             stores,
+            role,
+            lag,
         })
     }
 
@@ -125,17 +159,40 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_idempotency_keys(IdempotencyStore::new(
-            self.stores.pool.clone(),
-        )));
+        let mut background = Vec::new();
+        if self.role.serves_commands() {
+            background.push(tokio::spawn(purge_idempotency_keys(IdempotencyStore::new(
+                self.stores.pool.clone(),
+            ))));
+            background.push(tokio::spawn(
+                self.stores.bus.commits().clone().forward_to_postgres(self.stores.pool.clone()),
+            ));
+        }
+        let (stop_projectors, stopping) = watch::channel(false);
+        let projectors = if self.role.runs_projectors() {
+            projectors::runner::spawn_all(
+                &self.stores.pool,
+                &self.stores.read,
+                Some(self.stores.bus.commits()),
+                &self.lag,
+                stopping,
+            )
+        } else {
+            Vec::new()
+        };
         let served = axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        purge.abort();
+        let _ = stop_projectors.send(true);
+        for projector in projectors {
+            let _ = projector.await;
+        }
+        for task in background {
+            task.abort();
+        }
         served.context("the HTTP server failed")
     }
 
@@ -145,17 +202,18 @@ impl Application {
 }
 
 /// Builds every route of `role`, with the layers every request passes through.
-pub fn router(settings: &Settings, stores: &Stores, role: Role) -> Router {
+pub fn router(settings: &Settings, stores: &Stores, role: Role, lag: &LagBoard) -> Router {
     // Install the recorder before the first request, so no early measurement is lost.
     platform::metrics::recorder();
     let mut api = Router::new();
-    if matches!(role, Role::All | Role::CommandApi) {
+    if role.serves_commands() {
         api = api.merge(command_api::router(stores.command_state(settings)));
     }
-    if matches!(role, Role::All | Role::QueryApi) {
+    if role.serves_queries() {
         api = api.merge(query_api::router(QueryState {
             feed: Feed::new(stores.pool.clone()),
             pool: stores.pool.clone(),
+            models: ReadModels::new(stores.read.clone()),
             auth: stores.authenticator(settings),
         }));
     }
@@ -164,7 +222,7 @@ pub fn router(settings: &Settings, stores: &Stores, role: Role) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(platform::metrics::track));
 
-    let readiness = Readiness::new(stores.pool.clone(), stores.redis.clone(), settings);
+    let readiness = Readiness::new(stores, settings, lag.clone());
     let mut app = Router::new()
         .nest("/api/v1", api)
         .route("/health/live", get(health::live))

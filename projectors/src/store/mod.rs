@@ -59,6 +59,12 @@ impl ReadStores {
         })
     }
 
+    /// A round trip to MongoDB, for readiness checks.
+    pub async fn ping_mongo(&self) -> Result<(), StoreError> {
+        self.mongo.run_command(mongodb::bson::doc! {"ping": 1}).await?;
+        Ok(())
+    }
+
     /// The generation readers use now (0 until a replay switched).
     pub async fn active_generation<V: View>(&self) -> Result<u64, StoreError> {
         match V::STORE {

@@ -117,7 +117,7 @@ async fn verify_finds_a_changed_row_and_a_deletion_over_http_and_in_the_cli() {
 
     // Somebody with database access gives the product more stock than it ever had.
     let changed: i64 = sqlx::query_scalar(
-        "UPDATE events SET payload = replace(payload::text, '\"delta\": 2,', '\"delta\": 200,')::json \
+        "UPDATE events SET payload = regexp_replace(payload::text, '\"delta\": ?2,', '\"delta\":200,')::json \
          WHERE aggregate_id = $1 AND sequence = 3 RETURNING position",
     )
     .bind(&product)

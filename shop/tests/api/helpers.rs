@@ -24,7 +24,9 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the whole application with extra environment overrides.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let (pool, database_url) = fresh_database().await;
-    let prefix = format!("test:{}:", Uuid::now_v7().simple());
+    let unique = Uuid::now_v7().simple().to_string();
+    let prefix = format!("test:{unique}:");
+    let mongo_database = format!("shop_test_{unique}");
     let overrides: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -37,6 +39,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             "DATABASE_URL" => Some(database_url.clone()),
             "SHOP_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
             "REDIS_PREFIX" => Some(prefix.clone()),
+            "MONGODB_DATABASE" => Some(mongo_database.clone()),
             "DATABASE_MAX_CONNECTIONS" => Some("8".to_owned()),
             other => std::env::var(other).ok(),
         }
