@@ -28,13 +28,19 @@ async fn show(
     let mut wait = Wait::new(min_position(&headers, &params)?);
     wait.for_view::<CartView>(&state.models).await;
     wait.for_view::<ProductDetails>(&state.models).await;
-    let (cart, products) = state.models.cart(&user.user_id).await.map_err(unavailable)?;
+    let (cart, products) = state
+        .models
+        .cart(&user.user_id)
+        .await
+        .map_err(unavailable)?;
     let mut items = Vec::with_capacity(cart.lines.len());
     let mut total: Option<(i64, String)> = None;
     let mut item_count = 0;
     for line in &cart.lines {
         // A product the read model does not know yet is left out rather than shown without a price.
-        let Some(product) = products.get(&line.product_id) else { continue };
+        let Some(product) = products.get(&line.product_id) else {
+            continue;
+        };
         let Some(price) = product.price else { continue };
         let line_total = price.amount() * i64::from(line.quantity);
         let currency = price.currency().to_string();
@@ -52,5 +58,7 @@ async fn show(
         Some((amount, currency)) => json!({"amount": amount, "currency": currency}),
         None => Value::Null,
     };
-    Ok(wait.finish(Json(json!({"items": items, "total": total, "item_count": item_count}))))
+    Ok(wait.finish(Json(
+        json!({"items": items, "total": total, "item_count": item_count}),
+    )))
 }

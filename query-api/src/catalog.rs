@@ -38,7 +38,12 @@ fn sort(params: &Params) -> Result<CatalogSort, Problem> {
         Some("price_desc") => CatalogSort::PriceDesc,
         Some("name") => CatalogSort::Name,
         Some("newest") => CatalogSort::Newest,
-        Some(_) => return Err(invalid("sort", "one of relevance, price_asc, price_desc, name, newest")),
+        Some(_) => {
+            return Err(invalid(
+                "sort",
+                "one of relevance, price_asc, price_desc, name, newest",
+            ));
+        }
     })
 }
 
@@ -74,22 +79,20 @@ async fn show(
     let mut wait = Wait::new(min_position(&headers, &params)?);
     wait.for_view::<ProductDetails>(&state.models).await;
     wait.for_view::<Stock>(&state.models).await;
-    let Some((details, available)) = state.models.product(&id).await.map_err(unavailable)? else {
+    let Some(product) = state.models.product(&id).await.map_err(unavailable)? else {
         return Err(Problem::not_found());
     };
-    if details.view.discontinued {
+    if product.details.discontinued {
         return Err(Problem::not_found());
     }
-    let p = &details.view;
+    let (p, available) = (&product.details, product.available);
     let body = json!({
         "id": p.id, "sku": p.sku, "name": p.name, "description": p.description, "category": p.category,
         "price": p.price, "available": available, "in_stock": available > 0,
         "created_at": p.created_at, "updated_at": p.updated_at,
     });
     let mut response = wait.finish(Json(body));
-    // The product's version: the later of the two views' last applied events of its stream.
-    let version = details.version("product");
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", product.version)) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     Ok(response)

@@ -55,7 +55,9 @@ impl Wait {
             match models.checkpoint::<V>().await {
                 Ok(Some(checkpoint)) if checkpoint >= target => return,
                 Ok(_) => {}
-                Err(error) => tracing::warn!(view = V::NAME, %error, "cannot read a read model's checkpoint"),
+                Err(error) => {
+                    tracing::warn!(view = V::NAME, %error, "cannot read a read model's checkpoint")
+                }
             }
             if Instant::now() >= self.deadline {
                 self.stale = true;

@@ -26,7 +26,12 @@ async fn show(
 ) -> Result<Response, Problem> {
     let mut wait = Wait::new(min_position(&headers, &params)?);
     wait.for_view::<UserProfile>(&state.models).await;
-    let Some(profile) = state.models.user(&user.user_id).await.map_err(unavailable)? else {
+    let Some(profile) = state
+        .models
+        .user(&user.user_id)
+        .await
+        .map_err(unavailable)?
+    else {
         return Err(Problem::not_found());
     };
     let p = profile.view;

@@ -15,7 +15,13 @@ pub fn router() -> Router<QueryState> {
     Router::new().route("/notifications", get(list))
 }
 
-async fn list(State(_): State<QueryState>, _user: AuthUser, Query(params): Query<Params>) -> Result<Json<Value>, Problem> {
+async fn list(
+    State(_): State<QueryState>,
+    _user: AuthUser,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, Problem> {
     let (page, limit) = paging(&params)?;
-    Ok(Json(json!({"items": [], "page": page, "limit": limit, "total": 0, "pages": 0})))
+    Ok(Json(
+        json!({"items": [], "page": page, "limit": limit, "total": 0, "pages": 0}),
+    ))
 }

@@ -18,7 +18,9 @@ use crate::state::QueryState;
 const STATUSES: [&str; 5] = ["pending", "confirmed", "shipped", "delivered", "cancelled"];
 
 pub fn router() -> Router<QueryState> {
-    Router::new().route("/orders", get(list)).route("/orders/{id}", get(show))
+    Router::new()
+        .route("/orders", get(list))
+        .route("/orders/{id}", get(show))
 }
 
 pub fn order_json(o: &OrderView) -> Value {
@@ -41,7 +43,10 @@ async fn list(
     if let Some(status) = &status
         && !STATUSES.contains(&status.as_str())
     {
-        return Err(invalid("status", "one of pending, confirmed, shipped, delivered, cancelled"));
+        return Err(invalid(
+            "status",
+            "one of pending, confirmed, shipped, delivered, cancelled",
+        ));
     }
     // A customer's `user_id` filter is always themselves.
     let user_id = if user.is_admin() {
@@ -80,7 +85,8 @@ async fn show(
     wait.for_view::<OrderView>(&state.models).await;
     let order = state.models.order(&id).await.map_err(unavailable)?;
     // Someone else's order is answered exactly like a missing one.
-    let Some(order) = order.filter(|o| !o.view.id.is_empty() && (user.is_admin() || o.view.user_id == user.user_id))
+    let Some(order) = order
+        .filter(|o| !o.view.id.is_empty() && (user.is_admin() || o.view.user_id == user.user_id))
     else {
         return Err(Problem::not_found());
     };

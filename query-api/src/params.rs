@@ -17,7 +17,11 @@ pub fn invalid(name: &str, expected: &str) -> Problem {
 }
 
 /// A parameter parsed as `T`, if present and not empty.
-pub fn optional<T: FromStr>(params: &Params, name: &str, expected: &str) -> Result<Option<T>, Problem> {
+pub fn optional<T: FromStr>(
+    params: &Params,
+    name: &str,
+    expected: &str,
+) -> Result<Option<T>, Problem> {
     match params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(raw) => raw.parse().map(Some).map_err(|_| invalid(name, expected)),
@@ -38,7 +42,10 @@ pub fn paging(params: &Params) -> Result<(u64, u64), Problem> {
 }
 
 /// A page of a listing as the API shows it.
-pub fn page_json<T>(page: &projectors::store::query::Page<T>, items: Vec<serde_json::Value>) -> serde_json::Value {
+pub fn page_json<T>(
+    page: &projectors::store::query::Page<T>,
+    items: Vec<serde_json::Value>,
+) -> serde_json::Value {
     serde_json::json!({
         "items": items,
         "page": page.page,
@@ -53,21 +60,36 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn it_should_default_paging_and_refuse_limits_outside_1_to_100() {
         assert_eq!(paging(&params(&[])).unwrap(), (1, 20));
-        assert_eq!(paging(&params(&[("page", "3"), ("limit", "100")])).unwrap(), (3, 100));
-        for bad in [("limit", "0"), ("limit", "101"), ("page", "0"), ("page", "x"), ("limit", "-1")] {
+        assert_eq!(
+            paging(&params(&[("page", "3"), ("limit", "100")])).unwrap(),
+            (3, 100)
+        );
+        for bad in [
+            ("limit", "0"),
+            ("limit", "101"),
+            ("page", "0"),
+            ("page", "x"),
+            ("limit", "-1"),
+        ] {
             assert!(paging(&params(&[bad])).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn it_should_ignore_empty_values_and_refuse_wrong_types() {
-        assert_eq!(optional::<i64>(&params(&[("min_price", "")]), "min_price", "").unwrap(), None);
+        assert_eq!(
+            optional::<i64>(&params(&[("min_price", "")]), "min_price", "").unwrap(),
+            None
+        );
         assert!(optional::<i64>(&params(&[("min_price", "cheap")]), "min_price", "").is_err());
     }
 }

@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use eventstore::db::PgPool;
 use platform::Settings;
-use redis::aio::ConnectionManager;
-use serde_json::json;
 use projectors::runner::LagBoard;
 use projectors::store::ReadStores;
+use redis::aio::ConnectionManager;
+use serde_json::json;
 use tokio::net::TcpStream;
 
 use crate::startup::Stores;
@@ -123,12 +123,21 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
         .map(|board| {
             board
                 .iter()
-                .map(|(name, lag)| ((*name).to_owned(), json!({"lag_events": lag.events, "lag_seconds": lag.seconds})))
+                .map(|(name, lag)| {
+                    (
+                        (*name).to_owned(),
+                        json!({"lag_events": lag.events, "lag_seconds": lag.seconds}),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     for (name, result) in &checks {
-        metrics::gauge!("shop_ready", "dependency" => *name).set(if result.is_ok() { 1.0 } else { 0.0 });
+        metrics::gauge!("shop_ready", "dependency" => *name).set(if result.is_ok() {
+            1.0
+        } else {
+            0.0
+        });
     }
     let status = if ready {
         StatusCode::OK

@@ -96,7 +96,12 @@ impl Stores {
         )
         .await
         .context("MONGODB_URL is not a valid MongoDB URL")?;
-        Ok(Self { pool, redis, bus, read })
+        Ok(Self {
+            pool,
+            redis,
+            bus,
+            read,
+        })
     }
 
     pub fn command_state(&self, settings: &Settings) -> CommandState {
@@ -165,7 +170,11 @@ impl Application {
                 self.stores.pool.clone(),
             ))));
             background.push(tokio::spawn(
-                self.stores.bus.commits().clone().forward_to_postgres(self.stores.pool.clone()),
+                self.stores
+                    .bus
+                    .commits()
+                    .clone()
+                    .forward_to_postgres(self.stores.pool.clone()),
             ));
         }
         let (stop_projectors, stopping) = watch::channel(false);
@@ -182,7 +191,8 @@ impl Application {
         };
         let served = axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;

@@ -61,7 +61,9 @@ impl ReadStores {
 
     /// A round trip to MongoDB, for readiness checks.
     pub async fn ping_mongo(&self) -> Result<(), StoreError> {
-        self.mongo.run_command(mongodb::bson::doc! {"ping": 1}).await?;
+        self.mongo
+            .run_command(mongodb::bson::doc! {"ping": 1})
+            .await?;
         Ok(())
     }
 

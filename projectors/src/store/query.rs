@@ -32,6 +32,15 @@ impl std::fmt::Debug for ReadModels {
     }
 }
 
+/// A product as `GET /products/{id}` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRead {
+    pub details: ProductDetails,
+    pub available: i64,
+    /// The product aggregate's version, for `ETag`.
+    pub version: i64,
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -139,10 +148,7 @@ impl ReadModels {
     }
 
     /// A product's details and available stock, in one round trip to Redis.
-    pub async fn product(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Versioned<ProductDetails>, i64)>, StoreError> {
+    pub async fn product(&self, id: &str) -> Result<Option<ProductRead>, StoreError> {
         let details_key = self.stores.redis_key(
             ProductDetails::NAME,
             self.generation::<ProductDetails>().await?,
@@ -162,16 +168,17 @@ impl ReadModels {
         };
         let details: Versioned<ProductDetails> =
             serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let available = match stock {
-            Some(json) => {
-                serde_json::from_str::<Versioned<Stock>>(&json)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                    .view
-                    .available
-            }
-            None => 0,
+        let stock = match stock {
+            Some(json) => serde_json::from_str::<Versioned<Stock>>(&json)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            None => Versioned::default(),
         };
-        Ok(Some((details, available)))
+        Ok(Some(ProductRead {
+            // Each view applies only some of the product's events; together they have seen the latest.
+            version: details.version("product").max(stock.version("product")),
+            available: stock.view.available,
+            details: details.view,
+        }))
     }
 
     /// A user's cart lines with the current details of their products.

@@ -9,3 +9,4 @@ mod idempotency;
 mod operations;
 mod orders;
 mod products;
+mod reads;

@@ -1,0 +1,355 @@
+//! The read side through HTTP: what a customer sees right after writing it.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, body, problem, spawn_app};
+
+/// GET with `X-Min-Position`, so the read waits for the projectors.
+async fn read(app: &TestApp, path: &str, token: Option<&str>, position: &str) -> reqwest::Response {
+    app.request(Method::GET, path, token)
+        .header("x-min-position", position)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn write(app: &TestApp, path: &str, token: &str, body_json: Value) -> String {
+    let answer = app.post(path, Some(token), body_json).await;
+    assert!(answer.status().is_success(), "{path}: {}", answer.status());
+    body(answer).await["position"].as_str().unwrap().to_owned()
+}
+
+async fn product(
+    app: &TestApp,
+    admin: &str,
+    sku: &str,
+    name: &str,
+    category: &str,
+    amount: i64,
+    stock: i64,
+) -> (String, String) {
+    let answer = app
+        .post(
+            "/products",
+            Some(admin),
+            json!({"sku": sku, "name": name, "description": format!("{name} for everyone"), "category": category,
+                   "price": {"amount": amount, "currency": "EUR"}, "stock": stock}),
+        )
+        .await;
+    let answer = body(answer).await;
+    (
+        answer["id"].as_str().unwrap().to_owned(),
+        answer["position"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_new_customer_reads_their_profile_right_after_registering() {
+    let app = spawn_app().await;
+    let registered = body(
+        app.register("reader@example.com", "correct horse battery")
+            .await,
+    )
+    .await;
+    let token = body(
+        app.login("reader@example.com", "correct horse battery")
+            .await,
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = read(
+        &app,
+        "/me",
+        Some(&token),
+        registered["position"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(!me.headers().contains_key("x-read-model-stale"));
+    let me = body(me).await;
+    assert_eq!(me["email"], "reader@example.com");
+    assert_eq!(me["role"], "customer");
+    assert_eq!(me["id"], registered["id"]);
+}
+
+#[tokio::test]
+async fn the_catalog_is_searched_filtered_sorted_and_paged() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    product(&app, &admin, "SHIRT-BLUE", "Blue Shirt", "Shirts", 1999, 5).await;
+    product(&app, &admin, "SHIRT-RED", "Red Shirt", "Shirts", 2499, 0).await;
+    product(&app, &admin, "MUG-1", "Blue Mug", "Kitchen", 900, 3).await;
+    let (old, _) = product(&app, &admin, "OLD-1", "Blue Relic", "Kitchen", 100, 1).await;
+    let last = write(
+        &app,
+        &format!("/products/{old}/discontinue"),
+        &admin,
+        json!({}),
+    )
+    .await;
+
+    let search = body(read(&app, "/products?q=blu%20shi", None, &last).await).await;
+    let names: Vec<&str> = search["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Blue Shirt"],
+        "every word must match a word's start"
+    );
+
+    let blue = body(app.get("/products?q=BLUE&sort=price_asc", None).await).await;
+    let names: Vec<&str> = blue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Blue Mug", "Blue Shirt"],
+        "discontinued products are hidden"
+    );
+
+    let in_stock = body(
+        app.get("/products?category=Shirts&in_stock=true", None)
+            .await,
+    )
+    .await;
+    assert_eq!(in_stock["total"], 1);
+    let priced = body(
+        app.get("/products?min_price=1000&max_price=2000", None)
+            .await,
+    )
+    .await;
+    assert_eq!(priced["items"][0]["sku"], "SHIRT-BLUE");
+
+    let page = body(
+        app.get("/products?sort=price_desc&limit=2&page=2", None)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["pages"].as_u64(),
+            page["page"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(page["items"][0]["name"], "Blue Mug");
+    let first = &body(app.get("/products?sort=price_desc", None).await).await["items"][0];
+    for field in [
+        "id",
+        "sku",
+        "name",
+        "description",
+        "category",
+        "price",
+        "available",
+        "in_stock",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(!first[field].is_null(), "{field}");
+    }
+
+    let categories = body(app.get("/categories", None).await).await;
+    assert_eq!(
+        categories["categories"],
+        json!([{"name": "Kitchen", "count": 1}, {"name": "Shirts", "count": 2}])
+    );
+}
+
+#[tokio::test]
+async fn bad_catalog_parameters_are_refused_and_operators_in_search_text_are_plain_text() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (_, position) = product(&app, &admin, "WIDGET-1", "Widget", "Tools", 500, 1).await;
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "page=0",
+        "min_price=cheap",
+        "in_stock=maybe",
+        "sort=best",
+    ] {
+        problem(
+            app.get(&format!("/products?{bad}"), None).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let injected = read(
+        &app,
+        "/products?q=%7B%22%24gt%22%3A%22%22%7D&unknown=1",
+        None,
+        &position,
+    )
+    .await;
+    assert_eq!(injected.status(), StatusCode::OK);
+    assert_eq!(
+        body(injected).await["total"],
+        0,
+        "the text matches no product; it is not an operator"
+    );
+    let regex = body(app.get("/products?q=.*", None).await).await;
+    assert_eq!(
+        regex["total"], 1,
+        "no words: everything listed, not a regex"
+    );
+}
+
+#[tokio::test]
+async fn a_product_is_shown_with_its_stock_and_etag_and_unknown_ones_are_not_found() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (id, _) = product(&app, &admin, "LAMP-1", "Lamp", "Home", 4500, 2).await;
+    let position = write(
+        &app,
+        &format!("/products/{id}/stock"),
+        &admin,
+        json!({"delta": 3}),
+    )
+    .await;
+    let shown = read(&app, &format!("/products/{id}"), None, &position).await;
+    assert_eq!(shown.status(), StatusCode::OK);
+    assert_eq!(shown.headers()["etag"], "\"2\"");
+    let shown = body(shown).await;
+    assert_eq!(
+        (shown["available"].as_i64(), shown["in_stock"].as_bool()),
+        (Some(5), Some(true))
+    );
+    problem(
+        app.get("/products/0193a4a0-0000-7000-8000-000000000000", None)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_cart_shows_current_prices() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (shirt, _) = product(&app, &admin, "SH-1", "Shirt", "Shirts", 2000, 10).await;
+    let (mug, _) = product(&app, &admin, "MU-1", "Mug", "Kitchen", 500, 10).await;
+    let (_, token) = app.customer().await;
+    write(
+        &app,
+        "/cart/items",
+        &token,
+        json!({"product_id": shirt, "quantity": 2}),
+    )
+    .await;
+    write(
+        &app,
+        "/cart/items",
+        &token,
+        json!({"product_id": mug, "quantity": 1}),
+    )
+    .await;
+    let answer = app
+        .request(Method::PATCH, &format!("/products/{shirt}"), Some(&admin))
+        .json(&json!({"price": {"amount": 2500, "currency": "EUR"}}))
+        .send()
+        .await
+        .unwrap();
+    let position = body(answer).await["position"].as_str().unwrap().to_owned();
+    let cart = body(read(&app, "/cart", Some(&token), &position).await).await;
+    assert_eq!(cart["item_count"], 3);
+    assert_eq!(
+        cart["total"],
+        json!({"amount": 2 * 2500 + 500, "currency": "EUR"})
+    );
+    assert_eq!(cart["items"][0]["unit_price"]["amount"], 2500);
+    assert_eq!(cart["items"][0]["line_total"]["amount"], 5000);
+}
+
+#[tokio::test]
+async fn customers_see_their_own_orders_and_administrators_everyones() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (book, _) = product(&app, &admin, "BK-1", "Book", "Books", 1500, 10).await;
+    let (owner_id, owner) = app.customer().await;
+    let (_, stranger) = app.customer().await;
+    write(
+        &app,
+        "/cart/items",
+        &owner,
+        json!({"product_id": book, "quantity": 2}),
+    )
+    .await;
+    let checkout = body(
+        app.post(
+            "/cart/checkout",
+            Some(&owner),
+            json!({"shipping_address": {"name": "A", "line1": "B", "city": "C", "postal_code": "1", "country": "DE"},
+                   "payment_method": "pm_card_visa"}),
+        )
+        .await,
+    )
+    .await;
+    let (order, position) = (
+        checkout["id"].as_str().unwrap(),
+        checkout["position"].as_str().unwrap(),
+    );
+
+    let shown = read(&app, &format!("/orders/{order}"), Some(&owner), position).await;
+    assert_eq!(shown.headers()["etag"], "\"1\"");
+    let shown = body(shown).await;
+    assert_eq!(shown["status"], "pending");
+    assert_eq!(shown["user_id"], owner_id);
+    assert_eq!(shown["total"], json!({"amount": 3000, "currency": "EUR"}));
+    assert_eq!(shown["payment"]["status"], "pending");
+    assert_eq!(shown["timeline"][0]["status"], "pending");
+
+    let mine = body(read(&app, "/orders", Some(&owner), position).await).await;
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["items"][0]["item_count"], 2);
+    let theirs = body(app.get("/orders", Some(&stranger)).await).await;
+    assert_eq!(theirs["total"], 0);
+    problem(
+        app.get(&format!("/orders/{order}"), Some(&stranger)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let everyone = body(
+        app.get(
+            &format!("/orders?status=pending&user_id={owner_id}"),
+            Some(&admin),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(everyone["total"], 1);
+    problem(
+        app.get("/orders?status=lost", Some(&admin)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_read_that_cannot_catch_up_in_time_says_it_is_stale() {
+    let app = spawn_app().await;
+    let future = app
+        .request(Method::GET, "/categories", None)
+        .header("x-min-position", "999999999.999999999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(future.status(), StatusCode::OK);
+    assert_eq!(future.headers()["x-read-model-stale"], "true");
+    problem(
+        read(&app, "/categories", None, "not-a-position").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
