@@ -1,0 +1,231 @@
+//! Projectors against the real PostgreSQL, MongoDB-compatible server and Redis: restarts, redelivery,
+//! replay and verification all end with the same documents.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use domain::cart::{Cart, CartCommand, ProductSnapshot};
+use domain::product::{Product, ProductCommand};
+use domain::{Currency, Money, OrderId, ProductId, Quantity, Sku};
+use eventstore::testing::fresh_database;
+use eventstore::{CommandBus, CommandMetadata, Feed, Position};
+use projectors::View;
+use projectors::replay;
+use projectors::runner::{LagBoard, Runner, Step, apply_batch};
+use projectors::store::ReadStores;
+use projectors::view::Versioned;
+use projectors::views::carts::CartView;
+use projectors::views::catalog::CatalogProduct;
+use uuid::Uuid;
+
+fn eur(amount: i64) -> Money {
+    Money::new(amount, Currency::parse("EUR").unwrap()).unwrap()
+}
+
+async fn stores() -> ReadStores {
+    let unique = Uuid::now_v7().simple().to_string();
+    let redis_url =
+        std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let mongo_url = std::env::var("MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/?directConnection=true".to_owned());
+    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url).unwrap())
+        .await
+        .unwrap();
+    ReadStores::connect(
+        &mongo_url,
+        &format!("shop_test_{unique}"),
+        redis,
+        &format!("test:{unique}:"),
+    )
+    .await
+    .unwrap()
+}
+
+/// Products with stock changes, and carts that fill, change and check out: a few dozen events.
+async fn write_history(bus: &CommandBus) {
+    let meta = CommandMetadata::new_chain();
+    let mut products = Vec::new();
+    for n in 0..6i64 {
+        let id = ProductId::new(Uuid::now_v7());
+        let create = ProductCommand::Create {
+            product_id: id,
+            sku: Sku::parse(&format!("P-{n}")).unwrap(),
+            name: format!("Product {n}"),
+            description: "Made for tests".to_owned(),
+            category: if n % 2 == 0 { "Even" } else { "Odd" }.to_owned(),
+            price: eur(100 + n),
+            stock: 10,
+            at: Utc::now(),
+        };
+        bus.execute::<Product>(&id.to_string(), create, &meta, None)
+            .await
+            .unwrap();
+        let adjust = ProductCommand::AdjustStock {
+            delta: n + 1,
+            at: Utc::now(),
+        };
+        bus.execute::<Product>(&id.to_string(), adjust, &meta, None)
+            .await
+            .unwrap();
+        products.push((id, n));
+    }
+    for cart in 0..4usize {
+        let cart_id = Uuid::now_v7().to_string();
+        for (id, n) in products.iter().take(3 + cart) {
+            let add = CartCommand::AddItem {
+                product: ProductSnapshot {
+                    product_id: *id,
+                    sku: Sku::parse(&format!("P-{n}")).unwrap(),
+                    name: format!("Product {n}"),
+                    unit_price: eur(100 + n),
+                    discontinued: false,
+                },
+                quantity: Quantity::new(1 + *n).unwrap(),
+                at: Utc::now(),
+            };
+            bus.execute::<Cart>(&cart_id, add, &meta, None)
+                .await
+                .unwrap();
+        }
+        if cart % 2 == 0 {
+            let checkout = CartCommand::CheckOut {
+                order_id: OrderId::new(Uuid::now_v7()),
+                at: Utc::now(),
+            };
+            bus.execute::<Cart>(&cart_id, checkout, &meta, None)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn drain<V: View>(runner: &mut Runner<V>, generation: u64) {
+    while let Step::Processed { .. } = runner.step_generation(generation).await.unwrap() {}
+}
+
+async fn documents<V: View>(stores: &ReadStores, generation: u64) -> HashMap<String, Versioned<V>> {
+    stores.all::<V>(generation).await.unwrap()
+}
+
+async fn killed_mid_batch_ends_like_never_stopped<V: View + std::fmt::Debug>() {
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+
+    let mut steady =
+        Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default()).with_batch(7);
+    drain(&mut steady, 0).await;
+    let expected = documents::<V>(&stores, 0).await;
+    assert!(!expected.is_empty());
+
+    // Generation 1 crashes in its first batch: part of the batch's documents are written, its checkpoint is not.
+    let batch = Feed::new(pool.clone())
+        .read_after(Position::START, 40)
+        .await
+        .unwrap();
+    apply_batch::<V>(&stores, 1, &batch[..batch.len() / 2])
+        .await
+        .unwrap();
+    stores.save::<V>(1, &[], Position::START).await.unwrap();
+
+    let mut restarted =
+        Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default()).with_batch(40);
+    drain(&mut restarted, 1).await;
+    assert_eq!(documents::<V>(&stores, 1).await, expected);
+    assert_eq!(
+        stores.checkpoint::<V>(1).await.unwrap(),
+        stores.checkpoint::<V>(0).await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_mongo_projector_killed_in_the_middle_of_a_batch_ends_with_the_same_documents() {
+    killed_mid_batch_ends_like_never_stopped::<CatalogProduct>().await;
+}
+
+#[tokio::test]
+async fn a_redis_projector_killed_in_the_middle_of_a_batch_ends_with_the_same_documents() {
+    killed_mid_batch_ends_like_never_stopped::<CartView>().await;
+}
+
+#[tokio::test]
+async fn events_delivered_again_change_nothing() {
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+    let mut runner =
+        Runner::<CatalogProduct>::new(pool.clone(), stores.clone(), LagBoard::default());
+    drain(&mut runner, 0).await;
+    let once = documents::<CatalogProduct>(&stores, 0).await;
+    let all = Feed::new(pool.clone())
+        .read_after(Position::START, 1000)
+        .await
+        .unwrap();
+    apply_batch::<CatalogProduct>(&stores, 0, &all)
+        .await
+        .unwrap();
+    assert_eq!(documents::<CatalogProduct>(&stores, 0).await, once);
+}
+
+async fn replay_matches_live<V: View + std::fmt::Debug>() {
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+    let mut live = Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default());
+    drain(&mut live, 0).await;
+    let live_documents = documents::<V>(&stores, 0).await;
+
+    let mut reports = 0;
+    let events = replay::replay::<V>(&pool, &stores, |_| reports += 1)
+        .await
+        .unwrap();
+    assert!(events > 0 && reports > 0);
+    assert_eq!(stores.active_generation::<V>().await.unwrap(), 1);
+    assert_eq!(documents::<V>(&stores, 1).await, live_documents);
+    assert!(
+        documents::<V>(&stores, 0).await.is_empty(),
+        "the old generation is dropped after the switch"
+    );
+    assert!(
+        replay::verify::<V>(&pool, &stores, |_| {})
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn replaying_the_catalog_yields_the_live_documents() {
+    replay_matches_live::<CatalogProduct>().await;
+}
+
+#[tokio::test]
+async fn replaying_the_carts_yields_the_live_documents() {
+    replay_matches_live::<CartView>().await;
+}
+
+#[tokio::test]
+async fn verify_reports_a_live_document_that_differs_from_a_rebuild() {
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+    let mut live = Runner::<CatalogProduct>::new(pool.clone(), stores.clone(), LagBoard::default());
+    drain(&mut live, 0).await;
+    let mut docs = documents::<CatalogProduct>(&stores, 0).await;
+    let (key, mut doc) = docs.drain().next().unwrap();
+    doc.view.name = "Tampered".to_owned();
+    let checkpoint = stores
+        .checkpoint::<CatalogProduct>(0)
+        .await
+        .unwrap()
+        .unwrap();
+    stores
+        .save::<CatalogProduct>(0, &[(key.clone(), doc)], checkpoint)
+        .await
+        .unwrap();
+    let differences = replay::verify::<CatalogProduct>(&pool, &stores, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(differences.len(), 1);
+    assert_eq!(differences[0].key, key);
+}
