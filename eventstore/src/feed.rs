@@ -182,6 +182,14 @@ impl Feed {
             .await
     }
 
+    /// Whether any stream of this type has events (e.g. "is there a catalog yet?").
+    pub async fn has_events_of(&self, aggregate_type: &str) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1)")
+            .bind(aggregate_type)
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// How many events the store holds (for progress bars).
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT count(*) FROM events")

@@ -6,9 +6,13 @@
 //! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`.
 //! - [`health`]: `/health/live` and `/health/ready`.
 //! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`.
+//! - [`replay`]: `replay --all | --projector NAME [--verify]`.
+//! - [`seed`]: `seed --products N --customers M --orders K`.
 
 pub mod cli;
 pub mod health;
+pub mod replay;
+pub mod seed;
 pub mod startup;
 
 pub use startup::{Application, Role};

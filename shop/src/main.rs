@@ -33,6 +33,31 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Rebuild read models from the event store into fresh copies and switch to them while the old ones
+    /// keep serving; with --verify, compare the live read models with a rebuild instead.
+    Replay {
+        /// Every projector.
+        #[arg(long, conflicts_with = "projector")]
+        all: bool,
+        /// One projector: catalog, users, orders, product_details, stock, carts.
+        #[arg(long)]
+        projector: Option<String>,
+        /// Rebuild into a shadow copy, print the documents that differ, exit non-zero if any do.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Fill the store with realistic data through the command bus (for demos and benchmarks).
+    Seed {
+        #[arg(long, default_value_t = 50)]
+        products: u64,
+        #[arg(long, default_value_t = 10)]
+        customers: u64,
+        #[arg(long, default_value_t = 20)]
+        orders: u64,
+        /// Only seed when the store has no products yet.
+        #[arg(long)]
+        if_empty: bool,
+    },
     /// Check the tamper-evident audit chain.
     Audit {
         #[command(subcommand)]
@@ -117,5 +142,23 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => cli::verify_audit(&settings).await,
+        Command::Replay {
+            all,
+            projector,
+            verify,
+        } => {
+            if !all && projector.is_none() && !verify {
+                anyhow::bail!(
+                    "say what to replay: --all or --projector NAME (see shop replay --help)"
+                );
+            }
+            shop::replay::run(&settings, projector, verify).await
+        }
+        Command::Seed {
+            products,
+            customers,
+            orders,
+            if_empty,
+        } => shop::seed::run(&settings, products, customers, orders, if_empty).await,
     }
 }

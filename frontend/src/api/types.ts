@@ -1,0 +1,122 @@
+import type { Money } from "../lib/money";
+
+export type Role = "customer" | "admin";
+
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  price: Money;
+  /** On hand minus reserved. */
+  available: number;
+  in_stock: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  limit: number;
+  total: number;
+  pages: number;
+}
+
+export interface Category {
+  name: string;
+  count: number;
+}
+
+export interface CartLine {
+  product_id: string;
+  sku: string;
+  name: string;
+  unit_price: Money;
+  quantity: number;
+  line_total: Money;
+}
+
+export interface Cart {
+  items: CartLine[];
+  total: Money | null;
+  item_count: number;
+}
+
+export type OrderStatus = "pending" | "confirmed" | "shipped" | "delivered" | "cancelled";
+export const ORDER_STATUSES: OrderStatus[] = ["pending", "confirmed", "shipped", "delivered", "cancelled"];
+
+export interface Address {
+  name: string;
+  line1: string;
+  line2?: string | null;
+  city: string;
+  postal_code: string;
+  country: string;
+}
+
+export interface OrderSummary {
+  id: string;
+  status: OrderStatus;
+  total: Money;
+  item_count: number;
+  created_at: string;
+}
+
+export interface TimelineEntry {
+  status: string;
+  at: string;
+  detail?: string | null;
+}
+
+export interface Order {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  items: CartLine[];
+  total: Money;
+  shipping_address: Address;
+  payment: { status: string; method: string; amount: Money } | null;
+  cancellation_reason: string | null;
+  tracking_number?: string | null;
+  timeline: TimelineEntry[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LoginAnswer {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  user_id: string;
+  role: Role;
+}
+
+export interface Me {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  created_at: string;
+}
+
+export interface StoredEvent {
+  position: string;
+  event_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  sequence: number;
+  event_type: string;
+  event_version: number;
+  payload: unknown;
+  metadata: { user_id?: string | null; correlation_id?: string; causation_id?: string; request_id?: string; [k: string]: unknown };
+  recorded_at: string;
+  hash: string;
+}
+
+export interface AuditReport {
+  ok: boolean;
+  checked: number;
+  broken: { position: string; reason: string }[];
+}

@@ -1,0 +1,293 @@
+//! `shop seed`: a realistic catalog, customers and orders, written through the command bus like any client's
+//! commands (with their uniqueness claims), so every read model and the audit chain see ordinary events.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use domain::cart::{Cart, CartCommand, ProductSnapshot};
+use domain::order::{Order, OrderCommand, OrderLine};
+use domain::product::{Product, ProductCommand};
+use domain::user::{User, UserCommand};
+use domain::{
+    Address, Currency, Email, Money, OrderId, PasswordHash, PaymentMethod, ProductId, Quantity,
+    Role, Sku, UserId,
+};
+use eventstore::claims::ClaimKind;
+use eventstore::{CommandBus, CommandMetadata, UniqueClaims};
+use futures::{StreamExt, TryStreamExt};
+use platform::Settings;
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use uuid::Uuid;
+
+use crate::startup::Stores;
+
+const ADJECTIVES: [&str; 12] = [
+    "Blue", "Red", "Organic", "Classic", "Vintage", "Compact", "Wool", "Linen", "Ceramic", "Steel",
+    "Bamboo", "Leather",
+];
+const THINGS: [(&str, &str); 12] = [
+    ("Shirt", "Clothing"),
+    ("Sweater", "Clothing"),
+    ("Scarf", "Accessories"),
+    ("Wallet", "Accessories"),
+    ("Mug", "Kitchen"),
+    ("Teapot", "Kitchen"),
+    ("Knife", "Kitchen"),
+    ("Lamp", "Home"),
+    ("Cushion", "Home"),
+    ("Notebook", "Stationery"),
+    ("Pen", "Stationery"),
+    ("Backpack", "Bags"),
+];
+const FIRST_NAMES: [&str; 8] = [
+    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken",
+];
+/// Every seeded customer's password, so demos can log in as any of them.
+pub const SEED_PASSWORD: &str = "password123";
+/// Commands in flight at once while seeding.
+const CONCURRENCY: usize = 16;
+
+#[derive(Clone)]
+struct SeededProduct {
+    snapshot: ProductSnapshot,
+}
+
+pub async fn run(
+    settings: &Settings,
+    products: u64,
+    customers: u64,
+    orders: u64,
+    if_empty: bool,
+) -> anyhow::Result<()> {
+    let stores = Stores::open(settings).await?;
+    if if_empty
+        && eventstore::Feed::new(stores.pool.clone())
+            .has_events_of("product")
+            .await?
+    {
+        println!("the store already has products; not seeding");
+        return Ok(());
+    }
+    let bus = stores.bus.clone();
+    let claims = UniqueClaims::new(stores.pool.clone());
+    let run_id = &Uuid::now_v7().simple().to_string()[20..];
+    let catalog = seed_products(&bus, &claims, products, run_id).await?;
+    println!("seeded {} products", catalog.len());
+    let people = seed_customers(&bus, &claims, customers, run_id).await?;
+    println!(
+        "seeded {} customers (password {SEED_PASSWORD:?})",
+        people.len()
+    );
+    let placed = seed_orders(&bus, &catalog, &people, orders).await?;
+    println!("seeded {placed} orders");
+    Ok(())
+}
+
+fn meta() -> CommandMetadata {
+    let mut meta = CommandMetadata::new_chain();
+    meta.causation_id = Some("cli:seed".to_owned());
+    meta
+}
+
+async fn seed_products(
+    bus: &Arc<CommandBus>,
+    claims: &UniqueClaims,
+    count: u64,
+    run_id: &str,
+) -> anyhow::Result<Vec<SeededProduct>> {
+    let eur = Currency::parse("EUR")?;
+    futures::stream::iter(0..count)
+        .map(|n| {
+            let (bus, claims) = (bus.clone(), claims.clone());
+            async move {
+                let (adjective, (thing, category), price, stock) = {
+                    let mut rng = rand::rng();
+                    (
+                        *ADJECTIVES.choose(&mut rng).unwrap_or(&"Plain"),
+                        *THINGS.choose(&mut rng).unwrap_or(&("Thing", "Misc")),
+                        rng.random_range(199..20_000) / 10 * 10 + 9,
+                        rng.random_range(0..200),
+                    )
+                };
+                let id = ProductId::new(Uuid::now_v7());
+                let sku = Sku::parse(&format!("{}-{}-{run_id}-{n}", &thing[..3], &adjective[..3]))?;
+                claims
+                    .claim(ClaimKind::Sku, sku.as_str(), &id.to_string())
+                    .await?;
+                let name = format!("{adjective} {thing}");
+                let price = Money::new(price, eur)?;
+                let command = ProductCommand::Create {
+                    product_id: id,
+                    sku: sku.clone(),
+                    name: name.clone(),
+                    description: format!(
+                        "A {} {} that lasts for years.",
+                        adjective.to_lowercase(),
+                        thing.to_lowercase()
+                    ),
+                    category: category.to_owned(),
+                    price,
+                    stock,
+                    at: Utc::now(),
+                };
+                bus.execute::<Product>(&id.to_string(), command, &meta(), None)
+                    .await?;
+                Ok::<_, anyhow::Error>(SeededProduct {
+                    snapshot: ProductSnapshot {
+                        product_id: id,
+                        sku,
+                        name,
+                        unit_price: price,
+                        discontinued: false,
+                    },
+                })
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+async fn seed_customers(
+    bus: &Arc<CommandBus>,
+    claims: &UniqueClaims,
+    count: u64,
+    run_id: &str,
+) -> anyhow::Result<Vec<UserId>> {
+    // One hash for all: argon2 is slow on purpose, and these accounts share a password anyway.
+    let hash = command_api::passwords::hash(SEED_PASSWORD.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing the seed password: {e}"))?;
+    futures::stream::iter(0..count)
+        .map(|n| {
+            let (bus, claims, hash) = (bus.clone(), claims.clone(), hash.clone());
+            async move {
+                let id = UserId::new(Uuid::now_v7());
+                let email = Email::parse(&format!("customer{n}-{run_id}@example.com"))?;
+                claims
+                    .claim(ClaimKind::Email, email.as_str(), &id.to_string())
+                    .await?;
+                let name = format!(
+                    "{} Customer{n}",
+                    FIRST_NAMES[n as usize % FIRST_NAMES.len()]
+                );
+                let command = UserCommand::Register {
+                    user_id: id,
+                    email,
+                    name,
+                    password_hash: PasswordHash::new(hash),
+                    role: Role::Customer,
+                    at: Utc::now(),
+                };
+                bus.execute::<User>(&id.to_string(), command, &meta(), None)
+                    .await?;
+                Ok::<_, anyhow::Error>(id)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// Orders as the API makes them: items into the customer's cart, then checkout into a pending order.
+async fn seed_orders(
+    bus: &Arc<CommandBus>,
+    catalog: &[SeededProduct],
+    people: &[UserId],
+    count: u64,
+) -> anyhow::Result<u64> {
+    if catalog.is_empty() || people.is_empty() {
+        return Ok(0);
+    }
+    let address = Address::parse(
+        "Ada Lovelace",
+        "12 Analytical Street",
+        None,
+        "London",
+        "N1 9GU",
+        "GB",
+    )
+    .map_err(|e| anyhow::anyhow!("seed address: {e:?}"))?;
+    let method = PaymentMethod::parse("pm_card_visa")?;
+    // Orders of one customer go one after another (they share a cart); customers go in parallel.
+    let per_customer: Vec<(UserId, u64)> = people
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            (
+                *id,
+                count / people.len() as u64 + u64::from((i as u64) < count % people.len() as u64),
+            )
+        })
+        .collect();
+    let placed = futures::stream::iter(per_customer)
+        .map(|(user, orders)| {
+            let (bus, address, method) = (bus.clone(), address.clone(), method.clone());
+            async move {
+                for _ in 0..orders {
+                    place_order(&bus, catalog, user, &address, &method).await?;
+                }
+                Ok::<_, anyhow::Error>(orders)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
+        .await?;
+    Ok(placed)
+}
+
+async fn place_order(
+    bus: &CommandBus,
+    catalog: &[SeededProduct],
+    user: UserId,
+    address: &Address,
+    method: &PaymentMethod,
+) -> anyhow::Result<()> {
+    let picks: Vec<(SeededProduct, i64)> = {
+        let mut rng = rand::rng();
+        let lines = rng.random_range(1..=3usize).min(catalog.len());
+        catalog
+            .choose_multiple(&mut rng, lines)
+            .map(|p| (p.clone(), rng.random_range(1..=3)))
+            .collect()
+    };
+    let cart = user.to_string();
+    let mut lines = Vec::new();
+    for (product, quantity) in picks {
+        let quantity = Quantity::new(quantity)?;
+        let add = CartCommand::AddItem {
+            product: product.snapshot.clone(),
+            quantity,
+            at: Utc::now(),
+        };
+        bus.execute::<Cart>(&cart, add, &meta(), None).await?;
+        let p = product.snapshot;
+        lines.push(OrderLine::new(
+            p.product_id,
+            p.sku,
+            p.name,
+            p.unit_price,
+            quantity,
+        )?);
+    }
+    let order_id = OrderId::new(Uuid::now_v7());
+    let checkout = CartCommand::CheckOut {
+        order_id,
+        at: Utc::now(),
+    };
+    bus.execute::<Cart>(&cart, checkout, &meta(), None).await?;
+    let place = OrderCommand::Place {
+        order_id,
+        user_id: user,
+        lines,
+        shipping_address: address.clone(),
+        payment_method: method.clone(),
+        at: Utc::now(),
+    };
+    bus.execute::<Order>(&order_id.to_string(), place, &meta(), None)
+        .await
+        .context("placing a seeded order")?;
+    Ok(())
+}
