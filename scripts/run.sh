@@ -22,5 +22,7 @@ cargo build --release -p shop
 SHOP="${CARGO_TARGET_DIR:-$ROOT/target}/release/shop"
 echo "run: shop migrate"
 "$SHOP" migrate
+echo "run: shop seed --if-empty (a small demo catalog on a fresh store)"
+"$SHOP" seed --if-empty --products 40 --customers 5 --orders 10
 echo "run: shop serve${*:+ $*}"
 exec "$SHOP" serve "$@"

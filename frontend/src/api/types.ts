@@ -77,7 +77,7 @@ export interface Order {
   items: CartLine[];
   total: Money;
   shipping_address: Address;
-  payment: { status: string; method: string; amount: Money } | null;
+  payment: { status: string; method: string; amount: Money | null } | null;
   cancellation_reason: string | null;
   tracking_number?: string | null;
   timeline: TimelineEntry[];
