@@ -39,8 +39,9 @@ impl Progress {
     }
 }
 
-/// Builds `generation` of `V` from the start of the feed until it is caught up; returns the events read.
-async fn build<V: View>(
+/// Builds `generation` of `V` from the start of the feed until it is caught up (replacing whatever that
+/// generation held); returns the events read.
+pub async fn build<V: View>(
     pool: &PgPool,
     stores: &ReadStores,
     generation: u64,

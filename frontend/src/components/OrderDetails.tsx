@@ -1,0 +1,147 @@
+import type { Order } from "../api/types";
+import { cancellationText, cardLabel, formatDateTime, humanize, PAYMENT_STATUS, statusLabel } from "../lib/format";
+import { Link } from "../lib/router";
+import { Price } from "./ui";
+
+const STEPS = ["pending", "confirmed", "shipped", "delivered"] as const;
+
+/** Where the order is, as a four-step progress bar (or a cancelled note). */
+export function OrderProgress({ order }: { order: Order }) {
+  if (order.status === "cancelled") {
+    return (
+      <div className="alert alert-error order-cancelled" role="status">
+        <strong>This order was cancelled.</strong> {cancellationText(order.cancellation_reason)}
+        {order.payment?.status === "refunded" && " Your payment has been refunded."}
+      </div>
+    );
+  }
+  const reached = STEPS.indexOf(order.status as (typeof STEPS)[number]);
+  return (
+    <ol className="progress" aria-label="Order progress">
+      {STEPS.map((s, i) => (
+        <li key={s} className={i < reached ? "done" : i === reached ? "current" : ""} aria-current={i === reached ? "step" : undefined}>
+          <span className="progress-dot" aria-hidden="true" />
+          {statusLabel(s)}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function OrderItems({ order }: { order: Order }) {
+  return (
+    <section className="panel" aria-labelledby="items-heading">
+      <h2 id="items-heading">Items</h2>
+      <table className="table order-items">
+        <thead>
+          <tr>
+            <th scope="col">Product</th>
+            <th scope="col" className="num">Unit price</th>
+            <th scope="col" className="num">Qty</th>
+            <th scope="col" className="num">Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {order.items.map((l) => (
+            <tr key={l.product_id}>
+              <td>
+                <Link to={`/products/${l.product_id}`}>{l.name}</Link>
+                <span className="muted small block">SKU {l.sku}</span>
+              </td>
+              <td className="num"><Price money={l.unit_price} /></td>
+              <td className="num">{l.quantity}</td>
+              <td className="num"><Price money={l.line_total} /></td>
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row" colSpan={3}>Total</th>
+            <td className="num"><Price money={order.total} className="price strong" /></td>
+          </tr>
+        </tfoot>
+      </table>
+    </section>
+  );
+}
+
+export function OrderFacts({ order }: { order: Order }) {
+  const a = order.shipping_address;
+  return (
+    <div className="facts">
+      <section className="panel" aria-labelledby="ship-heading">
+        <h2 id="ship-heading">Shipping to</h2>
+        {a ? (
+          <address>
+            {a.name}
+            <br />
+            {a.line1}
+            {a.line2 && (
+              <>
+                <br />
+                {a.line2}
+              </>
+            )}
+            <br />
+            {a.postal_code} {a.city}
+            <br />
+            {a.country}
+          </address>
+        ) : (
+          <p className="muted">—</p>
+        )}
+        {order.tracking_number && (
+          <p>
+            Tracking number: <strong data-testid="tracking-number">{order.tracking_number}</strong>
+          </p>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="pay-heading">
+        <h2 id="pay-heading">Payment</h2>
+        {order.payment ? (
+          <dl className="specs">
+            <dt>Card</dt>
+            <dd>{cardLabel(order.payment.method) || "—"}</dd>
+            <dt>Status</dt>
+            <dd>{PAYMENT_STATUS[order.payment.status] ?? humanize(order.payment.status || "pending")}</dd>
+            {order.payment.amount && (
+              <>
+                <dt>Amount</dt>
+                <dd><Price money={order.payment.amount} /></dd>
+              </>
+            )}
+          </dl>
+        ) : (
+          <p className="muted">—</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+export function OrderTimeline({ order }: { order: Order }) {
+  return (
+    <section className="panel" aria-labelledby="timeline-heading">
+      <h2 id="timeline-heading">Timeline</h2>
+      {order.timeline.length === 0 ? (
+        <p className="muted">Nothing has happened yet.</p>
+      ) : (
+        <ol className="timeline" data-testid="timeline">
+          {order.timeline.map((t, i) => (
+            <li key={i} className={`timeline-${t.status}`}>
+              <span className="timeline-dot" aria-hidden="true" />
+              <div>
+                <strong>{statusLabel(t.status)}</strong>
+                <time dateTime={t.at} className="muted small">
+                  {" "}
+                  {formatDateTime(t.at)}
+                </time>
+                {t.detail && <p className="timeline-detail">{t.detail}</p>}
+              </div>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

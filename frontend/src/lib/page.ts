@@ -1,0 +1,8 @@
+import { useEffect } from "react";
+
+/** Sets the tab title for a page. */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = title ? `${title} · Shop` : "Shop";
+  }, [title]);
+}

@@ -1,0 +1,81 @@
+import { useEffect, useRef } from "react";
+import { newIdempotencyKey, write } from "../api/client";
+import type { Address } from "../api/types";
+import { CheckoutForm } from "../components/CheckoutForm";
+import { Empty, Loading, Price } from "../components/ui";
+import { plural } from "../lib/format";
+import { useTitle } from "../lib/page";
+import { Link, navigate } from "../lib/router";
+import { useAuth } from "../store/auth";
+import { useCart } from "../store/cart";
+
+export function CheckoutPage() {
+  const { cart, loading, refresh, clear } = useCart();
+  const { session } = useAuth();
+  // One key per visit to this page: a double click or a retry after a lost answer places one order.
+  const key = useRef(newIdempotencyKey());
+  useTitle("Checkout");
+
+  useEffect(() => {
+    refresh().catch(() => {});
+  }, [refresh]);
+
+  async function place(address: Address, paymentMethod: string) {
+    const { id, position } = await write(
+      "POST",
+      "/cart/checkout",
+      { shipping_address: address, payment_method: paymentMethod },
+      { idempotencyKey: key.current },
+    );
+    clear();
+    navigate(`/orders/${id}?placed=1&position=${encodeURIComponent(position)}`);
+  }
+
+  if (!cart && loading) return <Loading label="Loading your cart…" />;
+  if (cart && cart.items.length === 0) {
+    return (
+      <div className="page narrow">
+        <h1>Checkout</h1>
+        <Empty title="Your cart is empty">
+          <Link to="/" className="btn btn-primary">Browse products</Link>
+        </Empty>
+      </div>
+    );
+  }
+  return (
+    <div className="page">
+      <h1>Checkout</h1>
+      <div className="checkout-layout">
+        <CheckoutForm onSubmit={place} initial={{ name: session?.name ?? "" }} />
+        {cart && (
+          <aside className="summary" aria-label="Order summary">
+            <h2>Your order</h2>
+            <ul className="summary-lines">
+              {cart.items.map((l) => (
+                <li key={l.product_id}>
+                  <span>
+                    {l.quantity} × {l.name}
+                  </span>
+                  <Price money={l.line_total} />
+                </li>
+              ))}
+            </ul>
+            <div className="summary-row">
+              <span>{plural(cart.item_count, "item")}</span>
+              <Price money={cart.total} />
+            </div>
+            <div className="summary-row">
+              <span>Shipping</span>
+              <span>Free</span>
+            </div>
+            <div className="summary-row summary-total">
+              <span>Total</span>
+              <Price money={cart.total} />
+            </div>
+            <Link to="/cart" className="btn btn-ghost btn-block">Edit cart</Link>
+          </aside>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * The signed-in user's cart, shared by the header badge, product pages and the cart page. Every change is a
+ * write followed by a read with X-Min-Position, so the cart shown always includes the change just made.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { get, write } from "../api/client";
+import type { Cart } from "../api/types";
+import { useAuth } from "./auth";
+
+interface CartApi {
+  cart: Cart | null;
+  loading: boolean;
+  refresh(minPosition?: string): Promise<Cart | null>;
+  add(productId: string, quantity: number): Promise<void>;
+  setQuantity(productId: string, quantity: number): Promise<void>;
+  remove(productId: string): Promise<void>;
+  /** After checkout: the server emptied it. */
+  clear(): void;
+}
+
+const CartContext = createContext<CartApi | null>(null);
+
+export function CartProvider({ children }: { children: ReactNode }) {
+  const { session } = useAuth();
+  const [cart, setCart] = useState<Cart | null>(null);
+  const [loading, setLoading] = useState(false);
+  // Answers can arrive out of order; only the latest request may set the cart.
+  const generation = useRef(0);
+  const token = session?.token;
+
+  const refresh = useCallback(
+    async (minPosition?: string) => {
+      if (!token) return null;
+      const mine = ++generation.current;
+      setLoading(true);
+      try {
+        const fresh = await get<Cart>("/cart", { minPosition });
+        if (mine === generation.current) setCart(fresh);
+        return fresh;
+      } finally {
+        if (mine === generation.current) setLoading(false);
+      }
+    },
+    [token],
+  );
+
+  useEffect(() => {
+    generation.current++;
+    setCart(null);
+    if (token) refresh().catch(() => {});
+  }, [token, refresh]);
+
+  const add = useCallback(
+    async (productId: string, quantity: number) => {
+      const { position } = await write("POST", "/cart/items", { product_id: productId, quantity });
+      await refresh(position);
+    },
+    [refresh],
+  );
+
+  const setQuantity = useCallback(
+    async (productId: string, quantity: number) => {
+      const { position } = await write("PUT", `/cart/items/${encodeURIComponent(productId)}`, { quantity });
+      await refresh(position);
+    },
+    [refresh],
+  );
+
+  const remove = useCallback(
+    async (productId: string) => {
+      const { position } = await write("DELETE", `/cart/items/${encodeURIComponent(productId)}`);
+      await refresh(position);
+    },
+    [refresh],
+  );
+
+  const clear = useCallback(() => {
+    generation.current++;
+    setCart({ items: [], total: null, item_count: 0 });
+  }, []);
+
+  const value = useMemo(
+    () => ({ cart, loading, refresh, add, setQuantity, remove, clear }),
+    [cart, loading, refresh, add, setQuantity, remove, clear],
+  );
+  return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
+}
+
+export function useCart(): CartApi {
+  const cart = useContext(CartContext);
+  if (!cart) throw new Error("useCart outside CartProvider");
+  return cart;
+}
