@@ -10,6 +10,7 @@ use chrono::Utc;
 use domain::cart::{Cart, CartCommand, CartLine, ProductSnapshot};
 use domain::order::{Order, OrderCommand, OrderLine};
 use domain::product::Product;
+use domain::ports::TEST_CARDS;
 use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity, UserId};
 use eventstore::CommandMetadata;
 use platform::auth::AuthUser;
@@ -29,16 +30,6 @@ pub fn router() -> Router<CommandState> {
         )
         .route("/cart/checkout", post(checkout))
 }
-
-/// The payment-method tokens the built-in simulated gateway knows (API.md, "Cart").
-pub const SIMULATED_PAYMENT_METHODS: [&str; 6] = [
-    "pm_card_visa",
-    "pm_card_mastercard",
-    "pm_card_declined",
-    "pm_card_insufficient_funds",
-    "pm_card_slow",
-    "pm_card_flaky",
-];
 
 #[derive(Debug, Deserialize)]
 struct NewItem {
@@ -189,11 +180,11 @@ impl Checkout {
         .ok();
         let method = PaymentMethod::parse(&self.payment_method)
             .ok()
-            .filter(|m| SIMULATED_PAYMENT_METHODS.contains(&m.as_str()));
+            .filter(|m| TEST_CARDS.contains(&m.as_str()));
         if method.is_none() {
             errors.insert(
                 "payment_method".to_owned(),
-                format!("must be one of {}", SIMULATED_PAYMENT_METHODS.join(", ")),
+                format!("must be one of {}", TEST_CARDS.join(", ")),
             );
         }
         match (address, method) {

@@ -13,6 +13,8 @@
 //! - [`product`]: catalog details and stock, including reservations held for orders.
 //! - [`cart`]: one cart per user (its aggregate id is the user id), checked out into an order.
 //! - [`order`]: the order lifecycle from placing to delivery or cancellation.
+//! - [`checkout`]: the checkout saga's own state, one per order.
+//! - [`ports`]: the payment gateway as a trait, for the saga's adapters.
 //! - [`payment`]: one payment per order (`PaymentId::for_order`), from start to capture or refund.
 //!
 //! Each aggregate folder holds `commands.rs`, `events.rs`, `aggregate.rs` (state, `handle`,
@@ -20,8 +22,10 @@
 //! Every error enum implements [`RuleViolation`], which tells an HTTP layer how to answer.
 
 pub mod cart;
+pub mod checkout;
 pub mod order;
 pub mod payment;
+pub mod ports;
 pub mod product;
 pub mod user;
 pub mod values;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use domain::cart::Cart;
+use domain::checkout::Checkout;
 use domain::order::Order;
 use domain::payment::Payment;
 use domain::product::Product;
@@ -157,6 +158,7 @@ pub trait Stored: Aggregate<Services = (), Command: Clone + std::fmt::Debug> + '
 }
 
 impl Stored for User {}
+impl Stored for Checkout {}
 impl Stored for Order {}
 impl Stored for Payment {}
 impl Stored for Product {

@@ -1,1 +1,37 @@
-//! saga
+//! The checkout saga and its messaging: the relay that publishes the event log to RabbitMQ, the process
+//! manager that drives order → stock → payment → confirmation (with compensations), the payment gateways,
+//! durable timers, and dead-letter operations.
+//!
+//! # Layout
+//!
+//! - [`topology`]: exchange, queues, retry and parked queues, declared at start-up.
+//! - [`message`]: an event as it travels over RabbitMQ.
+//! - [`relay`]: feed → `shop.events`, with publisher confirms, checkpoint after the confirm.
+//! - [`consumer`]: a queue consumer with manual acks, retry with back-off, then parking.
+//! - [`checkout`]: the checkout process manager.
+//! - [`gateway`]: the simulated payment gateway (the provider's test cards).
+//! - [`timers`]: payment deadlines kept in PostgreSQL.
+//! - [`dlq`]: listing and requeueing parked messages.
+
+pub mod checkout;
+pub mod consumer;
+pub mod dlq;
+pub mod gateway;
+pub mod message;
+pub mod relay;
+pub mod timers;
+pub mod topology;
+
+/// How the saga talks to RabbitMQ: the broker, and a prefix for every exchange and queue name so that
+/// several environments (or tests) share one broker.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl Broker {
+    pub async fn connect(&self) -> Result<lapin::Connection, lapin::Error> {
+        lapin::Connection::connect(&self.url, lapin::ConnectionProperties::default()).await
+    }
+}

@@ -34,7 +34,7 @@ export function AuditPage() {
   };
   const after = query.get("after") ?? "";
   const [draft, setDraft] = useState(filter);
-  useEffect(() => setDraft(filter), [filter.aggregate_type, filter.event_type, filter.user_id]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => setDraft(filter), [filter.aggregate_type, filter.event_type, filter.user_id]);
   // The `after` tokens of the pages before this one, so "Previous" can go back.
   const [trail, setTrail] = useState<string[]>([]);
   const feed = useFetch(search, (signal) =>
@@ -175,7 +175,10 @@ function EventList({ events, showStream = false }: { events: StoredEvent[]; show
         <li key={e.event_id} className="event">
           <details>
             <summary>
-              <span className="event-type">{e.event_type}</span>
+              <span className="event-type">
+                <span className="event-position" title="Position in the store">{e.position}</span>
+                {e.event_type}
+              </span>
               <span className="event-meta">
                 {showStream ? (
                   <Link to={`/admin/audit/${encodeURIComponent(e.aggregate_type)}/${encodeURIComponent(e.aggregate_id)}`} title={e.aggregate_id} onClick={(ev) => ev.stopPropagation()}>

@@ -108,7 +108,7 @@ export interface StoredEvent {
   aggregate_id: string;
   sequence: number;
   event_type: string;
-  event_version: number;
+  event_version: string | number;
   payload: unknown;
   metadata: { user_id?: string | null; correlation_id?: string; causation_id?: string; request_id?: string; [k: string]: unknown };
   recorded_at: string;

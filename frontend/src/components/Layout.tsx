@@ -16,7 +16,8 @@ export function Layout({ children }: { children: ReactNode }) {
     setBusy(true);
     await logout();
     setBusy(false);
-    navigate("/");
+    // Stay on public pages; leave the ones that need an account.
+    if (!(path === "/" || path.startsWith("/products/"))) navigate("/");
   }
 
   return (

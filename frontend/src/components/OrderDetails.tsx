@@ -1,7 +1,14 @@
 import type { Order } from "../api/types";
-import { cancellationText, cardLabel, formatDateTime, humanize, PAYMENT_STATUS, statusLabel } from "../lib/format";
+import { cancellationText, cardLabel, countryName, formatDateTime, humanize, PAYMENT_STATUS, statusLabel } from "../lib/format";
 import { Link } from "../lib/router";
 import { Price } from "./ui";
+
+/** The payment's state in words; a cancelled order whose payment never started was simply not charged. */
+function paymentText(order: Order): string {
+  const status = order.payment?.status || "pending";
+  if (order.status === "cancelled" && status === "pending") return "Not charged";
+  return PAYMENT_STATUS[status] ?? humanize(status);
+}
 
 const STEPS = ["pending", "confirmed", "shipped", "delivered"] as const;
 
@@ -36,7 +43,7 @@ export function OrderItems({ order }: { order: Order }) {
         <thead>
           <tr>
             <th scope="col">Product</th>
-            <th scope="col" className="num">Unit price</th>
+            <th scope="col" className="num hide-sm">Unit price</th>
             <th scope="col" className="num">Qty</th>
             <th scope="col" className="num">Total</th>
           </tr>
@@ -48,7 +55,7 @@ export function OrderItems({ order }: { order: Order }) {
                 <Link to={`/products/${l.product_id}`}>{l.name}</Link>
                 <span className="muted small block">SKU {l.sku}</span>
               </td>
-              <td className="num"><Price money={l.unit_price} /></td>
+              <td className="num hide-sm"><Price money={l.unit_price} /></td>
               <td className="num">{l.quantity}</td>
               <td className="num"><Price money={l.line_total} /></td>
             </tr>
@@ -56,7 +63,9 @@ export function OrderItems({ order }: { order: Order }) {
         </tbody>
         <tfoot>
           <tr>
-            <th scope="row" colSpan={3}>Total</th>
+            <th scope="row">Total</th>
+            <td className="hide-sm" />
+            <td />
             <td className="num"><Price money={order.total} className="price strong" /></td>
           </tr>
         </tfoot>
@@ -85,7 +94,7 @@ export function OrderFacts({ order }: { order: Order }) {
             <br />
             {a.postal_code} {a.city}
             <br />
-            {a.country}
+            {countryName(a.country)}
           </address>
         ) : (
           <p className="muted">—</p>
@@ -103,8 +112,8 @@ export function OrderFacts({ order }: { order: Order }) {
             <dt>Card</dt>
             <dd>{cardLabel(order.payment.method) || "—"}</dd>
             <dt>Status</dt>
-            <dd>{PAYMENT_STATUS[order.payment.status] ?? humanize(order.payment.status || "pending")}</dd>
-            {order.payment.amount && (
+            <dd>{paymentText(order)}</dd>
+            {order.payment.amount && paymentText(order) !== "Not charged" && (
               <>
                 <dt>Amount</dt>
                 <dd><Price money={order.payment.amount} /></dd>
@@ -136,7 +145,7 @@ export function OrderTimeline({ order }: { order: Order }) {
                   {" "}
                   {formatDateTime(t.at)}
                 </time>
-                {t.detail && <p className="timeline-detail">{t.detail}</p>}
+                {t.detail && <p className="timeline-detail">{t.detail[0].toUpperCase() + t.detail.slice(1)}</p>}
               </div>
             </li>
           ))}

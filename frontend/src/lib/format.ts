@@ -88,6 +88,24 @@ export function shortId(id: string): string {
   return id.replace(/-/g, "").slice(-8).toUpperCase();
 }
 
+let regions: Intl.DisplayNames | null | undefined;
+
+/** "DE" → "Germany" in the reader's language; the code itself when the browser cannot say. */
+export function countryName(code: string): string {
+  if (regions === undefined) {
+    try {
+      regions = new Intl.DisplayNames(undefined, { type: "region" });
+    } catch {
+      regions = null;
+    }
+  }
+  try {
+    return regions?.of(code.toUpperCase()) ?? code;
+  } catch {
+    return code;
+  }
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

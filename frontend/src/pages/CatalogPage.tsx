@@ -59,7 +59,10 @@ export function CatalogPage() {
   return (
     <div className="page">
       <section className="hero" aria-labelledby="catalog-heading">
-        <h1 id="catalog-heading">{heading}</h1>
+        <div>
+          <h1 id="catalog-heading">{heading}</h1>
+          {!query.q && !query.category && <p className="tagline">Everyday things, made well and shipped fast.</p>}
+        </div>
         <form className="search" role="search" onSubmit={onSearch}>
           <label htmlFor="catalog-search" className="visually-hidden">
             Search products

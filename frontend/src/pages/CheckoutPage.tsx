@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "react";
-import { newIdempotencyKey, write } from "../api/client";
+import { ApiError, newIdempotencyKey, write } from "../api/client";
 import type { Address } from "../api/types";
 import { CheckoutForm } from "../components/CheckoutForm";
 import { Empty, Loading, Price } from "../components/ui";
@@ -21,12 +21,21 @@ export function CheckoutPage() {
   }, [refresh]);
 
   async function place(address: Address, paymentMethod: string) {
-    const { id, position } = await write(
-      "POST",
-      "/cart/checkout",
-      { shipping_address: address, payment_method: paymentMethod },
-      { idempotencyKey: key.current },
-    );
+    let written;
+    try {
+      written = await write(
+        "POST",
+        "/cart/checkout",
+        { shipping_address: address, payment_method: paymentMethod },
+        { idempotencyKey: key.current },
+      );
+    } catch (e) {
+      // The server keeps a refused (4xx) answer under its key too: a corrected attempt needs a fresh key.
+      // After a lost answer or a 5xx the same key stays, so a retry cannot place a second order.
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) key.current = newIdempotencyKey();
+      throw e;
+    }
+    const { id, position } = written;
     clear();
     navigate(`/orders/${id}?placed=1&position=${encodeURIComponent(position)}`);
   }

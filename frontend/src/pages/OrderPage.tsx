@@ -87,10 +87,11 @@ export function OrderPage({ id }: { id: string }) {
         <div className="stack">
           <OrderTimeline order={order} />
           {cancellable && (
-            <section className="panel" aria-label="Cancel order">
+            <section className="panel" aria-labelledby="change-heading">
+              <h2 id="change-heading">Changed your mind?</h2>
               {confirming ? (
                 <>
-                  <p>Cancel this order? {order.status === "confirmed" ? "Your payment will be refunded." : ""}</p>
+                  <p>Cancel this order? {order.status === "confirmed" ? "Your payment will be refunded." : "Nothing will be charged."}</p>
                   <div className="row">
                     <button type="button" className="btn btn-danger" onClick={cancel} disabled={cancelling}>
                       {cancelling ? "Cancelling…" : "Yes, cancel it"}
@@ -101,9 +102,12 @@ export function OrderPage({ id }: { id: string }) {
                   </div>
                 </>
               ) : (
-                <button type="button" className="btn btn-ghost" onClick={() => setConfirming(true)}>
-                  Cancel order
-                </button>
+                <>
+                  <p className="muted small">You can cancel this order until it ships.</p>
+                  <button type="button" className="btn btn-danger-outline" onClick={() => setConfirming(true)}>
+                    Cancel order
+                  </button>
+                </>
               )}
               {actionError && <p className="field-error" role="alert">{actionError}</p>}
             </section>

@@ -5,12 +5,15 @@ import { formatDate, plural, shortId } from "../lib/format";
 import { useTitle } from "../lib/page";
 import { Link, navigate, useLocation } from "../lib/router";
 import { useFetch } from "../lib/useFetch";
+import { useAuth } from "../store/auth";
 
 export function OrdersPage() {
   const { query } = useLocation();
   const page = Math.max(1, Number(query.get("page")) || 1);
-  const orders = useFetch(String(page), (signal) =>
-    get<Page<OrderSummary>>("/orders", { query: { page, limit: 10 }, signal }),
+  const { session } = useAuth();
+  // An administrator's GET /orders lists everyone's: "my orders" asks for their own.
+  const orders = useFetch(`${session?.userId}|${page}`, (signal) =>
+    get<Page<OrderSummary>>("/orders", { query: { page, limit: 10, user_id: session?.userId }, signal }),
   );
   useTitle("My orders");
   const data = orders.data;

@@ -15,7 +15,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const show = useCallback((text: string, kind: Toast["kind"] = "ok") => {
     const id = next.current++;
     setToasts((t) => [...t.slice(-2), { id, text, kind }]);
-    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4000);
+    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 3000);
   }, []);
   const value = useMemo(() => show, [show]);
   return (

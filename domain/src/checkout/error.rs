@@ -1,0 +1,30 @@
+use super::CheckoutState;
+use crate::{Refusal, RuleViolation};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("no checkout was started for this order")]
+    NotStarted,
+    #[error("a checkout was already started for this order")]
+    AlreadyStarted,
+    #[error("a checkout that is {state} cannot {step}")]
+    OutOfOrder { state: CheckoutState, step: &'static str },
+}
+
+impl RuleViolation for CheckoutError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotStarted => "checkout_not_found",
+            Self::AlreadyStarted => "already_started",
+            Self::OutOfOrder { .. } => "out_of_order",
+        }
+    }
+
+    fn refusal(&self) -> Refusal {
+        match self {
+            Self::NotStarted => Refusal::NotFound,
+            Self::AlreadyStarted => Refusal::Conflict,
+            Self::OutOfOrder { .. } => Refusal::Rule,
+        }
+    }
+}

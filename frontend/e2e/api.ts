@@ -1,0 +1,48 @@
+/** Talking to the shop's API directly, for set-up that is not what a test is about. */
+import { BASE_URL } from "./env";
+
+export interface Written {
+  id: string;
+  position: string;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`${BASE_URL}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function login(email: string, password: string): Promise<{ token: string; userId: string }> {
+  const answer = await call<{ access_token: string; user_id: string }>("POST", "/auth/login", { email, password });
+  return { token: answer.access_token, userId: answer.user_id };
+}
+
+let counter = 0;
+
+/** A new customer with a unique email, registered through the API. */
+export async function newCustomer(): Promise<{ email: string; password: string; name: string; token: string }> {
+  const email = `customer-${Date.now()}-${process.pid}-${++counter}@example.com`;
+  const password = "correct horse battery";
+  const name = "Casey Customer";
+  await call("POST", "/auth/register", { email, password, name });
+  const { token } = await login(email, password);
+  return { email, password, name, token };
+}
+
+export async function productBySku(sku: string): Promise<{ id: string; name: string; available: number }> {
+  const page = await call<{ items: { id: string; sku: string; name: string; available: number }[] }>(
+    "GET",
+    `/products?q=${encodeURIComponent(sku)}&limit=100`,
+  );
+  const found = page.items.find((p) => p.sku === sku);
+  if (!found) throw new Error(`no product with SKU ${sku}`);
+  return found;
+}

@@ -1,0 +1,227 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, newCustomer, productBySku } from "./api";
+import { launch, PHONE, recordTiming, screenshot, withPage } from "./browser";
+import { SAGA_DEADLINE_MS, SAGA_LANDED } from "./flags";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Waits for the order page's status to leave `pending` (when the saga exists) and returns it. */
+async function orderStatus(page: Page, settle: boolean): Promise<string> {
+  const status = page.getByTestId("order-status");
+  await status.waitFor();
+  if (settle) {
+    await page.waitForFunction(
+      () => document.querySelector("[data-testid=order-status]")?.getAttribute("data-status") !== "pending",
+      undefined,
+      { timeout: SAGA_DEADLINE_MS },
+    );
+  }
+  return (await status.getAttribute("data-status")) ?? "";
+}
+
+describe("storefront", () => {
+  it("renders the catalog's first products within a second of navigation (measured, not asserted)", async () => {
+    await withPage(browser, "catalog-desktop", async (page) => {
+      const started = Date.now();
+      await page.goto("/");
+      await page.getByTestId("product-card").first().waitFor();
+      const wall = Date.now() - started;
+      const mark = await page.evaluate(
+        () => performance.getEntriesByName("shop:first-product")[0]?.startTime ?? Number.NaN,
+      );
+      recordTiming(
+        `e2e: catalog first product rendered ${Math.round(mark)} ms after navigation start (page.goto → visible: ${wall} ms; target < 1000 ms)`,
+      );
+      expect(await page.getByTestId("product-card").count()).toBeGreaterThan(0);
+      // Pagination and the sort are kept in the URL.
+      await page.getByLabel("Sort by").selectOption("price_asc");
+      await page.waitForURL(/sort=price_asc/);
+      await page.getByRole("link", { name: "Next page" }).click();
+      await page.waitForURL(/page=2/);
+      await page.getByTestId("product-card").first().waitFor();
+      await page.goBack();
+      await page.waitForURL((url) => !url.search.includes("page=2"));
+      await page.getByTestId("product-card").first().waitFor();
+    });
+  });
+
+  it("works on a phone: the catalog and a product page", async () => {
+    await withPage(
+      browser,
+      "product-phone",
+      async (page) => {
+        await page.goto("/?category=Kitchen");
+        await page.getByTestId("product-card").first().waitFor();
+        await screenshot(page, "steps/catalog-phone");
+        const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+        expect(await fits()).toBe(true);
+        await page.getByRole("link", { name: /Cast Iron Skillet/ }).click();
+        await page.getByRole("heading", { name: "Cast Iron Skillet" }).waitFor();
+        await expect(page.getByTestId("availability").textContent()).resolves.toMatch(/In stock/);
+        expect(await fits()).toBe(true);
+      },
+      PHONE,
+    );
+  });
+
+  it("lets a customer register, search, add two products, check out with pm_card_visa and see the order", async () => {
+    await withPage(browser, "checkout-order", async (page) => {
+      // Register (and be logged in).
+      const email = `shopper-${Date.now()}@example.com`;
+      await page.goto("/register");
+      await page.getByLabel("Name").fill("Robin Shopper");
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill("a long enough password");
+      await screenshot(page, "steps/register");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.getByRole("button", { name: "Log out" }).waitFor();
+      await page.waitForURL((url) => url.pathname === "/");
+
+      // Search, add the first product from the grid.
+      await page.getByLabel("Search products").fill("mug");
+      await page.getByLabel("Search products").press("Enter");
+      await page.waitForURL(/q=mug/);
+      await page.getByRole("heading", { name: /Results for “mug”/ }).waitFor();
+      await page.getByRole("button", { name: "Add Stoneware Mug to cart" }).click();
+      await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
+
+      // Search again, open the second product, add two of it from its page.
+      await page.getByLabel("Search products").fill("linen shi");
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.getByRole("link", { name: /Linen Shirt/ }).click();
+      await page.getByRole("heading", { name: "Linen Shirt" }).waitFor();
+      await page.getByLabel("Quantity").fill("2");
+      await page.getByRole("button", { name: "Add to cart" }).click();
+      await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("3");
+
+      // The cart: two lines; one more mug, then back.
+      await page.getByRole("link", { name: /^Cart/ }).click();
+      await page.getByRole("heading", { name: "Your cart" }).waitFor();
+      expect(await page.getByTestId("cart-line").count()).toBe(2);
+      await page.getByRole("button", { name: "One more Stoneware Mug" }).click();
+      await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("4");
+      await page.getByRole("button", { name: "One fewer Stoneware Mug" }).click();
+      await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("3");
+      await screenshot(page, "steps/cart");
+
+      // Checkout: an empty form is refused next to its fields, then a full one goes through.
+      await page.getByRole("link", { name: "Check out" }).click();
+      await page.getByRole("heading", { name: "Checkout" }).waitFor();
+      await page.getByLabel("Full name").fill("");
+      await page.getByRole("button", { name: "Place order" }).click();
+      await page.getByText("Please enter a city.").waitFor();
+      await screenshot(page, "steps/checkout-errors");
+      await page.getByLabel("Full name").fill("Robin Shopper");
+      await page.getByLabel("Address", { exact: true }).fill("12 Harbour Street");
+      await page.getByLabel("Postal code").fill("10115");
+      await page.getByLabel("City").fill("Berlin");
+      await page.getByLabel("Country").selectOption("DE");
+      await page.getByRole("radio", { name: /Visa •••• 4242/ }).check();
+      await page.getByRole("button", { name: "Place order" }).click();
+
+      // The order page: read with X-Min-Position, then followed until it leaves pending.
+      await page.waitForURL(/\/orders\/[0-9a-f-]{36}/);
+      await page.getByRole("heading", { name: /^Order / }).waitFor();
+      const status = await orderStatus(page, SAGA_LANDED);
+      if (SAGA_LANDED) expect(status).toBe("confirmed");
+      else expect(["pending", "confirmed"]).toContain(status);
+      await page.getByRole("cell", { name: /Stoneware Mug/ }).waitFor();
+      await page.getByRole("cell", { name: /Linen Shirt/ }).waitFor();
+      await page.getByTestId("timeline").waitFor();
+      expect(await page.getByTestId("cart-count").count()).toBe(0); // the cart was emptied
+
+      // "My orders" lists it.
+      const orderUrl = page.url();
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My orders" }).click();
+      await page.getByRole("heading", { name: "My orders" }).waitFor();
+      expect(await page.locator(".order-row").count()).toBe(1);
+      await screenshot(page, "steps/my-orders");
+      await page.goto(orderUrl);
+      await orderStatus(page, SAGA_LANDED);
+    });
+  });
+
+  it("shows what a declined card does to the order", async () => {
+    // Set-up through the API: a customer with one product in the cart.
+    const customer = await newCustomer();
+    const candle = await productBySku("HOM-CDL-SOY");
+    await call("POST", "/cart/items", { product_id: candle.id, quantity: 1 }, customer.token);
+
+    await withPage(browser, "declined-order", async (page, context) => {
+      await context.addInitScript((token) => localStorage.setItem("shop.token", token), customer.token);
+      await page.goto("/checkout");
+      await page.getByRole("heading", { name: "Checkout" }).waitFor();
+      await page.getByLabel("Full name").fill("Dana Declined");
+      await page.getByLabel("Address", { exact: true }).fill("1 Rue de Rivoli");
+      await page.getByLabel("Postal code").fill("75001");
+      await page.getByLabel("City").fill("Paris");
+      await page.getByLabel("Country").selectOption("FR");
+      await page.getByRole("radio", { name: /Declined by the bank/ }).check();
+      await page.getByRole("button", { name: "Place order" }).click();
+      await page.waitForURL(/\/orders\//);
+      const status = await orderStatus(page, SAGA_LANDED);
+      if (SAGA_LANDED) {
+        expect(status).toBe("cancelled");
+        await page.getByText("The payment was declined.").waitFor();
+      } else {
+        expect(["pending", "cancelled"]).toContain(status);
+      }
+    });
+  });
+
+  it("lets a customer cancel an order that has not shipped", async () => {
+    const customer = await newCustomer();
+    const pen = await productBySku("STA-PEN-BRS");
+    await call("POST", "/cart/items", { product_id: pen.id, quantity: 1 }, customer.token);
+    const order = await call<{ id: string; position: string }>(
+      "POST",
+      "/cart/checkout",
+      {
+        shipping_address: { name: "Kim Cancel", line1: "9 Via Roma", city: "Milano", postal_code: "20121", country: "IT" },
+        payment_method: "pm_card_mastercard",
+      },
+      customer.token,
+    );
+    await withPage(browser, "cancelled-order", async (page, context) => {
+      await context.addInitScript((token) => localStorage.setItem("shop.token", token), customer.token);
+      await page.goto(`/orders/${order.id}?position=${encodeURIComponent(order.position)}`);
+      await orderStatus(page, SAGA_LANDED);
+      await page.getByRole("button", { name: "Cancel order" }).click();
+      await page.getByRole("button", { name: "Yes, cancel it" }).click();
+      await page.waitForFunction(
+        () => document.querySelector("[data-testid=order-status]")?.getAttribute("data-status") === "cancelled",
+      );
+      await page.getByText("You cancelled this order.").waitFor();
+      expect(await page.getByRole("button", { name: "Cancel order" }).count()).toBe(0);
+    });
+  });
+
+  it("sends an anonymous visitor to log in before adding to the cart, and back afterwards", async () => {
+    const customer = await newCustomer();
+    await withPage(browser, "login-redirect", async (page) => {
+      await page.goto("/?q=notebook");
+      await page.getByRole("button", { name: "Add Dot Grid Notebook to cart" }).click();
+      await page.waitForURL(/\/login\?next=/);
+      await page.getByLabel("Email").fill(customer.email);
+      await page.getByLabel("Password").fill("wrong password");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.getByText("That email address and password don't match an account.").waitFor();
+      await page.getByLabel("Password").fill(customer.password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.waitForURL(/\?q=notebook/);
+      await page.getByRole("button", { name: "Add Dot Grid Notebook to cart" }).click();
+      await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
+      // Log out: the token is revoked and forgotten.
+      await page.getByRole("button", { name: "Log out" }).click();
+      await page.getByRole("link", { name: "Log in" }).waitFor();
+      expect(await page.evaluate(() => localStorage.getItem("shop.token"))).toBeNull();
+    });
+  });
+});

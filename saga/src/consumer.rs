@@ -1,0 +1,207 @@
+//! A queue consumer with manual acks. A message whose handling fails goes to the retry queue with a growing
+//! expiration, from where RabbitMQ dead-letters it back to the main queue; after the last attempt it is
+//! parked. A message already handled (by event id) is acknowledged without handling it again.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventstore::db::PgPool;
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Channel, Confirmation};
+use tokio::sync::watch;
+
+use crate::Broker;
+use crate::message::EventMessage;
+use crate::topology::{Queues, declare};
+
+/// Attempts before a message is parked.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// Messages handled at once per consumer process.
+const PREFETCH: u16 = 32;
+const ATTEMPT_HEADER: &str = "x-attempt";
+
+/// What a consumer does with one event.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, message: EventMessage) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+fn attempt(delivery: &Delivery) -> i64 {
+    delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(ATTEMPT_HEADER))
+        .and_then(|v| match v {
+            AMQPValue::LongLongInt(n) => Some(*n),
+            AMQPValue::LongInt(n) => Some(i64::from(*n)),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+async fn already_handled(pool: &PgPool, consumer: &str, message: &EventMessage) -> bool {
+    sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM saga_handled WHERE consumer = $1 AND event_id = $2)")
+        .bind(consumer)
+        .bind(message.event_id)
+        .fetch_one(pool)
+        .await
+        .unwrap_or(false)
+}
+
+async fn mark_handled(pool: &PgPool, consumer: &str, message: &EventMessage) {
+    let marked = sqlx::query("INSERT INTO saga_handled (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(consumer)
+        .bind(message.event_id)
+        .execute(pool)
+        .await;
+    if let Err(error) = marked {
+        // Harmless: a redelivery will be handled again, and handling is idempotent.
+        tracing::warn!(%error, "could not record a handled message");
+    }
+}
+
+/// Sends a failed message on to the retry queue (with back-off) or, after the last attempt, to the parked
+/// queue; waits for RabbitMQ's confirm before the original is acknowledged.
+async fn retry_or_park(
+    publisher: &Channel,
+    queues: &Queues,
+    consumer: &str,
+    delivery: &Delivery,
+    error: &str,
+) -> Result<(), String> {
+    let next = attempt(delivery) + 1;
+    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+    headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(next));
+    let error: String = error.chars().take(500).collect();
+    headers.insert("x-last-error".into(), AMQPValue::LongString(error.as_str().into()));
+    let mut properties = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
+    let target = if next >= MAX_ATTEMPTS {
+        metrics::counter!("shop_messages_parked_total", "queue" => consumer.to_owned()).increment(1);
+        tracing::error!(consumer, attempts = next, %error, "message parked");
+        &queues.parked
+    } else {
+        let backoff = 200u64 * 4u64.pow(next as u32 - 1);
+        properties = properties.with_expiration(backoff.to_string().into());
+        metrics::counter!("shop_messages_retried_total", "queue" => consumer.to_owned()).increment(1);
+        tracing::warn!(consumer, attempt = next, %error, retry_in_ms = backoff, "message will be retried");
+        &queues.retry
+    };
+    let confirm = publisher
+        .basic_publish("".into(), target.as_str().into(), BasicPublishOptions::default(), &delivery.data, properties)
+        .await
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    match confirm {
+        Confirmation::Ack(_) => Ok(()),
+        _ => Err("RabbitMQ did not confirm the retry".to_owned()),
+    }
+}
+
+async fn process<H: Handler>(
+    delivery: Delivery,
+    handler: Arc<H>,
+    pool: PgPool,
+    publisher: Channel,
+    queues: Queues,
+    consumer: String,
+) {
+    let outcome = match serde_json::from_slice::<EventMessage>(&delivery.data) {
+        Err(error) => Err(format!("not an event message: {error}")),
+        Ok(message) if already_handled(&pool, &consumer, &message).await => Ok(None),
+        Ok(message) => handler.handle(message.clone()).await.map(|()| Some(message)),
+    };
+    let result = match outcome {
+        Ok(handled) => {
+            if let Some(message) = handled {
+                mark_handled(&pool, &consumer, &message).await;
+            }
+            metrics::counter!("shop_messages_consumed_total", "queue" => consumer.clone(), "outcome" => "ack").increment(1);
+            delivery.ack(BasicAckOptions::default()).await.map(|_| ())
+        }
+        Err(error) => match retry_or_park(&publisher, &queues, &consumer, &delivery, &error).await {
+            Ok(()) => delivery.ack(BasicAckOptions::default()).await.map(|_| ()),
+            // Not acknowledged: RabbitMQ delivers it again once this channel is gone.
+            Err(e) => {
+                tracing::warn!(error = %e, consumer, "could not retry or park a message");
+                Ok(())
+            }
+        },
+    };
+    if let Err(error) = result.map_err(|e| e.to_string()) {
+        tracing::warn!(%error, consumer, "could not settle a message; it will be redelivered");
+    }
+}
+
+/// Consumes `consumer`'s queue until `shutdown`, reconnecting with back-off when RabbitMQ goes away.
+pub async fn run<H: Handler>(
+    broker: Broker,
+    consumer: &'static str,
+    bindings: &'static [&'static str],
+    handler: Arc<H>,
+    pool: PgPool,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(200);
+    while !*shutdown.borrow() {
+        let session = async {
+            let connection = broker.connect().await?;
+            let channel = connection.create_channel().await?;
+            let queues = declare(&channel, &broker, consumer, bindings).await?;
+            channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
+            let publisher = connection.create_channel().await?;
+            publisher.confirm_select(ConfirmSelectOptions::default()).await?;
+            let deliveries = channel
+                .basic_consume(
+                    queues.main.as_str().into(),
+                    format!("{consumer}-{}", uuid::Uuid::now_v7()).into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            Ok::<_, lapin::Error>((connection, channel, publisher, queues, deliveries))
+        };
+        let (connection, _channel, publisher, queues, mut deliveries) = match session.await {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::warn!(%error, consumer, retry_in = ?backoff, "cannot consume from RabbitMQ");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {},
+                    _ = shutdown.changed() => {},
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(200);
+        tracing::info!(consumer, queue = %queues.main, "consuming");
+        loop {
+            let next = tokio::select! {
+                next = deliveries.next() => next,
+                _ = shutdown.changed() => None,
+            };
+            match next {
+                Some(Ok(delivery)) => {
+                    tokio::spawn(process(
+                        delivery,
+                        handler.clone(),
+                        pool.clone(),
+                        publisher.clone(),
+                        queues.clone(),
+                        consumer.to_owned(),
+                    ));
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, consumer, "consumer lost its connection; reconnecting");
+                    break;
+                }
+                None => break,
+            }
+        }
+        let _ = connection.close(200, "consumer stopping".into()).await;
+    }
+}

@@ -1,0 +1,52 @@
+//! An event as it travels over RabbitMQ.
+
+use chrono::{DateTime, Utc};
+use eventstore::StoredEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventMessage {
+    pub event_id: Uuid,
+    pub position: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    /// The event's own fields (secrets redacted), as in the audit API.
+    pub payload: Value,
+    pub metadata: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl EventMessage {
+    pub fn routing_key(&self) -> String {
+        format!("{}.{}", self.aggregate_type, self.event_type)
+    }
+
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.metadata.get("correlation_id").and_then(Value::as_str)
+    }
+
+    /// The payload wrapped the way the domain's event enums deserialize (`{"OrderPlaced": {...}}`).
+    pub fn domain_payload(&self) -> Value {
+        serde_json::json!({ self.event_type.clone(): self.payload.clone() })
+    }
+}
+
+impl From<&StoredEvent> for EventMessage {
+    fn from(event: &StoredEvent) -> Self {
+        Self {
+            event_id: event.event_id,
+            position: event.position.to_string(),
+            aggregate_type: event.aggregate_type.clone(),
+            aggregate_id: event.aggregate_id.clone(),
+            sequence: event.sequence,
+            event_type: event.event_type.clone(),
+            payload: event.public_payload(),
+            metadata: event.metadata.clone(),
+            recorded_at: event.recorded_at,
+        }
+    }
+}
