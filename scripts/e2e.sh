@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end tests of the storefront and back office: builds frontend/, starts a real `shop serve` on a free
-# port with its own fresh PostgreSQL database, Redis prefix and MongoDB database, creates an administrator,
-# and drives Debian's Chromium (headless, through playwright-core) against it. Screenshots of each test's
-# last page go to frontend/e2e/screenshots/.
+# port with its own fresh PostgreSQL database, Redis prefix, MongoDB database and RabbitMQ names (AMQP_PREFIX),
+# creates an administrator, and drives Debian's Chromium (headless, through playwright-core) against it.
+# Screenshots of each test's last page go to frontend/e2e/screenshots/.
 #
 #   scripts/e2e.sh            everything: chromium (apt, if missing), npm ci, build, services, server, tests
 #
 # Environment: E2E_SKIP_INSTALL=1 skips `npm ci` (node_modules already current); SHOP_BIN (default
-# target/debug/shop, built with `cargo build -p shop` only when missing); E2E_KEEP_DB=1 keeps the database.
+# target/debug/shop, built with `cargo build -p shop` only when missing); E2E_KEEP_DB=1 keeps the database;
+# E2E_SAGA=1 requires orders to confirm or cancel (as SAGA_LANDED in frontend/e2e/flags.ts does).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,6 +58,7 @@ createdb -h "$DB_HOST" -U postgres "$DB"
 export DATABASE_URL="postgres://postgres@$DB_HOST:5432/$DB"
 export REDIS_PREFIX="shop:$RUN_ID:"
 export MONGODB_DATABASE="shop_$RUN_ID"
+export AMQP_PREFIX="$RUN_ID."
 export SHOP_HTTP_ADDR="127.0.0.1:$PORT"
 export SHOP_CORS_ORIGINS="$BASE_URL"
 export SHOP_FRONTEND_DIR="$ROOT/frontend/dist"
@@ -83,8 +85,13 @@ except ImportError:
     sys.exit(0)
 pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=3000).drop_database(sys.argv[2])
 PY
+    # The saga's queues (the exchange is left: it holds nothing). rabbitmqctl needs the broker's own machine.
+    if command -v rabbitmqctl >/dev/null 2>&1; then
+      timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^$AMQP_PREFIX" |
+        while read -r queue; do timeout 15 rabbitmqctl -q delete_queue "$queue" >/dev/null 2>&1 || true; done || true
+    fi
   else
-    say "kept database $DB, Redis prefix $REDIS_PREFIX, MongoDB database $MONGODB_DATABASE"
+    say "kept database $DB, Redis prefix $REDIS_PREFIX, MongoDB database $MONGODB_DATABASE, AMQP prefix $AMQP_PREFIX"
   fi
   if ((status != 0)); then
     say "failed; the server log is $LOG"

@@ -35,9 +35,21 @@ pub trait PaymentGateway: Send + Sync + 'static {
         amount: Money,
         method: &PaymentMethod,
     ) -> impl Future<Output = Result<String, GatewayError>> + Send;
-    fn capture(&self, idempotency_key: &str, reference: &str) -> impl Future<Output = Result<(), GatewayError>> + Send;
-    fn refund(&self, idempotency_key: &str, reference: &str) -> impl Future<Output = Result<(), GatewayError>> + Send;
-    fn void(&self, idempotency_key: &str, reference: &str) -> impl Future<Output = Result<(), GatewayError>> + Send;
+    fn capture(
+        &self,
+        idempotency_key: &str,
+        reference: &str,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
+    fn refund(
+        &self,
+        idempotency_key: &str,
+        reference: &str,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
+    fn void(
+        &self,
+        idempotency_key: &str,
+        reference: &str,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
     /// Whether this provider knows the payment-method token (checked at checkout).
     fn supports(&self, method: &PaymentMethod) -> bool;
 }

@@ -53,6 +53,8 @@ pub struct Settings {
     /// The MongoDB database that holds the read models.
     pub mongodb_database: String,
     pub amqp_url: Secret,
+    /// Prefix of every exchange and queue name, so several shops (or tests) share one broker.
+    pub amqp_prefix: String,
     pub smtp_url: Secret,
     pub jwt_secret: Secret,
     pub token_ttl: Duration,
@@ -140,6 +142,7 @@ impl Settings {
             )),
             mongodb_database: get("MONGODB_DATABASE", "shop"),
             amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
+            amqp_prefix: get("AMQP_PREFIX", ""),
             smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
             jwt_secret: Secret::new(jwt_secret),
             token_ttl: Duration::from_secs(parse("JWT_TTL_SECONDS", "3600")?),

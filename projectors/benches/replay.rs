@@ -37,7 +37,10 @@ FROM generate_series(1, $1) AS n;
 "#;
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn seed(pool: &eventstore::db::PgPool, total: u64) {
@@ -50,7 +53,11 @@ async fn seed(pool: &eventstore::db::PgPool, total: u64) {
     .await
     .expect("uuid helper");
     let products = (total / 50).max(10);
-    sqlx::query(SEED).bind(products as i64).execute(pool).await.expect("seed products");
+    sqlx::query(SEED)
+        .bind(products as i64)
+        .execute(pool)
+        .await
+        .expect("seed products");
     // Stock movements: 2 per product per round, as many rounds as fit in a third of the events.
     let stock_events = total / 3;
     sqlx::query(
@@ -116,7 +123,9 @@ async fn raw_read(pool: &eventstore::db::PgPool) -> Rate {
 
 async fn rebuild<V: View>(pool: &eventstore::db::PgPool, stores: &ReadStores, raw: &Rate) {
     let started = Instant::now();
-    let events = replay::build::<V>(pool, stores, 1, &mut |_| {}).await.expect("replay");
+    let events = replay::build::<V>(pool, stores, 1, &mut |_| {})
+        .await
+        .expect("replay");
     let rate = Rate {
         events,
         seconds: started.elapsed().as_secs_f64(),
@@ -128,7 +137,10 @@ async fn rebuild<V: View>(pool: &eventstore::db::PgPool, stores: &ReadStores, ra
         rate.seconds,
         rate.per_second() / raw.per_second()
     );
-    stores.drop_generation::<V>(1).await.expect("drop the benchmark generation");
+    stores
+        .drop_generation::<V>(1)
+        .await
+        .expect("drop the benchmark generation");
 }
 
 #[tokio::main]
@@ -138,22 +150,38 @@ async fn main() {
     let started = Instant::now();
     seed(&pool, total).await;
     let count = Feed::new(pool.clone()).count().await.expect("count");
-    println!("seeded {count} events in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "seeded {count} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let unique = Uuid::now_v7().simple().to_string();
     let redis = redis::aio::ConnectionManager::new(
-        redis::Client::open(std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())).expect("redis url"),
+        redis::Client::open(
+            std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        )
+        .expect("redis url"),
     )
     .await
     .expect("redis");
-    let mongo_url =
-        std::env::var("MONGODB_URL").unwrap_or_else(|_| "mongodb://127.0.0.1:27017/?directConnection=true".into());
-    let stores = ReadStores::connect(&mongo_url, &format!("shop_bench_{unique}"), redis, &format!("bench:{unique}:"))
-        .await
-        .expect("read stores");
+    let mongo_url = std::env::var("MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/?directConnection=true".into());
+    let stores = ReadStores::connect(
+        &mongo_url,
+        &format!("shop_bench_{unique}"),
+        redis,
+        &format!("bench:{unique}:"),
+    )
+    .await
+    .expect("read stores");
 
     let raw = raw_read(&pool).await;
-    println!("{:<16} {:>9.0} events/s  ({:.1} s)   the baseline", "raw feed read", raw.per_second(), raw.seconds);
+    println!(
+        "{:<16} {:>9.0} events/s  ({:.1} s)   the baseline",
+        "raw feed read",
+        raw.per_second(),
+        raw.seconds
+    );
     rebuild::<Stock>(&pool, &stores, &raw).await;
     rebuild::<ProductDetails>(&pool, &stores, &raw).await;
     rebuild::<CartView>(&pool, &stores, &raw).await;
@@ -166,5 +194,7 @@ async fn main() {
     pool.close().await;
     let name = url.rsplit('/').next().unwrap_or_default().to_owned();
     let admin = eventstore::connect(&eventstore::testing::server_url(), 1).expect("admin pool");
-    let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).execute(&admin).await;
+    let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+        .execute(&admin)
+        .await;
 }

@@ -250,7 +250,7 @@ pub async fn apply_batch<V: View>(
 pub fn spawn_all(
     pool: &PgPool,
     stores: &ReadStores,
-    local_commits: Option<&eventstore::wake::CommitSignal>,
+    wakeups: &Wakeups,
     lag: &LagBoard,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
@@ -268,16 +268,12 @@ pub fn spawn_all(
         tokio::spawn(runner.run(wakeups.clone(), shutdown.clone()))
     }
 
-    let wakeups = Wakeups::start(pool.clone(), local_commits, SAFETY_POLL);
     vec![
-        spawn::<CatalogProduct>(pool, stores, &wakeups, lag, &shutdown),
-        spawn::<UserProfile>(pool, stores, &wakeups, lag, &shutdown),
-        spawn::<OrderView>(pool, stores, &wakeups, lag, &shutdown),
-        spawn::<ProductDetails>(pool, stores, &wakeups, lag, &shutdown),
-        spawn::<Stock>(pool, stores, &wakeups, lag, &shutdown),
-        spawn::<CartView>(pool, stores, &wakeups, lag, &shutdown),
+        spawn::<CatalogProduct>(pool, stores, wakeups, lag, &shutdown),
+        spawn::<UserProfile>(pool, stores, wakeups, lag, &shutdown),
+        spawn::<OrderView>(pool, stores, wakeups, lag, &shutdown),
+        spawn::<ProductDetails>(pool, stores, wakeups, lag, &shutdown),
+        spawn::<Stock>(pool, stores, wakeups, lag, &shutdown),
+        spawn::<CartView>(pool, stores, wakeups, lag, &shutdown),
     ]
 }
-
-/// Without any wake-up, a runner still looks for new events this often.
-const SAFETY_POLL: Duration = Duration::from_secs(2);

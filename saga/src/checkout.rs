@@ -69,7 +69,10 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
     }
 
     fn lock(&self, order: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Forget locks nobody holds, so the map does not grow with every order ever seen.
         if locks.len() > 10_000 {
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
@@ -92,18 +95,31 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
     }
 
     /// Runs a command that must succeed or have been done already.
-    async fn must<A: Stored>(&self, id: &str, command: A::Command, meta: &CommandMetadata) -> Result<(), Retry>
+    async fn must<A: Stored>(
+        &self,
+        id: &str,
+        command: A::Command,
+        meta: &CommandMetadata,
+    ) -> Result<(), Retry>
     where
         A::Error: RuleViolation,
     {
         match self.exec::<A>(id, command, meta).await? {
             Ok(_) => Ok(()),
-            Err(error) => Err(format!("{} refused a saga step: {error} ({})", A::TYPE, error.code())),
+            Err(error) => Err(format!(
+                "{} refused a saga step: {error} ({})",
+                A::TYPE,
+                error.code()
+            )),
         }
     }
 
     async fn checkout(&self, id: &str) -> Result<Checkout, Retry> {
-        self.bus.load::<Checkout>(id).await.map(|(c, _)| c).map_err(|e| e.to_string())
+        self.bus
+            .load::<Checkout>(id)
+            .await
+            .map(|(c, _)| c)
+            .map_err(|e| e.to_string())
     }
 
     async fn on_placed(&self, event: OrderEvent, meta: &CommandMetadata) -> Result<(), Retry> {
@@ -121,7 +137,8 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         let lock = self.lock(&id);
         let _held = lock.lock().await;
         if self.checkout(&id).await?.state().is_none() {
-            let deadline = Utc::now() + chrono::Duration::from_std(PAYMENT_DEADLINE).unwrap_or_default();
+            let deadline =
+                Utc::now() + chrono::Duration::from_std(PAYMENT_DEADLINE).unwrap_or_default();
             let start = CheckoutCommand::Start {
                 order_id,
                 lines: lines
@@ -144,14 +161,27 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         self.advance(order_id, meta).await
     }
 
-    async fn on_cancelled(&self, order_id: OrderId, reason: CancellationReason, meta: &CommandMetadata) -> Result<(), Retry> {
+    async fn on_cancelled(
+        &self,
+        order_id: OrderId,
+        reason: CancellationReason,
+        meta: &CommandMetadata,
+    ) -> Result<(), Retry> {
         let id = order_id.to_string();
         let lock = self.lock(&id);
         let _held = lock.lock().await;
         if self.checkout(&id).await?.state().is_none() {
             return Ok(());
         }
-        self.must::<Checkout>(&id, CheckoutCommand::Fail { reason, at: Utc::now() }, meta).await?;
+        self.must::<Checkout>(
+            &id,
+            CheckoutCommand::Fail {
+                reason,
+                at: Utc::now(),
+            },
+            meta,
+        )
+        .await?;
         self.advance(order_id, meta).await
     }
 
@@ -186,27 +216,33 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             let now = Utc::now();
             let next = match checkout.state() {
                 None | Some(CheckoutState::Completed | CheckoutState::Compensated) => return Ok(()),
-                Some(CheckoutState::Started) => match self.reserve(order_id, &checkout, meta).await? {
-                    true => CheckoutCommand::RecordStockReserved { at: now },
-                    false => CheckoutCommand::Fail {
-                        reason: CancellationReason::OutOfStock,
-                        at: now,
-                    },
-                },
-                Some(CheckoutState::StockReserved) => match self.pay(order_id, &checkout, meta).await? {
-                    PaymentOutcome::Captured(gateway_reference) => CheckoutCommand::RecordPaymentCaptured {
-                        gateway_reference,
-                        at: now,
-                    },
-                    PaymentOutcome::Declined => CheckoutCommand::Fail {
-                        reason: CancellationReason::PaymentDeclined,
-                        at: now,
-                    },
-                    PaymentOutcome::TimedOut => CheckoutCommand::Fail {
-                        reason: CancellationReason::PaymentTimeout,
-                        at: now,
-                    },
-                },
+                Some(CheckoutState::Started) => {
+                    match self.reserve(order_id, &checkout, meta).await? {
+                        true => CheckoutCommand::RecordStockReserved { at: now },
+                        false => CheckoutCommand::Fail {
+                            reason: CancellationReason::OutOfStock,
+                            at: now,
+                        },
+                    }
+                }
+                Some(CheckoutState::StockReserved) => {
+                    match self.pay(order_id, &checkout, meta).await? {
+                        PaymentOutcome::Captured(gateway_reference) => {
+                            CheckoutCommand::RecordPaymentCaptured {
+                                gateway_reference,
+                                at: now,
+                            }
+                        }
+                        PaymentOutcome::Declined => CheckoutCommand::Fail {
+                            reason: CancellationReason::PaymentDeclined,
+                            at: now,
+                        },
+                        PaymentOutcome::TimedOut => CheckoutCommand::Fail {
+                            reason: CancellationReason::PaymentTimeout,
+                            at: now,
+                        },
+                    }
+                }
                 Some(CheckoutState::Paid) => {
                     self.confirm(order_id, &checkout, meta).await?;
                     CheckoutCommand::Complete { at: now }
@@ -221,7 +257,12 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
     }
 
     /// Reserves every line; false when one cannot be (what was reserved is released by the compensation).
-    async fn reserve(&self, order_id: OrderId, checkout: &Checkout, meta: &CommandMetadata) -> Result<bool, Retry> {
+    async fn reserve(
+        &self,
+        order_id: OrderId,
+        checkout: &Checkout,
+        meta: &CommandMetadata,
+    ) -> Result<bool, Retry> {
         for line in checkout.lines() {
             let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
                 return Ok(false);
@@ -232,7 +273,10 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                 expires_at: Utc::now() + RESERVATION_TTL,
                 at: Utc::now(),
             };
-            if let Err(refusal) = self.exec::<Product>(&line.product_id.to_string(), reserve, meta).await? {
+            if let Err(refusal) = self
+                .exec::<Product>(&line.product_id.to_string(), reserve, meta)
+                .await?
+            {
                 tracing::info!(%order_id, product = %line.product_id, %refusal, "cannot reserve stock");
                 return Ok(false);
             }
@@ -240,7 +284,12 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         Ok(true)
     }
 
-    async fn pay(&self, order_id: OrderId, checkout: &Checkout, meta: &CommandMetadata) -> Result<PaymentOutcome, Retry> {
+    async fn pay(
+        &self,
+        order_id: OrderId,
+        checkout: &Checkout,
+        meta: &CommandMetadata,
+    ) -> Result<PaymentOutcome, Retry> {
         let payment_id = PaymentId::for_order(order_id);
         let id = payment_id.to_string();
         let (Some(amount), Some(method)) = (checkout.amount(), checkout.method()) else {
@@ -257,10 +306,16 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             Ok(_) | Err(PaymentError::AlreadyStarted) => {}
             Err(error) => return Err(error.to_string()),
         }
-        let (payment, _) = self.bus.load::<Payment>(&id).await.map_err(|e| e.to_string())?;
+        let (payment, _) = self
+            .bus
+            .load::<Payment>(&id)
+            .await
+            .map_err(|e| e.to_string())?;
         match payment.status() {
             Some(PaymentStatus::Captured) => {
-                return Ok(PaymentOutcome::Captured(payment.gateway_reference().unwrap_or_default().to_owned()));
+                return Ok(PaymentOutcome::Captured(
+                    payment.gateway_reference().unwrap_or_default().to_owned(),
+                ));
             }
             Some(PaymentStatus::Declined) => return Ok(PaymentOutcome::Declined),
             _ => {}
@@ -287,11 +342,16 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             Err(_) => return Ok(PaymentOutcome::TimedOut),
             Ok(Err(GatewayError::Declined(reason))) => {
                 metrics::counter!("shop_payments_total", "outcome" => "declined").increment(1);
-                let decline = PaymentCommand::Decline { reason, at: Utc::now() };
+                let decline = PaymentCommand::Decline {
+                    reason,
+                    at: Utc::now(),
+                };
                 self.must::<Payment>(&id, decline, meta).await?;
                 return Ok(PaymentOutcome::Declined);
             }
-            Ok(Err(GatewayError::Transient(reason))) => return Err(format!("payment provider unavailable: {reason}")),
+            Ok(Err(GatewayError::Transient(reason))) => {
+                return Err(format!("payment provider unavailable: {reason}"));
+            }
             Ok(Ok(reference)) => reference,
         };
         let authorize = PaymentCommand::Authorize {
@@ -303,22 +363,36 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             .capture(&format!("{id}:capture"), &reference)
             .await
             .map_err(|e| format!("capture failed: {e}"))?;
-        self.must::<Payment>(&id, PaymentCommand::Capture { at: Utc::now() }, meta).await?;
+        self.must::<Payment>(&id, PaymentCommand::Capture { at: Utc::now() }, meta)
+            .await?;
         metrics::counter!("shop_payments_total", "outcome" => "captured").increment(1);
         metrics::counter!("shop_revenue_minor_units_total", "currency" => amount.currency().to_string())
             .increment(amount.amount().max(0) as u64);
         Ok(PaymentOutcome::Captured(reference))
     }
 
-    async fn confirm(&self, order_id: OrderId, checkout: &Checkout, meta: &CommandMetadata) -> Result<(), Retry> {
+    async fn confirm(
+        &self,
+        order_id: OrderId,
+        checkout: &Checkout,
+        meta: &CommandMetadata,
+    ) -> Result<(), Retry> {
         for line in checkout.lines() {
             let commit = ProductCommand::CommitReservation {
                 order_id,
                 at: Utc::now(),
             };
-            self.must::<Product>(&line.product_id.to_string(), commit, meta).await?;
+            self.must::<Product>(&line.product_id.to_string(), commit, meta)
+                .await?;
         }
-        match self.exec::<Order>(&order_id.to_string(), OrderCommand::Confirm { at: Utc::now() }, meta).await? {
+        match self
+            .exec::<Order>(
+                &order_id.to_string(),
+                OrderCommand::Confirm { at: Utc::now() },
+                meta,
+            )
+            .await?
+        {
             Ok(_) => {
                 metrics::counter!("shop_orders_confirmed_total", "currency" => checkout.amount().map(|a| a.currency().to_string()).unwrap_or_default()).increment(1);
                 Ok(())
@@ -330,13 +404,22 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
     }
 
     /// Releases the order's stock, returns its money, and cancels it if it is not already; true if refunded.
-    async fn compensate(&self, order_id: OrderId, checkout: &Checkout, meta: &CommandMetadata) -> Result<bool, Retry> {
-        let reason = checkout.failure().unwrap_or(CancellationReason::CancelledByAdmin);
+    async fn compensate(
+        &self,
+        order_id: OrderId,
+        checkout: &Checkout,
+        meta: &CommandMetadata,
+    ) -> Result<bool, Retry> {
+        let reason = checkout
+            .failure()
+            .unwrap_or(CancellationReason::CancelledByAdmin);
         let release_reason = match reason {
             CancellationReason::OutOfStock => ReleaseReason::OutOfStock,
             CancellationReason::PaymentDeclined => ReleaseReason::PaymentDeclined,
             CancellationReason::PaymentTimeout => ReleaseReason::PaymentTimeout,
-            CancellationReason::CancelledByCustomer | CancellationReason::CancelledByAdmin => ReleaseReason::OrderCancelled,
+            CancellationReason::CancelledByCustomer | CancellationReason::CancelledByAdmin => {
+                ReleaseReason::OrderCancelled
+            }
         };
         for line in checkout.lines() {
             let release = ProductCommand::ReleaseReservation {
@@ -344,10 +427,15 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                 reason: release_reason,
                 at: Utc::now(),
             };
-            self.must::<Product>(&line.product_id.to_string(), release, meta).await?;
+            self.must::<Product>(&line.product_id.to_string(), release, meta)
+                .await?;
         }
         let payment_id = PaymentId::for_order(order_id).to_string();
-        let (payment, _) = self.bus.load::<Payment>(&payment_id).await.map_err(|e| e.to_string())?;
+        let (payment, _) = self
+            .bus
+            .load::<Payment>(&payment_id)
+            .await
+            .map_err(|e| e.to_string())?;
         let reference = payment.gateway_reference().unwrap_or_default().to_owned();
         let mut refunded = false;
         match payment.status() {
@@ -356,7 +444,8 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     .void(&format!("{payment_id}:void"), &reference)
                     .await
                     .map_err(|e| format!("void failed: {e}"))?;
-                self.must::<Payment>(&payment_id, PaymentCommand::Void { at: Utc::now() }, meta).await?;
+                self.must::<Payment>(&payment_id, PaymentCommand::Void { at: Utc::now() }, meta)
+                    .await?;
                 metrics::counter!("shop_payments_total", "outcome" => "voided").increment(1);
             }
             Some(PaymentStatus::Captured) => {
@@ -364,17 +453,25 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     .refund(&format!("{payment_id}:refund"), &reference)
                     .await
                     .map_err(|e| format!("refund failed: {e}"))?;
-                self.must::<Payment>(&payment_id, PaymentCommand::Refund { at: Utc::now() }, meta).await?;
+                self.must::<Payment>(&payment_id, PaymentCommand::Refund { at: Utc::now() }, meta)
+                    .await?;
                 metrics::counter!("shop_payments_total", "outcome" => "refunded").increment(1);
                 refunded = true;
             }
             Some(PaymentStatus::Refunded) => refunded = true,
             _ => {}
         }
-        let cancel = OrderCommand::Cancel { reason, at: Utc::now() };
-        match self.exec::<Order>(&order_id.to_string(), cancel, meta).await? {
+        let cancel = OrderCommand::Cancel {
+            reason,
+            at: Utc::now(),
+        };
+        match self
+            .exec::<Order>(&order_id.to_string(), cancel, meta)
+            .await?
+        {
             Ok(_) => {
-                metrics::counter!("shop_orders_cancelled_total", "reason" => reason.as_str()).increment(1);
+                metrics::counter!("shop_orders_cancelled_total", "reason" => reason.as_str())
+                    .increment(1);
             }
             // Already cancelled (by the customer, which is why we are here) or shipped: nothing to undo.
             Err(OrderError::NotCancellable { .. }) => {}
@@ -391,7 +488,9 @@ impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
         }
         let meta = CommandMetadata {
             user_id: None,
-            correlation_id: message.correlation_id().map_or_else(|| message.event_id.to_string(), str::to_owned),
+            correlation_id: message
+                .correlation_id()
+                .map_or_else(|| message.event_id.to_string(), str::to_owned),
             causation_id: Some(message.event_id.to_string()),
             request_id: None,
             idempotency_key: None,
@@ -407,19 +506,26 @@ impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
                 metrics::counter!("shop_orders_placed_total", "currency" => "all").increment(1);
                 self.on_placed(placed, &meta).await
             }
-            OrderEvent::OrderCancelled { reason, .. } => self.on_cancelled(order_id, reason, &meta).await,
+            OrderEvent::OrderCancelled { reason, .. } => {
+                self.on_cancelled(order_id, reason, &meta).await
+            }
             _ => Ok(()),
         }
     }
 }
 
 /// Fires due payment deadlines every half second until `shutdown`.
-pub async fn run_timers<G: PaymentGateway>(saga: Arc<CheckoutSaga<G>>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_timers<G: PaymentGateway>(
+    saga: Arc<CheckoutSaga<G>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     while !*shutdown.borrow() {
         match timers::take_due(&saga.pool, 50).await {
             Ok(due) => {
                 for id in due {
-                    let Ok(order_id) = id.parse::<OrderId>() else { continue };
+                    let Ok(order_id) = id.parse::<OrderId>() else {
+                        continue;
+                    };
                     if let Err(error) = saga.on_deadline(order_id).await {
                         tracing::warn!(%error, %order_id, "payment deadline could not be handled; will retry");
                         let _ = timers::rearm(&saga.pool, &id).await;

@@ -9,7 +9,10 @@ use std::time::Duration;
 use eventstore::db::PgPool;
 use futures::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Confirmation};
 use tokio::sync::watch;
@@ -44,20 +47,24 @@ fn attempt(delivery: &Delivery) -> i64 {
 }
 
 async fn already_handled(pool: &PgPool, consumer: &str, message: &EventMessage) -> bool {
-    sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM saga_handled WHERE consumer = $1 AND event_id = $2)")
-        .bind(consumer)
-        .bind(message.event_id)
-        .fetch_one(pool)
-        .await
-        .unwrap_or(false)
+    sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM saga_handled WHERE consumer = $1 AND event_id = $2)",
+    )
+    .bind(consumer)
+    .bind(message.event_id)
+    .fetch_one(pool)
+    .await
+    .unwrap_or(false)
 }
 
 async fn mark_handled(pool: &PgPool, consumer: &str, message: &EventMessage) {
-    let marked = sqlx::query("INSERT INTO saga_handled (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(consumer)
-        .bind(message.event_id)
-        .execute(pool)
-        .await;
+    let marked = sqlx::query(
+        "INSERT INTO saga_handled (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(message.event_id)
+    .execute(pool)
+    .await;
     if let Err(error) = marked {
         // Harmless: a redelivery will be handled again, and handling is idempotent.
         tracing::warn!(%error, "could not record a handled message");
@@ -77,21 +84,36 @@ async fn retry_or_park(
     let mut headers = delivery.properties.headers().clone().unwrap_or_default();
     headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(next));
     let error: String = error.chars().take(500).collect();
-    headers.insert("x-last-error".into(), AMQPValue::LongString(error.as_str().into()));
-    let mut properties = delivery.properties.clone().with_headers(headers).with_delivery_mode(2);
+    headers.insert(
+        "x-last-error".into(),
+        AMQPValue::LongString(error.as_str().into()),
+    );
+    let mut properties = delivery
+        .properties
+        .clone()
+        .with_headers(headers)
+        .with_delivery_mode(2);
     let target = if next >= MAX_ATTEMPTS {
-        metrics::counter!("shop_messages_parked_total", "queue" => consumer.to_owned()).increment(1);
+        metrics::counter!("shop_messages_parked_total", "queue" => consumer.to_owned())
+            .increment(1);
         tracing::error!(consumer, attempts = next, %error, "message parked");
         &queues.parked
     } else {
         let backoff = 200u64 * 4u64.pow(next as u32 - 1);
         properties = properties.with_expiration(backoff.to_string().into());
-        metrics::counter!("shop_messages_retried_total", "queue" => consumer.to_owned()).increment(1);
+        metrics::counter!("shop_messages_retried_total", "queue" => consumer.to_owned())
+            .increment(1);
         tracing::warn!(consumer, attempt = next, %error, retry_in_ms = backoff, "message will be retried");
         &queues.retry
     };
     let confirm = publisher
-        .basic_publish("".into(), target.as_str().into(), BasicPublishOptions::default(), &delivery.data, properties)
+        .basic_publish(
+            "".into(),
+            target.as_str().into(),
+            BasicPublishOptions::default(),
+            &delivery.data,
+            properties,
+        )
         .await
         .map_err(|e| e.to_string())?
         .await
@@ -113,7 +135,10 @@ async fn process<H: Handler>(
     let outcome = match serde_json::from_slice::<EventMessage>(&delivery.data) {
         Err(error) => Err(format!("not an event message: {error}")),
         Ok(message) if already_handled(&pool, &consumer, &message).await => Ok(None),
-        Ok(message) => handler.handle(message.clone()).await.map(|()| Some(message)),
+        Ok(message) => handler
+            .handle(message.clone())
+            .await
+            .map(|()| Some(message)),
     };
     let result = match outcome {
         Ok(handled) => {
@@ -123,14 +148,16 @@ async fn process<H: Handler>(
             metrics::counter!("shop_messages_consumed_total", "queue" => consumer.clone(), "outcome" => "ack").increment(1);
             delivery.ack(BasicAckOptions::default()).await.map(|_| ())
         }
-        Err(error) => match retry_or_park(&publisher, &queues, &consumer, &delivery, &error).await {
-            Ok(()) => delivery.ack(BasicAckOptions::default()).await.map(|_| ()),
-            // Not acknowledged: RabbitMQ delivers it again once this channel is gone.
-            Err(e) => {
-                tracing::warn!(error = %e, consumer, "could not retry or park a message");
-                Ok(())
+        Err(error) => {
+            match retry_or_park(&publisher, &queues, &consumer, &delivery, &error).await {
+                Ok(()) => delivery.ack(BasicAckOptions::default()).await.map(|_| ()),
+                // Not acknowledged: RabbitMQ delivers it again once this channel is gone.
+                Err(e) => {
+                    tracing::warn!(error = %e, consumer, "could not retry or park a message");
+                    Ok(())
+                }
             }
-        },
+        }
     };
     if let Err(error) = result.map_err(|e| e.to_string()) {
         tracing::warn!(%error, consumer, "could not settle a message; it will be redelivered");
@@ -152,9 +179,13 @@ pub async fn run<H: Handler>(
             let connection = broker.connect().await?;
             let channel = connection.create_channel().await?;
             let queues = declare(&channel, &broker, consumer, bindings).await?;
-            channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
+            channel
+                .basic_qos(PREFETCH, BasicQosOptions::default())
+                .await?;
             let publisher = connection.create_channel().await?;
-            publisher.confirm_select(ConfirmSelectOptions::default()).await?;
+            publisher
+                .confirm_select(ConfirmSelectOptions::default())
+                .await?;
             let deliveries = channel
                 .basic_consume(
                     queues.main.as_str().into(),

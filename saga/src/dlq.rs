@@ -1,8 +1,8 @@
 //! Parked messages: listing them and putting them back on their queue (`shop dlq list|requeue`).
 
+use lapin::Confirmation;
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::AMQPValue;
-use lapin::Confirmation;
 
 use crate::Broker;
 use crate::topology::{SAGA, SAGA_BINDINGS, declare};
@@ -24,11 +24,25 @@ pub async fn list(broker: &Broker) -> Result<Vec<Parked>, lapin::Error> {
     let channel = connection.create_channel().await?;
     let queues = declare(&channel, broker, SAGA, &SAGA_BINDINGS).await?;
     let mut parked = Vec::new();
-    while let Some(message) = channel.basic_get(queues.parked.as_str().into(), BasicGetOptions::default()).await? {
+    while let Some(message) = channel
+        .basic_get(queues.parked.as_str().into(), BasicGetOptions::default())
+        .await?
+    {
         let delivery = &message.delivery;
-        let header = |name: &str| delivery.properties.headers().as_ref().and_then(|h| h.inner().get(name).cloned());
+        let header = |name: &str| {
+            delivery
+                .properties
+                .headers()
+                .as_ref()
+                .and_then(|h| h.inner().get(name).cloned())
+        };
         parked.push(Parked {
-            message_id: delivery.properties.message_id().as_ref().map(|m| m.to_string()).unwrap_or_default(),
+            message_id: delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
             routing_key: delivery.routing_key.to_string(),
             attempts: match header("x-attempt") {
                 Some(AMQPValue::LongLongInt(n)) => n,
@@ -38,7 +52,10 @@ pub async fn list(broker: &Broker) -> Result<Vec<Parked>, lapin::Error> {
                 Some(AMQPValue::LongString(s)) => s.to_string(),
                 _ => String::new(),
             },
-            body: String::from_utf8_lossy(&delivery.data).chars().take(200).collect(),
+            body: String::from_utf8_lossy(&delivery.data)
+                .chars()
+                .take(200)
+                .collect(),
         });
     }
     let _ = channel.close(200, "listed".into()).await;
@@ -51,12 +68,22 @@ pub async fn list(broker: &Broker) -> Result<Vec<Parked>, lapin::Error> {
 pub async fn requeue(broker: &Broker, message_id: Option<&str>) -> Result<usize, lapin::Error> {
     let connection = broker.connect().await?;
     let channel = connection.create_channel().await?;
-    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
     let queues = declare(&channel, broker, SAGA, &SAGA_BINDINGS).await?;
     let mut requeued = 0;
-    while let Some(message) = channel.basic_get(queues.parked.as_str().into(), BasicGetOptions::default()).await? {
+    while let Some(message) = channel
+        .basic_get(queues.parked.as_str().into(), BasicGetOptions::default())
+        .await?
+    {
         let delivery = &message.delivery;
-        let id = delivery.properties.message_id().as_ref().map(|m| m.to_string()).unwrap_or_default();
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.to_string())
+            .unwrap_or_default();
         if message_id.is_some_and(|wanted| wanted != id) {
             continue;
         }
@@ -64,7 +91,13 @@ pub async fn requeue(broker: &Broker, message_id: Option<&str>) -> Result<usize,
         headers.insert("x-attempt".into(), AMQPValue::LongLongInt(0));
         let properties = delivery.properties.clone().with_headers(headers);
         let confirm = channel
-            .basic_publish("".into(), queues.main.as_str().into(), BasicPublishOptions::default(), &delivery.data, properties)
+            .basic_publish(
+                "".into(),
+                queues.main.as_str().into(),
+                BasicPublishOptions::default(),
+                &delivery.data,
+                properties,
+            )
             .await?
             .await?;
         if matches!(confirm, Confirmation::Ack(_)) {

@@ -30,7 +30,11 @@ impl SimulatedGateway {
     pub fn authorizations(&self) -> usize {
         self.answers
             .lock()
-            .map(|a| a.iter().filter(|(k, v)| k.ends_with(":authorize") && v.is_ok()).count())
+            .map(|a| {
+                a.iter()
+                    .filter(|(k, v)| k.ends_with(":authorize") && v.is_ok())
+                    .count()
+            })
             .unwrap_or(0)
     }
 
@@ -55,21 +59,33 @@ impl SimulatedGateway {
 }
 
 impl PaymentGateway for SimulatedGateway {
-    async fn authorize(&self, key: &str, amount: Money, method: &PaymentMethod) -> Result<String, GatewayError> {
+    async fn authorize(
+        &self,
+        key: &str,
+        amount: Money,
+        method: &PaymentMethod,
+    ) -> Result<String, GatewayError> {
         if let Some(answer) = self.remembered(key) {
             return answer;
         }
         let answer = match method.as_str() {
-            "pm_card_visa" | "pm_card_mastercard" => Ok(format!("pi_sim_{key}_{}", amount.amount())),
+            "pm_card_visa" | "pm_card_mastercard" => {
+                Ok(format!("pi_sim_{key}_{}", amount.amount()))
+            }
             "pm_card_declined" => Err(GatewayError::Declined("card_declined".to_owned())),
-            "pm_card_insufficient_funds" => Err(GatewayError::Declined("insufficient_funds".to_owned())),
+            "pm_card_insufficient_funds" => {
+                Err(GatewayError::Declined("insufficient_funds".to_owned()))
+            }
             "pm_card_slow" => {
                 tokio::time::sleep(self.slow).await;
                 Ok(format!("pi_sim_{key}_{}", amount.amount()))
             }
             "pm_card_flaky" => {
                 let failures = {
-                    let mut counts = self.flaky_failures.lock().map_err(|_| GatewayError::Transient("busy".into()))?;
+                    let mut counts = self
+                        .flaky_failures
+                        .lock()
+                        .map_err(|_| GatewayError::Transient("busy".into()))?;
                     let count = counts.entry(key.to_owned()).or_insert(0);
                     *count += 1;
                     *count
@@ -80,7 +96,9 @@ impl PaymentGateway for SimulatedGateway {
                     Ok(format!("pi_sim_{key}_{}", amount.amount()))
                 }
             }
-            other => Err(GatewayError::Declined(format!("unknown payment method {other}"))),
+            other => Err(GatewayError::Declined(format!(
+                "unknown payment method {other}"
+            ))),
         };
         self.remember(key, &answer);
         answer
@@ -120,13 +138,22 @@ mod tests {
     #[tokio::test]
     async fn test_cards_succeed_or_decline_as_the_provider_documents() {
         let gateway = SimulatedGateway::new();
-        assert!(gateway.authorize("a:authorize", eur(), &card("pm_card_visa")).await.is_ok());
+        assert!(
+            gateway
+                .authorize("a:authorize", eur(), &card("pm_card_visa"))
+                .await
+                .is_ok()
+        );
         assert!(matches!(
-            gateway.authorize("b:authorize", eur(), &card("pm_card_declined")).await,
+            gateway
+                .authorize("b:authorize", eur(), &card("pm_card_declined"))
+                .await,
             Err(GatewayError::Declined(_))
         ));
         assert!(matches!(
-            gateway.authorize("c:authorize", eur(), &card("pm_card_insufficient_funds")).await,
+            gateway
+                .authorize("c:authorize", eur(), &card("pm_card_insufficient_funds"))
+                .await,
             Err(GatewayError::Declined(_))
         ));
     }
@@ -136,18 +163,29 @@ mod tests {
         let gateway = SimulatedGateway::new();
         for _ in 0..2 {
             assert!(matches!(
-                gateway.authorize("f:authorize", eur(), &card("pm_card_flaky")).await,
+                gateway
+                    .authorize("f:authorize", eur(), &card("pm_card_flaky"))
+                    .await,
                 Err(GatewayError::Transient(_))
             ));
         }
-        assert!(gateway.authorize("f:authorize", eur(), &card("pm_card_flaky")).await.is_ok());
+        assert!(
+            gateway
+                .authorize("f:authorize", eur(), &card("pm_card_flaky"))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
     async fn a_repeated_key_is_answered_the_same_and_charges_once() {
         let gateway = SimulatedGateway::new();
-        let first = gateway.authorize("k:authorize", eur(), &card("pm_card_visa")).await;
-        let again = gateway.authorize("k:authorize", eur(), &card("pm_card_visa")).await;
+        let first = gateway
+            .authorize("k:authorize", eur(), &card("pm_card_visa"))
+            .await;
+        let again = gateway
+            .authorize("k:authorize", eur(), &card("pm_card_visa"))
+            .await;
         assert_eq!(first, again);
         assert_eq!(gateway.authorizations(), 1);
     }

@@ -61,7 +61,9 @@ impl Relay {
     /// A channel in confirm mode, with the exchange declared.
     pub async fn channel(&self, connection: &lapin::Connection) -> Result<Channel, RelayError> {
         let channel = connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         channel
             .exchange_declare(
                 self.broker.exchange().into(),
@@ -94,9 +96,15 @@ impl Relay {
             let message = EventMessage::from(event);
             let mut headers = FieldTable::default();
             if let Some(correlation) = message.correlation_id() {
-                headers.insert("correlation_id".into(), AMQPValue::LongString(correlation.into()));
+                headers.insert(
+                    "correlation_id".into(),
+                    AMQPValue::LongString(correlation.into()),
+                );
             }
-            headers.insert("position".into(), AMQPValue::LongString(message.position.as_str().into()));
+            headers.insert(
+                "position".into(),
+                AMQPValue::LongString(message.position.as_str().into()),
+            );
             let properties = BasicProperties::default()
                 .with_delivery_mode(2)
                 .with_content_type("application/json".into())
@@ -117,14 +125,18 @@ impl Relay {
         for confirm in confirms {
             match confirm.await? {
                 Confirmation::Ack(_) => {}
-                Confirmation::Nack(_) | Confirmation::NotRequested => return Err(RelayError::NotConfirmed),
+                Confirmation::Nack(_) | Confirmation::NotRequested => {
+                    return Err(RelayError::NotConfirmed);
+                }
             }
         }
         let (last_position, recorded_at) = (last.position, last.recorded_at);
         self.checkpoints.save(NAME, last_position).await?;
         self.position = Some(last_position);
-        metrics::counter!("shop_messages_published_total", "exchange" => "shop.events").increment(events.len() as u64);
-        metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => NAME).set(last_position.position as f64);
+        metrics::counter!("shop_messages_published_total", "exchange" => "shop.events")
+            .increment(events.len() as u64);
+        metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => NAME)
+            .set(last_position.position as f64);
         let behind = (Utc::now() - recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
         metrics::gauge!("shop_subscriber_lag_seconds", "subscriber" => NAME).set(behind);
         Ok(Step::Published(events.len()))

@@ -5,7 +5,11 @@ use chrono::{DateTime, Utc};
 use eventstore::db::PgPool;
 use sqlx::Row;
 
-pub async fn schedule(pool: &PgPool, order_id: &str, due_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn schedule(
+    pool: &PgPool,
+    order_id: &str,
+    due_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO saga_timers (order_id, due_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING")
         .bind(order_id)
         .bind(due_at)

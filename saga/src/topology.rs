@@ -38,7 +38,12 @@ impl Broker {
 pub const SAGA: &str = "saga";
 pub const SAGA_BINDINGS: [&str; 1] = ["order.*"];
 
-pub async fn declare(channel: &Channel, broker: &Broker, consumer: &str, bindings: &[&str]) -> Result<Queues, lapin::Error> {
+pub async fn declare(
+    channel: &Channel,
+    broker: &Broker,
+    consumer: &str,
+    bindings: &[&str],
+) -> Result<Queues, lapin::Error> {
     let durable = QueueDeclareOptions {
         durable: true,
         ..QueueDeclareOptions::default()
@@ -55,7 +60,9 @@ pub async fn declare(channel: &Channel, broker: &Broker, consumer: &str, binding
         )
         .await?;
     let queues = broker.queues(consumer);
-    channel.queue_declare(queues.main.as_str().into(), durable, FieldTable::default()).await?;
+    channel
+        .queue_declare(queues.main.as_str().into(), durable, FieldTable::default())
+        .await?;
     for binding in bindings {
         channel
             .queue_bind(
@@ -69,12 +76,23 @@ pub async fn declare(channel: &Channel, broker: &Broker, consumer: &str, binding
     }
     // A message waits here for its own expiration (the back-off), then goes back to the main queue.
     let mut retry_arguments = FieldTable::default();
-    retry_arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
+    retry_arguments.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString("".into()),
+    );
     retry_arguments.insert(
         "x-dead-letter-routing-key".into(),
         AMQPValue::LongString(queues.main.as_str().into()),
     );
-    channel.queue_declare(queues.retry.as_str().into(), durable, retry_arguments).await?;
-    channel.queue_declare(queues.parked.as_str().into(), durable, FieldTable::default()).await?;
+    channel
+        .queue_declare(queues.retry.as_str().into(), durable, retry_arguments)
+        .await?;
+    channel
+        .queue_declare(
+            queues.parked.as_str().into(),
+            durable,
+            FieldTable::default(),
+        )
+        .await?;
     Ok(queues)
 }

@@ -58,6 +58,11 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Messages the saga gave up on after its retries ("parked").
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
     /// Check the tamper-evident audit chain.
     Audit {
         #[command(subcommand)]
@@ -98,6 +103,20 @@ enum EventsCommand {
         /// Keep printing new events as they are stored, until Ctrl-C.
         #[arg(long, short = 'f')]
         follow: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// List parked messages: id, routing key, attempts, last error (they stay parked).
+    List,
+    /// Put parked messages back on the saga's queue: one by message id, or --all.
+    Requeue {
+        /// The message id (the event id) of one parked message.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -153,6 +172,35 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             shop::replay::run(&settings, projector, verify).await
+        }
+        Command::Dlq { command } => {
+            let broker = saga::Broker {
+                url: settings.amqp_url.expose().to_owned(),
+                prefix: settings.amqp_prefix.clone(),
+            };
+            match command {
+                DlqCommand::List => {
+                    let parked = saga::dlq::list(&broker).await?;
+                    if parked.is_empty() {
+                        println!("no parked messages");
+                    }
+                    for p in parked {
+                        println!(
+                            "{}  {}  attempts={}  error={}",
+                            p.message_id, p.routing_key, p.attempts, p.last_error
+                        );
+                    }
+                    Ok(())
+                }
+                DlqCommand::Requeue { id, .. } => {
+                    let requeued = saga::dlq::requeue(&broker, id.as_deref()).await?;
+                    println!("requeued {requeued} messages");
+                    if requeued == 0 && id.is_some() {
+                        anyhow::bail!("no parked message with that id");
+                    }
+                    Ok(())
+                }
+            }
         }
         Command::Seed {
             products,

@@ -13,6 +13,7 @@ use axum::routing::get;
 use command_api::CommandState;
 use command_api::state::Limits;
 use eventstore::db::PgPool;
+use eventstore::wake::Wakeups;
 use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
 use platform::auth::Authenticator;
@@ -23,6 +24,10 @@ use projectors::store::ReadStores;
 use projectors::store::query::ReadModels;
 use query_api::QueryState;
 use redis::aio::ConnectionManager;
+use saga::checkout::CheckoutSaga;
+use saga::gateway::SimulatedGateway;
+use saga::relay::Relay;
+use saga::{Broker, topology};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -33,6 +38,8 @@ use tower_http::trace::TraceLayer;
 use crate::health::{self, Readiness};
 
 const BODY_LIMIT: usize = 64 * 1024;
+/// Without any wake-up, feed subscribers still look for new events this often.
+const WAKE_POLL: Duration = Duration::from_secs(2);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Which parts of the shop this process serves.
@@ -46,6 +53,10 @@ pub enum Role {
     QueryApi,
     /// The projectors that keep the read models up to date.
     Projectors,
+    /// The checkout saga (and its payment deadlines).
+    Saga,
+    /// The relay that publishes the event log to RabbitMQ.
+    Relay,
 }
 
 impl Role {
@@ -59,6 +70,14 @@ impl Role {
 
     fn runs_projectors(self) -> bool {
         matches!(self, Self::All | Self::Projectors)
+    }
+
+    fn runs_saga(self) -> bool {
+        matches!(self, Self::All | Self::Saga)
+    }
+
+    fn runs_relay(self) -> bool {
+        matches!(self, Self::All | Self::Relay)
     }
 }
 
@@ -132,6 +151,7 @@ pub struct Application {
     stores: Stores,
     role: Role,
     lag: LagBoard,
+    broker: Broker,
 }
 
 impl Application {
@@ -148,6 +168,10 @@ impl Application {
             stores,
             role,
             lag,
+            broker: Broker {
+                url: settings.amqp_url.expose().to_owned(),
+                prefix: settings.amqp_prefix.clone(),
+            },
         })
     }
 
@@ -177,18 +201,46 @@ impl Application {
                     .forward_to_postgres(self.stores.pool.clone()),
             ));
         }
-        let (stop_projectors, stopping) = watch::channel(false);
-        let projectors = if self.role.runs_projectors() {
-            projectors::runner::spawn_all(
+        let (stop_workers, stopping) = watch::channel(false);
+        let wakeups = Wakeups::start(
+            self.stores.pool.clone(),
+            Some(self.stores.bus.commits()),
+            WAKE_POLL,
+        );
+        let mut workers = Vec::new();
+        if self.role.runs_projectors() {
+            workers.extend(projectors::runner::spawn_all(
                 &self.stores.pool,
                 &self.stores.read,
-                Some(self.stores.bus.commits()),
+                &wakeups,
                 &self.lag,
-                stopping,
-            )
-        } else {
-            Vec::new()
-        };
+                stopping.clone(),
+            ));
+        }
+        if self.role.runs_relay() {
+            let relay = Relay::new(self.stores.pool.clone(), self.broker.clone());
+            workers.push(tokio::spawn(relay.run(wakeups.clone(), stopping.clone())));
+        }
+        if self.role.runs_saga() {
+            let saga = Arc::new(CheckoutSaga::new(
+                self.stores.bus.clone(),
+                Arc::new(SimulatedGateway::new()),
+                self.stores.pool.clone(),
+            ));
+            workers.push(tokio::spawn(saga::consumer::run(
+                self.broker.clone(),
+                topology::SAGA,
+                &topology::SAGA_BINDINGS,
+                saga.clone(),
+                self.stores.pool.clone(),
+                stopping.clone(),
+            )));
+            workers.push(tokio::spawn(saga::checkout::run_timers(
+                saga,
+                stopping.clone(),
+            )));
+        }
+        drop(wakeups);
         let served = axum::serve(
             self.listener,
             self.router
@@ -196,9 +248,9 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        let _ = stop_projectors.send(true);
-        for projector in projectors {
-            let _ = projector.await;
+        let _ = stop_workers.send(true);
+        for worker in workers {
+            let _ = worker.await;
         }
         for task in background {
             task.abort();

@@ -111,7 +111,10 @@ impl Checkout {
                 Some(StockReserved | Paid | Completed) => vec![],
                 _ => return Err(out_of_order("reserve stock")),
             },
-            CheckoutCommand::RecordPaymentCaptured { gateway_reference, at } => match state {
+            CheckoutCommand::RecordPaymentCaptured {
+                gateway_reference,
+                at,
+            } => match state {
                 Some(StockReserved) => vec![CheckoutEvent::CheckoutPaymentCaptured {
                     gateway_reference,
                     captured_at: at,
@@ -126,7 +129,10 @@ impl Checkout {
             },
             CheckoutCommand::Fail { reason, at } => match state {
                 Some(Failed | Compensated) => vec![],
-                _ => vec![CheckoutEvent::CheckoutFailed { reason, failed_at: at }],
+                _ => vec![CheckoutEvent::CheckoutFailed {
+                    reason,
+                    failed_at: at,
+                }],
             },
             CheckoutCommand::RecordCompensated { refunded, at } => match state {
                 Some(Failed) => vec![CheckoutEvent::CheckoutCompensated {
@@ -147,7 +153,12 @@ impl Aggregate for Checkout {
     type Error = CheckoutError;
     type Services = ();
 
-    async fn handle(&mut self, command: Self::Command, _: &(), sink: &EventSink<Self>) -> Result<(), Self::Error> {
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
         for event in self.decide(command)? {
             sink.write(event, self).await;
         }
@@ -171,8 +182,12 @@ impl Aggregate for Checkout {
                 self.method = Some(method);
                 self.payment_deadline = Some(payment_deadline);
             }
-            CheckoutEvent::CheckoutStockReserved { .. } => self.state = Some(CheckoutState::StockReserved),
-            CheckoutEvent::CheckoutPaymentCaptured { gateway_reference, .. } => {
+            CheckoutEvent::CheckoutStockReserved { .. } => {
+                self.state = Some(CheckoutState::StockReserved)
+            }
+            CheckoutEvent::CheckoutPaymentCaptured {
+                gateway_reference, ..
+            } => {
                 self.state = Some(CheckoutState::Paid);
                 self.gateway_reference = Some(gateway_reference);
             }
@@ -181,7 +196,9 @@ impl Aggregate for Checkout {
                 self.state = Some(CheckoutState::Failed);
                 self.failure = Some(reason);
             }
-            CheckoutEvent::CheckoutCompensated { .. } => self.state = Some(CheckoutState::Compensated),
+            CheckoutEvent::CheckoutCompensated { .. } => {
+                self.state = Some(CheckoutState::Compensated)
+            }
         }
     }
 }

@@ -24,10 +24,23 @@ pub enum CheckoutCommand {
         payment_deadline: DateTime<Utc>,
         at: DateTime<Utc>,
     },
-    RecordStockReserved { at: DateTime<Utc> },
-    RecordPaymentCaptured { gateway_reference: String, at: DateTime<Utc> },
-    Complete { at: DateTime<Utc> },
-    Fail { reason: CancellationReason, at: DateTime<Utc> },
+    RecordStockReserved {
+        at: DateTime<Utc>,
+    },
+    RecordPaymentCaptured {
+        gateway_reference: String,
+        at: DateTime<Utc>,
+    },
+    Complete {
+        at: DateTime<Utc>,
+    },
+    Fail {
+        reason: CancellationReason,
+        at: DateTime<Utc>,
+    },
     /// Stock released and money returned after a failure or a cancellation.
-    RecordCompensated { refunded: bool, at: DateTime<Utc> },
+    RecordCompensated {
+        refunded: bool,
+        at: DateTime<Utc>,
+    },
 }

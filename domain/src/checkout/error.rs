@@ -8,7 +8,10 @@ pub enum CheckoutError {
     #[error("a checkout was already started for this order")]
     AlreadyStarted,
     #[error("a checkout that is {state} cannot {step}")]
-    OutOfOrder { state: CheckoutState, step: &'static str },
+    OutOfOrder {
+        state: CheckoutState,
+        step: &'static str,
+    },
 }
 
 impl RuleViolation for CheckoutError {

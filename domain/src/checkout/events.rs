@@ -16,11 +16,24 @@ pub enum CheckoutEvent {
         payment_deadline: DateTime<Utc>,
         started_at: DateTime<Utc>,
     },
-    CheckoutStockReserved { reserved_at: DateTime<Utc> },
-    CheckoutPaymentCaptured { gateway_reference: String, captured_at: DateTime<Utc> },
-    CheckoutCompleted { completed_at: DateTime<Utc> },
-    CheckoutFailed { reason: CancellationReason, failed_at: DateTime<Utc> },
-    CheckoutCompensated { refunded: bool, compensated_at: DateTime<Utc> },
+    CheckoutStockReserved {
+        reserved_at: DateTime<Utc>,
+    },
+    CheckoutPaymentCaptured {
+        gateway_reference: String,
+        captured_at: DateTime<Utc>,
+    },
+    CheckoutCompleted {
+        completed_at: DateTime<Utc>,
+    },
+    CheckoutFailed {
+        reason: CancellationReason,
+        failed_at: DateTime<Utc>,
+    },
+    CheckoutCompensated {
+        refunded: bool,
+        compensated_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CheckoutEvent {

@@ -50,8 +50,14 @@ fn start() -> CheckoutCommand {
 
 #[test]
 fn it_should_start_a_checkout_once() {
-    Given::with(()).given_no_previous_events().when(start()).then_expect_events(vec![started()]);
-    Given::with(()).given(vec![started()]).when(start()).then_expect_events(vec![]);
+    Given::with(())
+        .given_no_previous_events()
+        .when(start())
+        .then_expect_events(vec![started()]);
+    Given::with(())
+        .given(vec![started()])
+        .when(start())
+        .then_expect_events(vec![]);
 }
 
 #[test]
@@ -83,7 +89,9 @@ fn it_should_go_through_reserved_paid_and_completed() {
     Given::with(())
         .given(vec![started(), reserved, paid])
         .when(CheckoutCommand::Complete { at: at() })
-        .then_expect_events(vec![CheckoutEvent::CheckoutCompleted { completed_at: at() }]);
+        .then_expect_events(vec![CheckoutEvent::CheckoutCompleted {
+            completed_at: at(),
+        }]);
 }
 
 #[test]
@@ -119,7 +127,10 @@ fn it_should_fail_once_then_record_its_compensation_once() {
         .then_expect_events(vec![]);
     Given::with(())
         .given(vec![started(), failed])
-        .when(CheckoutCommand::RecordCompensated { refunded: false, at: at() })
+        .when(CheckoutCommand::RecordCompensated {
+            refunded: false,
+            at: at(),
+        })
         .then_expect_events(vec![CheckoutEvent::CheckoutCompensated {
             refunded: false,
             compensated_at: at(),
@@ -130,7 +141,10 @@ fn it_should_fail_once_then_record_its_compensation_once() {
 fn it_should_refuse_a_compensation_of_a_checkout_that_did_not_fail() {
     Given::with(())
         .given(vec![started()])
-        .when(CheckoutCommand::RecordCompensated { refunded: true, at: at() })
+        .when(CheckoutCommand::RecordCompensated {
+            refunded: true,
+            at: at(),
+        })
         .then_expect_error(CheckoutError::OutOfOrder {
             state: CheckoutState::Started,
             step: "record a compensation",

@@ -40,6 +40,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             "SHOP_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
             "REDIS_PREFIX" => Some(prefix.clone()),
             "MONGODB_DATABASE" => Some(mongo_database.clone()),
+            "AMQP_PREFIX" => Some(prefix.clone()),
             "DATABASE_MAX_CONNECTIONS" => Some("8".to_owned()),
             other => std::env::var(other).ok(),
         }

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod cart;
+mod checkout;
 mod cli;
 mod helpers;
 mod idempotency;

@@ -1,0 +1,203 @@
+//! The checkout saga end to end: HTTP → event store → relay → RabbitMQ → saga → CommandBus → read models.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, body, spawn_app};
+
+fn address() -> Value {
+    json!({"name": "Ada Lovelace", "line1": "1 Analytical Way", "city": "London", "postal_code": "N1 1AA", "country": "GB"})
+}
+
+/// Checks out `quantity` of `product` with `card`; returns the order id.
+async fn checkout(app: &TestApp, token: &str, product: &str, quantity: i64, card: &str) -> String {
+    let added = app
+        .post(
+            "/cart/items",
+            Some(token),
+            json!({"product_id": product, "quantity": quantity}),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::ACCEPTED);
+    let placed = app
+        .post(
+            "/cart/checkout",
+            Some(token),
+            json!({"shipping_address": address(), "payment_method": card}),
+        )
+        .await;
+    assert_eq!(placed.status(), StatusCode::ACCEPTED);
+    body(placed).await["id"].as_str().unwrap().to_owned()
+}
+
+/// Polls the order until it leaves `pending` (or 15 s pass) and returns it.
+async fn settled(app: &TestApp, token: &str, order: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let answer = app.get(&format!("/orders/{order}"), Some(token)).await;
+        if answer.status() == StatusCode::OK {
+            let order = body(answer).await;
+            if order["status"] != "pending" || Instant::now() > deadline {
+                return order;
+            }
+        } else if Instant::now() > deadline {
+            panic!("order {order} never readable: {}", answer.status());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn available(app: &TestApp, product: &str) -> i64 {
+    let head: String = sqlx::query_scalar(
+        "SELECT transaction_id::text || '.' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let answer = app
+        .request(Method::GET, &format!("/products/{product}"), None)
+        .header("x-min-position", head)
+        .send()
+        .await
+        .unwrap();
+    body(answer).await["available"].as_i64().unwrap()
+}
+
+async fn event_count(app: &TestApp, event_type: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $1")
+        .bind(event_type)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_paid_order_is_confirmed_with_its_stock_committed_and_payment_captured() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Kettle", 3000, 5).await;
+    let (_, token) = app.customer().await;
+    let started = Instant::now();
+    let order = checkout(&app, &token, &product, 2, "pm_card_visa").await;
+    let order = settled(&app, &token, &order).await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "confirmed in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(order["payment"]["status"], "captured");
+    assert_eq!(available(&app, &product).await, 3);
+    let timeline: Vec<&str> = order["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(timeline, ["pending", "confirmed"]);
+    assert_eq!(event_count(&app, "CheckoutCompleted").await, 1);
+}
+
+#[tokio::test]
+async fn a_declined_card_cancels_the_order_and_releases_its_stock() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Toaster", 2500, 5).await;
+    let (_, token) = app.customer().await;
+    let order = checkout(&app, &token, &product, 3, "pm_card_declined").await;
+    let order = settled(&app, &token, &order).await;
+    assert_eq!(
+        (
+            order["status"].as_str(),
+            order["cancellation_reason"].as_str()
+        ),
+        (Some("cancelled"), Some("payment_declined"))
+    );
+    assert_eq!(order["payment"]["status"], "declined");
+    assert_eq!(available(&app, &product).await, 5, "nothing stays reserved");
+}
+
+#[tokio::test]
+async fn a_flaky_card_is_retried_and_charged_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Lamp", 4000, 5).await;
+    let (_, token) = app.customer().await;
+    let order = checkout(&app, &token, &product, 1, "pm_card_flaky").await;
+    let order = settled(&app, &token, &order).await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    assert_eq!(event_count(&app, "PaymentCaptured").await, 1);
+}
+
+#[tokio::test]
+async fn cancelling_a_confirmed_order_refunds_it_and_returns_its_stock() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Teapot", 2000, 4).await;
+    let (_, token) = app.customer().await;
+    let order_id = checkout(&app, &token, &product, 2, "pm_card_visa").await;
+    assert_eq!(
+        settled(&app, &token, &order_id).await["status"],
+        "confirmed"
+    );
+    let cancel = app
+        .post(
+            &format!("/orders/{order_id}/cancel"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status(), StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let order = body(app.get(&format!("/orders/{order_id}"), Some(&token)).await).await;
+        if order["payment"]["status"] == "refunded" {
+            assert_eq!(order["cancellation_reason"], "cancelled_by_customer");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never refunded: {order}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(available(&app, &product).await, 4);
+}
+
+#[tokio::test]
+async fn thirty_customers_racing_for_ten_units_get_ten_confirmed_orders_and_twenty_out_of_stock() {
+    let app = spawn_app_for_race().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Last Few", 1000, 10).await;
+    let mut customers = Vec::new();
+    for _ in 0..30 {
+        customers.push(app.customer().await.1);
+    }
+    let orders = join_all(
+        customers
+            .iter()
+            .map(|token| checkout(&app, token, &product, 1, "pm_card_visa")),
+    )
+    .await;
+    let settled = join_all(
+        orders
+            .iter()
+            .zip(&customers)
+            .map(|(order, token)| settled(&app, token, order)),
+    )
+    .await;
+    let confirmed = settled
+        .iter()
+        .filter(|o| o["status"] == "confirmed")
+        .count();
+    let out_of_stock = settled
+        .iter()
+        .filter(|o| o["cancellation_reason"] == "out_of_stock")
+        .count();
+    assert_eq!((confirmed, out_of_stock), (10, 20));
+    assert_eq!(available(&app, &product).await, 0);
+}
+
+async fn spawn_app_for_race() -> TestApp {
+    crate::helpers::spawn_app_with(&[("SHOP_REGISTRATIONS_PER_MINUTE", "100")]).await
+}
