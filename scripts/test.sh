@@ -19,12 +19,17 @@ psql "$DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 's
 echo "test: cargo build --workspace --all-targets --locked"
 cargo build --workspace --all-targets --locked
 
+# The tests in shop/tests/failures.rs stop RabbitMQ and kill processes: they run alone, after the rest.
 if cargo nextest --version >/dev/null 2>&1; then
-  echo "test: cargo nextest run --workspace --locked${*:+ $*}"
-  cargo nextest run --workspace --locked "$@"
+  echo "test: cargo nextest run --workspace --locked -E 'not binary(failures)'${*:+ $*}"
+  cargo nextest run --workspace --locked -E 'not binary(failures)' "$@"
+  echo "test: cargo nextest run -p shop --locked -E 'binary(failures)' -j 1"
+  cargo nextest run -p shop --locked -E 'binary(failures)' -j 1
 else
-  echo "test: cargo test --workspace --locked${*:+ $*}"
-  cargo test --workspace --locked "$@"
+  echo "test: cargo test --workspace --locked --exclude shop${*:+ $*}"
+  cargo test --workspace --locked --exclude shop "$@"
+  cargo test -p shop --locked --test api "$@"
+  cargo test -p shop --locked --test failures -- --test-threads=1
 fi
 
 # --- frontend tests (planned) ---------------------------------------------------------------------------

@@ -46,3 +46,27 @@ export async function productBySku(sku: string): Promise<{ id: string; name: str
   if (!found) throw new Error(`no product with SKU ${sku}`);
   return found;
 }
+
+/**
+ * Polls GET /orders/{id} until the order's status is one of `statuses`, and returns it; fails at the deadline.
+ */
+export async function waitForOrderStatus(
+  written: Written,
+  token: string,
+  statuses: string[],
+  deadlineMs: number,
+): Promise<string> {
+  const until = Date.now() + deadlineMs;
+  const path = `/orders/${written.id}`;
+  // The first read waits for the checkout's own write (read-your-writes); the rest poll.
+  const read = async (query = "") => (await call<{ status: string }>("GET", path + query, undefined, token)).status;
+  let seen = await read(`?min_position=${encodeURIComponent(written.position)}`);
+  while (!statuses.includes(seen) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    seen = await read();
+  }
+  if (!statuses.includes(seen)) {
+    throw new Error(`order ${written.id} is ${seen}, not ${statuses.join(" or ")}, after ${deadlineMs} ms`);
+  }
+  return seen;
+}

@@ -55,6 +55,8 @@ pub struct Settings {
     pub amqp_url: Secret,
     /// Prefix of every exchange and queue name, so several shops (or tests) share one broker.
     pub amqp_prefix: String,
+    /// Delay before a failed message's first retry; each later retry waits four times longer.
+    pub retry_base: Duration,
     pub smtp_url: Secret,
     pub jwt_secret: Secret,
     pub token_ttl: Duration,
@@ -143,6 +145,7 @@ impl Settings {
             mongodb_database: get("MONGODB_DATABASE", "shop"),
             amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
             amqp_prefix: get("AMQP_PREFIX", ""),
+            retry_base: Duration::from_millis(parse("SAGA_RETRY_BASE_MS", "200")?),
             smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
             jwt_secret: Secret::new(jwt_secret),
             token_ttl: Duration::from_secs(parse("JWT_TTL_SECONDS", "3600")?),

@@ -74,6 +74,7 @@ async fn mark_handled(pool: &PgPool, consumer: &str, message: &EventMessage) {
 /// Sends a failed message on to the retry queue (with back-off) or, after the last attempt, to the parked
 /// queue; waits for RabbitMQ's confirm before the original is acknowledged.
 async fn retry_or_park(
+    retry_base: std::time::Duration,
     publisher: &Channel,
     queues: &Queues,
     consumer: &str,
@@ -99,7 +100,7 @@ async fn retry_or_park(
         tracing::error!(consumer, attempts = next, %error, "message parked");
         &queues.parked
     } else {
-        let backoff = 200u64 * 4u64.pow(next as u32 - 1);
+        let backoff = retry_base.as_millis() as u64 * 4u64.pow(next as u32 - 1);
         properties = properties.with_expiration(backoff.to_string().into());
         metrics::counter!("shop_messages_retried_total", "queue" => consumer.to_owned())
             .increment(1);
@@ -125,6 +126,7 @@ async fn retry_or_park(
 }
 
 async fn process<H: Handler>(
+    retry_base: std::time::Duration,
     delivery: Delivery,
     handler: Arc<H>,
     pool: PgPool,
@@ -149,7 +151,11 @@ async fn process<H: Handler>(
             delivery.ack(BasicAckOptions::default()).await.map(|_| ())
         }
         Err(error) => {
-            match retry_or_park(&publisher, &queues, &consumer, &delivery, &error).await {
+            match retry_or_park(
+                retry_base, &publisher, &queues, &consumer, &delivery, &error,
+            )
+            .await
+            {
                 Ok(()) => delivery.ack(BasicAckOptions::default()).await.map(|_| ()),
                 // Not acknowledged: RabbitMQ delivers it again once this channel is gone.
                 Err(e) => {
@@ -218,6 +224,7 @@ pub async fn run<H: Handler>(
             match next {
                 Some(Ok(delivery)) => {
                     tokio::spawn(process(
+                        broker.retry_base,
                         delivery,
                         handler.clone(),
                         pool.clone(),

@@ -28,6 +28,8 @@ pub mod topology;
 pub struct Broker {
     pub url: String,
     pub prefix: String,
+    /// The first retry's delay; each later one waits four times longer.
+    pub retry_base: std::time::Duration,
 }
 
 impl Broker {

@@ -9,13 +9,13 @@ use chrono::Utc;
 use eventstore::db::PgPool;
 use eventstore::wake::Wakeups;
 use eventstore::{Checkpoints, Feed, Position};
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Confirmation, ExchangeKind};
+use lapin::{BasicProperties, Channel, Confirmation};
 use tokio::sync::watch;
 
-use crate::Broker;
 use crate::message::EventMessage;
+use crate::{Broker, topology};
 
 pub const NAME: &str = "relay";
 const BATCH: i64 = 500;
@@ -58,23 +58,20 @@ impl Relay {
         }
     }
 
-    /// A channel in confirm mode, with the exchange declared.
+    /// A channel in confirm mode, with the whole topology declared: the consumers' queues must exist before
+    /// the first publish, or RabbitMQ would drop events that no queue is bound for yet.
     pub async fn channel(&self, connection: &lapin::Connection) -> Result<Channel, RelayError> {
         let channel = connection.create_channel().await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
-        channel
-            .exchange_declare(
-                self.broker.exchange().into(),
-                ExchangeKind::Topic,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..ExchangeDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await?;
+        topology::declare(
+            &channel,
+            &self.broker,
+            topology::SAGA,
+            &topology::SAGA_BINDINGS,
+        )
+        .await?;
         Ok(channel)
     }
 

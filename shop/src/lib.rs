@@ -15,4 +15,4 @@ pub mod replay;
 pub mod seed;
 pub mod startup;
 
-pub use startup::{Application, Role};
+pub use startup::{Application, Role, Roles};

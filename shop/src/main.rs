@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use platform::Settings;
+use shop::startup::Roles;
 use shop::{Application, Role, cli};
 
 /// An event-sourced shop. Configuration comes from the environment (DATABASE_URL, REDIS_URL, MONGODB_URL,
@@ -17,9 +18,9 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (/api/v1), /health and /metrics, and the storefront if it is built.
     Serve {
-        /// Which role to run; `all` runs every role in this process.
-        #[arg(long, value_enum, default_value = "all")]
-        role: Role,
+        /// Which roles to run, comma-separated; `all` runs every role in this process.
+        #[arg(long, value_enum, default_value = "all", value_delimiter = ',')]
+        role: Vec<Role>,
     },
     /// Apply pending database migrations (also done at start-up).
     Migrate,
@@ -134,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
     platform::telemetry::init(settings.log_format);
     match cli.command {
         Command::Serve { role } => {
-            let app = Application::build(&settings, role).await?;
+            let app = Application::build(&settings, Roles(role.clone())).await?;
             tracing::info!(addr = %settings.http_addr, port = app.port(), ?role, "serving");
             app.run_until_stopped().await
         }
@@ -177,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
             let broker = saga::Broker {
                 url: settings.amqp_url.expose().to_owned(),
                 prefix: settings.amqp_prefix.clone(),
+                retry_base: settings.retry_base,
             };
             match command {
                 DlqCommand::List => {

@@ -59,25 +59,43 @@ pub enum Role {
     Relay,
 }
 
-impl Role {
-    fn serves_commands(self) -> bool {
-        matches!(self, Self::All | Self::CommandApi)
+/// The roles one process plays, e.g. `--role command-api,query-api`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roles(pub Vec<Role>);
+
+impl Roles {
+    pub fn all() -> Self {
+        Self(vec![Role::All])
     }
 
-    fn serves_queries(self) -> bool {
-        matches!(self, Self::All | Self::QueryApi)
+    fn has(&self, role: Role) -> bool {
+        self.0.iter().any(|r| *r == Role::All || *r == role)
     }
 
-    fn runs_projectors(self) -> bool {
-        matches!(self, Self::All | Self::Projectors)
+    fn serves_commands(&self) -> bool {
+        self.has(Role::CommandApi)
     }
 
-    fn runs_saga(self) -> bool {
-        matches!(self, Self::All | Self::Saga)
+    fn serves_queries(&self) -> bool {
+        self.has(Role::QueryApi)
     }
 
-    fn runs_relay(self) -> bool {
-        matches!(self, Self::All | Self::Relay)
+    fn runs_projectors(&self) -> bool {
+        self.has(Role::Projectors)
+    }
+
+    fn runs_saga(&self) -> bool {
+        self.has(Role::Saga)
+    }
+
+    fn runs_relay(&self) -> bool {
+        self.has(Role::Relay)
+    }
+}
+
+impl From<Role> for Roles {
+    fn from(role: Role) -> Self {
+        Self(vec![role])
     }
 }
 
@@ -149,16 +167,17 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     stores: Stores,
-    role: Role,
+    role: Roles,
     lag: LagBoard,
     broker: Broker,
 }
 
 impl Application {
-    pub async fn build(settings: &Settings, role: Role) -> anyhow::Result<Self> {
+    pub async fn build(settings: &Settings, role: impl Into<Roles>) -> anyhow::Result<Self> {
+        let role = role.into();
         let stores = Stores::open(settings).await?;
         let lag = LagBoard::default();
-        let router = router(settings, &stores, role, &lag);
+        let router = router(settings, &stores, &role, &lag);
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .with_context(|| format!("could not listen on {}", settings.http_addr))?;
@@ -171,6 +190,7 @@ impl Application {
             broker: Broker {
                 url: settings.amqp_url.expose().to_owned(),
                 prefix: settings.amqp_prefix.clone(),
+                retry_base: settings.retry_base,
             },
         })
     }
@@ -264,7 +284,7 @@ impl Application {
 }
 
 /// Builds every route of `role`, with the layers every request passes through.
-pub fn router(settings: &Settings, stores: &Stores, role: Role, lag: &LagBoard) -> Router {
+pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard) -> Router {
     // Install the recorder before the first request, so no early measurement is lost.
     platform::metrics::recorder();
     let mut api = Router::new();

@@ -6,7 +6,7 @@ use eventstore::testing::fresh_database;
 use platform::Settings;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use shop::{Application, Role};
+use shop::{Application, Roles};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -23,6 +23,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the whole application with extra environment overrides.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_roles(overrides, Roles::all()).await
+}
+
+/// Starts the application playing only `roles`.
+pub async fn spawn_app_with_roles(overrides: &[(&str, &str)], roles: Roles) -> TestApp {
     let (pool, database_url) = fresh_database().await;
     let unique = Uuid::now_v7().simple().to_string();
     let prefix = format!("test:{unique}:");
@@ -46,7 +51,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         }
     })
     .expect("test settings");
-    let app = Application::build(&settings, Role::All)
+    let app = Application::build(&settings, roles)
         .await
         .expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());

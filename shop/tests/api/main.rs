@@ -8,6 +8,7 @@ mod checkout;
 mod cli;
 mod helpers;
 mod idempotency;
+mod messaging;
 mod operations;
 mod orders;
 mod products;
