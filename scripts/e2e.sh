@@ -88,7 +88,7 @@ PY
     # The saga's queues (the exchange is left: it holds nothing). rabbitmqctl needs the broker's own machine.
     if command -v rabbitmqctl >/dev/null 2>&1; then
       timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^$AMQP_PREFIX" |
-        while read -r queue; do timeout 15 rabbitmqctl -q delete_queue "$queue" >/dev/null 2>&1 || true; done || true
+        while read -r queue; do timeout 15 rabbitmqctl -q delete_queue "$queue" </dev/null >/dev/null 2>&1 || true; done || true
     fi
   else
     say "kept database $DB, Redis prefix $REDIS_PREFIX, MongoDB database $MONGODB_DATABASE, AMQP prefix $AMQP_PREFIX"

@@ -6,7 +6,7 @@
  * │ ship → customer-sees-shipped flow. E2E_SAGA=1 turns it on for one run without editing this file.      │
  * └──────────────────────────────────────────────────────────────────────────────────────────────────────┘
  */
-export const SAGA_LANDED: boolean = false || process.env.E2E_SAGA === "1";
+export const SAGA_LANDED: boolean = true || process.env.E2E_SAGA === "1";
 
 /** How long an order may stay pending once the saga exists (API.md: within 2 s; pm_card_slow 3 s). */
 export const SAGA_DEADLINE_MS = 8_000;

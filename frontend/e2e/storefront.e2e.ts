@@ -104,6 +104,7 @@ describe("storefront", () => {
       // The cart: two lines; one more mug, then back.
       await page.getByRole("link", { name: /^Cart/ }).click();
       await page.getByRole("heading", { name: "Your cart" }).waitFor();
+      await page.getByTestId("cart-line").first().waitFor();
       expect(await page.getByTestId("cart-line").count()).toBe(2);
       await page.getByRole("button", { name: "One more Stoneware Mug" }).click();
       await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("4");
@@ -141,6 +142,7 @@ describe("storefront", () => {
       const orderUrl = page.url();
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My orders" }).click();
       await page.getByRole("heading", { name: "My orders" }).waitFor();
+      await page.locator(".order-row").first().waitFor();
       expect(await page.locator(".order-row").count()).toBe(1);
       await screenshot(page, "steps/my-orders");
       await page.goto(orderUrl);

@@ -19,11 +19,9 @@ use crate::startup::Stores;
 fn progress_bar(name: &'static str) -> impl FnMut(Progress) {
     move |p: Progress| {
         let width = 30;
-        let filled = if p.total == 0 {
-            width
-        } else {
-            (p.done * width as u64 / p.total) as usize
-        };
+        let filled = (p.done * width as u64)
+            .checked_div(p.total)
+            .map_or(width, |f| f as usize);
         let _ = write!(
             std::io::stderr(),
             "\r{name:<16} [{}{}] {}/{} events  {:>8.0} ev/s  {:>4}s left ",
