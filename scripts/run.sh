@@ -12,9 +12,8 @@ source scripts/env.sh
 
 scripts/services.sh
 
-# --- frontend build (planned) ---------------------------------------------------------------------------
-# When frontend/ lands, build it here (into frontend/dist, which `shop serve` serves at /).
-# --------------------------------------------------------------------------------------------------------
+echo "run: building the storefront (frontend/dist, served by shop at /)"
+(cd frontend && npm ci --no-audit --no-fund && npm run build)
 
 echo "run: cargo build --release -p shop"
 cargo build --release -p shop

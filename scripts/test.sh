@@ -28,10 +28,17 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   echo "test: cargo test --workspace --locked --exclude shop${*:+ $*}"
   cargo test --workspace --locked --exclude shop "$@"
-  cargo test -p shop --locked --test api "$@"
+  cargo test -p shop --locked --lib --test api "$@"
   cargo test -p shop --locked --test failures -- --test-threads=1
 fi
 
-# --- frontend tests (planned) ---------------------------------------------------------------------------
-# When frontend/ lands, its install, type check and tests go here, failing the run like the steps above.
-# --------------------------------------------------------------------------------------------------------
+# The storefront: type check and component tests, then the end-to-end tests in headless Chromium against a
+# real `shop serve` (scripts/e2e.sh starts and stops it on its own database, Redis prefix and queues).
+echo "test: frontend typecheck and component tests"
+(cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm test)
+echo "test: scripts/e2e.sh"
+E2E_SKIP_INSTALL=1 scripts/e2e.sh
+
+# What cannot run here (containers, compose, Kubernetes, Prometheus, Grafana) is validated instead.
+echo "test: scripts/validate-deploy.sh"
+scripts/validate-deploy.sh
