@@ -12,6 +12,7 @@
 //! - [`user`]: registering accounts, renaming, changing passwords.
 //! - [`product`]: catalog details and stock, including reservations held for orders.
 //! - [`cart`]: one cart per user (its aggregate id is the user id), checked out into an order.
+//! - [`notification`]: a record of each message sent, so it is sent once.
 //! - [`order`]: the order lifecycle from placing to delivery or cancellation.
 //! - [`checkout`]: the checkout saga's own state, one per order.
 //! - [`ports`]: the payment gateway as a trait, for the saga's adapters.
@@ -23,6 +24,7 @@
 
 pub mod cart;
 pub mod checkout;
+pub mod notification;
 pub mod order;
 pub mod payment;
 pub mod ports;

@@ -11,6 +11,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use domain::cart::Cart;
 use domain::checkout::Checkout;
+use domain::notification::Notification;
 use domain::order::Order;
 use domain::payment::Payment;
 use domain::product::Product;
@@ -159,6 +160,7 @@ pub trait Stored: Aggregate<Services = (), Command: Clone + std::fmt::Debug> + '
 
 impl Stored for User {}
 impl Stored for Checkout {}
+impl Stored for Notification {}
 impl Stored for Order {}
 impl Stored for Payment {}
 impl Stored for Product {

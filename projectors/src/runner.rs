@@ -255,7 +255,10 @@ pub fn spawn_all(
     shutdown: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     use crate::views::{carts::CartView, catalog::CatalogProduct, orders::OrderView};
-    use crate::views::{product_cache::ProductDetails, stock::Stock, users::UserProfile};
+    use crate::views::{
+        notifications::NotificationView, product_cache::ProductDetails, stock::Stock,
+        users::UserProfile,
+    };
 
     fn spawn<V: View>(
         pool: &PgPool,
@@ -275,5 +278,6 @@ pub fn spawn_all(
         spawn::<ProductDetails>(pool, stores, wakeups, lag, &shutdown),
         spawn::<Stock>(pool, stores, wakeups, lag, &shutdown),
         spawn::<CartView>(pool, stores, wakeups, lag, &shutdown),
+        spawn::<NotificationView>(pool, stores, wakeups, lag, &shutdown),
     ]
 }

@@ -9,6 +9,7 @@
 //! - [`relay`]: feed → `shop.events`, with publisher confirms, checkpoint after the confirm.
 //! - [`consumer`]: a queue consumer with manual acks, retry with back-off, then parking.
 //! - [`checkout`]: the checkout process manager.
+//! - [`notifier`]: email over SMTP, once per order and kind.
 //! - [`gateway`]: the simulated payment gateway (the provider's test cards).
 //! - [`timers`]: payment deadlines kept in PostgreSQL.
 //! - [`dlq`]: listing and requeueing parked messages.
@@ -18,6 +19,7 @@ pub mod consumer;
 pub mod dlq;
 pub mod gateway;
 pub mod message;
+pub mod notifier;
 pub mod relay;
 pub mod timers;
 pub mod topology;

@@ -8,6 +8,7 @@ use projectors::View;
 use projectors::replay::{self, Progress};
 use projectors::views::carts::CartView;
 use projectors::views::catalog::CatalogProduct;
+use projectors::views::notifications::NotificationView;
 use projectors::views::orders::OrderView;
 use projectors::views::product_cache::ProductDetails;
 use projectors::views::stock::Stock;
@@ -81,6 +82,7 @@ macro_rules! for_views {
                 "product_details" => $acc($action::<ProductDetails>($stores).await?),
                 "stock" => $acc($action::<Stock>($stores).await?),
                 "carts" => $acc($action::<CartView>($stores).await?),
+                "notifications" => $acc($action::<NotificationView>($stores).await?),
                 other => bail!(
                     "no projector {other:?}; the projectors are {}",
                     projectors::views::ALL.join(", ")

@@ -26,6 +26,7 @@ use query_api::QueryState;
 use redis::aio::ConnectionManager;
 use saga::checkout::CheckoutSaga;
 use saga::gateway::SimulatedGateway;
+use saga::notifier::{Mailer, NOTIFIER, NOTIFIER_BINDINGS, Notifier};
 use saga::relay::Relay;
 use saga::{Broker, topology};
 use tokio::net::TcpListener;
@@ -170,6 +171,7 @@ pub struct Application {
     role: Roles,
     lag: LagBoard,
     broker: Broker,
+    smtp_url: String,
 }
 
 impl Application {
@@ -187,6 +189,7 @@ impl Application {
             stores,
             role,
             lag,
+            smtp_url: settings.smtp_url.expose().to_owned(),
             broker: Broker {
                 url: settings.amqp_url.expose().to_owned(),
                 prefix: settings.amqp_prefix.clone(),
@@ -259,6 +262,22 @@ impl Application {
                 saga,
                 stopping.clone(),
             )));
+            match Mailer::from_url(&self.smtp_url) {
+                Ok(mailer) => {
+                    let notifier = Arc::new(Notifier::new(self.stores.bus.clone(), mailer));
+                    workers.push(tokio::spawn(saga::consumer::run(
+                        self.broker.clone(),
+                        NOTIFIER,
+                        &NOTIFIER_BINDINGS,
+                        notifier,
+                        self.stores.pool.clone(),
+                        stopping.clone(),
+                    )));
+                }
+                Err(error) => {
+                    tracing::error!(%error, "SMTP_URL is not usable; no mail will be sent")
+                }
+            }
         }
         drop(wakeups);
         let served = axum::serve(

@@ -13,6 +13,7 @@ use super::{ReadStores, StoreError, collection_name};
 use crate::view::{Versioned, View};
 use crate::views::carts::CartView;
 use crate::views::catalog::CatalogProduct;
+use crate::views::notifications::NotificationView;
 use crate::views::orders::OrderView;
 use crate::views::product_cache::ProductDetails;
 use crate::views::stock::Stock;
@@ -282,6 +283,21 @@ impl ReadModels {
             query.limit,
         )
         .await
+    }
+
+    /// Notifications, newest first; a user's own, or everyone's when `user_id` is `None`.
+    pub async fn notifications(
+        &self,
+        user_id: Option<&str>,
+        page: u64,
+        limit: u64,
+    ) -> Result<Page<NotificationView>, StoreError> {
+        let mut filter = doc! {"id": {"$ne": ""}};
+        if let Some(user_id) = user_id {
+            filter.insert("user_id", user_id);
+        }
+        self.page::<NotificationView>(filter, doc! {"sent_key": -1, "_id": 1}, page, limit)
+            .await
     }
 
     async fn page<V: View>(

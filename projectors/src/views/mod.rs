@@ -2,19 +2,21 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod notifications;
 pub mod orders;
 pub mod product_cache;
 pub mod stock;
 pub mod users;
 
 /// Names of every projector, for the CLI and health reports.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     catalog::CatalogProduct::NAME_STR,
     users::UserProfile::NAME_STR,
     orders::OrderView::NAME_STR,
     product_cache::ProductDetails::NAME_STR,
     stock::Stock::NAME_STR,
     carts::CartView::NAME_STR,
+    notifications::NotificationView::NAME_STR,
 ];
 
 /// Lower-case words of a text, for search: letters and digits, split on everything else.

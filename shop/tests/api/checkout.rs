@@ -201,3 +201,71 @@ async fn thirty_customers_racing_for_ten_units_get_ten_confirmed_orders_and_twen
 async fn spawn_app_for_race() -> TestApp {
     crate::helpers::spawn_app_with(&[("SHOP_REGISTRATIONS_PER_MINUTE", "100")]).await
 }
+
+#[tokio::test]
+async fn the_customer_is_emailed_once_per_order_and_kind_and_sees_it_listed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Scarf", 2900, 5).await;
+    let (_, token) = app.customer().await;
+    let order = checkout(&app, &token, &product, 1, "pm_card_visa").await;
+    assert_eq!(settled(&app, &token, &order).await["status"], "confirmed");
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let listed = loop {
+        let listed = body(app.get("/notifications", Some(&token)).await).await;
+        if listed["total"].as_u64() >= Some(2) || Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut kinds: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["order_confirmed", "welcome"], "{listed}");
+    let confirmed = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "order_confirmed")
+        .unwrap();
+    assert_eq!(confirmed["order_id"], order.as_str());
+    assert_eq!(confirmed["channel"], "email");
+
+    // The SMTP sink received the mail (one file per message).
+    let to = confirmed["to"].as_str().unwrap().to_owned();
+    let mailbox = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.data/mail/new");
+    let delivered = std::fs::read_dir(&mailbox)
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|f| {
+                    std::fs::read_to_string(f.path())
+                        .is_ok_and(|m| m.contains(&to) && m.contains("is confirmed"))
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(
+        delivered,
+        1,
+        "one confirmation mail to {to} in {}",
+        mailbox.display()
+    );
+    let theirs = body(
+        app.get("/notifications", Some(&app.customer().await.1))
+            .await,
+    )
+    .await;
+    assert!(
+        theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["kind"] == "welcome"),
+        "only their own: {theirs}"
+    );
+}

@@ -78,7 +78,12 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
     let after: Value = body(app.get("/products?limit=100", None).await).await;
     // Availability moves as the saga handles the seeded orders; the catalog itself is the same.
     let names = |page: &Value| -> Vec<(String, String)> {
-        page["items"].as_array().unwrap().iter().map(|p| (p["id"].to_string(), p["name"].to_string())).collect()
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["id"].to_string(), p["name"].to_string()))
+            .collect()
     };
     assert_eq!(names(&after), names(&listed));
 

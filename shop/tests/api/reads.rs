@@ -305,7 +305,10 @@ async fn customers_see_their_own_orders_and_administrators_everyones() {
     assert!(shown.headers().contains_key("etag"));
     let shown = body(shown).await;
     // The saga may already have confirmed it.
-    assert!(shown["status"] == "pending" || shown["status"] == "confirmed", "{shown}");
+    assert!(
+        shown["status"] == "pending" || shown["status"] == "confirmed",
+        "{shown}"
+    );
     assert_eq!(shown["user_id"], owner_id);
     assert_eq!(shown["total"], json!({"amount": 3000, "currency": "EUR"}));
     assert_eq!(shown["timeline"][0]["status"], "pending");
@@ -321,11 +324,8 @@ async fn customers_see_their_own_orders_and_administrators_everyones() {
     )
     .await;
     let everyone = body(
-        app.get(
-            &format!("/orders?user_id={owner_id}"),
-            Some(&admin),
-        )
-        .await,
+        app.get(&format!("/orders?user_id={owner_id}"), Some(&admin))
+            .await,
     )
     .await;
     assert_eq!(everyone["total"], 1);
