@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
 use domain::cart::Cart;
 use domain::checkout::Checkout;
 use domain::notification::Notification;
@@ -294,6 +294,11 @@ impl CommandBus {
         self.commits.committed();
         metrics::counter!("shop_events_appended_total", "aggregate_type" => A::TYPE)
             .increment(events.len() as u64);
+        for event in &events {
+            crate::business::record(A::TYPE, &event.event_type(), || {
+                serde_json::to_value(event).ok()
+            });
+        }
         Ok(Executed {
             version: loaded + events.len() as u64,
             appended: events.len(),

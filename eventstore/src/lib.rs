@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod bus;
+mod business;
 pub mod claims;
 pub mod db;
 pub mod feed;

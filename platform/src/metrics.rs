@@ -31,7 +31,7 @@ pub fn recorder() -> PrometheusHandle {
 }
 
 fn describe() {
-    use metrics::{Unit, describe_counter, describe_histogram};
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(
         "shop_http_requests_total",
         "HTTP requests by route template, method and status"
@@ -53,6 +53,51 @@ fn describe() {
     describe_counter!(
         "shop_events_appended_total",
         "Events appended to the store by aggregate type"
+    );
+    describe_counter!("shop_orders_placed_total", "Orders placed, by currency");
+    describe_counter!("shop_orders_confirmed_total", "Orders confirmed");
+    describe_counter!("shop_orders_cancelled_total", "Orders cancelled, by reason");
+    describe_counter!(
+        "shop_revenue_minor_units_total",
+        "Captured payments in minor units, by currency"
+    );
+    describe_counter!("shop_payments_total", "Payment outcomes");
+    describe_counter!(
+        "shop_messages_published_total",
+        "Events published to RabbitMQ and confirmed"
+    );
+    describe_counter!(
+        "shop_messages_consumed_total",
+        "Messages handled, by queue and outcome"
+    );
+    describe_counter!(
+        "shop_messages_retried_total",
+        "Messages sent to a retry queue"
+    );
+    describe_counter!(
+        "shop_messages_parked_total",
+        "Messages parked after their last retry"
+    );
+    describe_counter!(
+        "shop_subscriber_events_total",
+        "Events processed by a feed subscriber"
+    );
+    describe_gauge!(
+        "shop_subscriber_checkpoint_position",
+        "Position of the last event a subscriber processed"
+    );
+    describe_gauge!(
+        "shop_subscriber_lag_events",
+        "Events between a subscriber's checkpoint and the feed head"
+    );
+    describe_gauge!(
+        "shop_subscriber_lag_seconds",
+        "Age of the oldest event a subscriber has not processed"
+    );
+    describe_gauge!("shop_saga_instances", "Checkout saga instances by state");
+    describe_gauge!(
+        "shop_ready",
+        "1 when the last readiness check reached the dependency"
     );
 }
 

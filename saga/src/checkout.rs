@@ -341,7 +341,6 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         let reference = match authorized {
             Err(_) => return Ok(PaymentOutcome::TimedOut),
             Ok(Err(GatewayError::Declined(reason))) => {
-                metrics::counter!("shop_payments_total", "outcome" => "declined").increment(1);
                 let decline = PaymentCommand::Decline {
                     reason,
                     at: Utc::now(),
@@ -365,9 +364,6 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             .map_err(|e| format!("capture failed: {e}"))?;
         self.must::<Payment>(&id, PaymentCommand::Capture { at: Utc::now() }, meta)
             .await?;
-        metrics::counter!("shop_payments_total", "outcome" => "captured").increment(1);
-        metrics::counter!("shop_revenue_minor_units_total", "currency" => amount.currency().to_string())
-            .increment(amount.amount().max(0) as u64);
         Ok(PaymentOutcome::Captured(reference))
     }
 
@@ -393,10 +389,7 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             )
             .await?
         {
-            Ok(_) => {
-                metrics::counter!("shop_orders_confirmed_total", "currency" => checkout.amount().map(|a| a.currency().to_string()).unwrap_or_default()).increment(1);
-                Ok(())
-            }
+            Ok(_) => Ok(()),
             // Cancelled meanwhile: its `OrderCancelled` makes the saga release and refund.
             Err(OrderError::NotPending { .. }) => Ok(()),
             Err(error) => Err(error.to_string()),
@@ -446,7 +439,6 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     .map_err(|e| format!("void failed: {e}"))?;
                 self.must::<Payment>(&payment_id, PaymentCommand::Void { at: Utc::now() }, meta)
                     .await?;
-                metrics::counter!("shop_payments_total", "outcome" => "voided").increment(1);
             }
             Some(PaymentStatus::Captured) => {
                 self.gateway
@@ -455,7 +447,6 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     .map_err(|e| format!("refund failed: {e}"))?;
                 self.must::<Payment>(&payment_id, PaymentCommand::Refund { at: Utc::now() }, meta)
                     .await?;
-                metrics::counter!("shop_payments_total", "outcome" => "refunded").increment(1);
                 refunded = true;
             }
             Some(PaymentStatus::Refunded) => refunded = true,
@@ -469,10 +460,7 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             .exec::<Order>(&order_id.to_string(), cancel, meta)
             .await?
         {
-            Ok(_) => {
-                metrics::counter!("shop_orders_cancelled_total", "reason" => reason.as_str())
-                    .increment(1);
-            }
+            Ok(_) => {}
             // Already cancelled (by the customer, which is why we are here) or shipped: nothing to undo.
             Err(OrderError::NotCancellable { .. }) => {}
             Err(error) => return Err(error.to_string()),
@@ -502,10 +490,7 @@ impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
             .parse()
             .map_err(|_| format!("order id {:?} is not a UUID", message.aggregate_id))?;
         match event {
-            placed @ OrderEvent::OrderPlaced { .. } => {
-                metrics::counter!("shop_orders_placed_total", "currency" => "all").increment(1);
-                self.on_placed(placed, &meta).await
-            }
+            placed @ OrderEvent::OrderPlaced { .. } => self.on_placed(placed, &meta).await,
             OrderEvent::OrderCancelled { reason, .. } => {
                 self.on_cancelled(order_id, reason, &meta).await
             }

@@ -99,6 +99,23 @@ async fn a_paid_order_is_confirmed_with_its_stock_committed_and_payment_captured
         .collect();
     assert_eq!(timeline, ["pending", "confirmed"]);
     assert_eq!(event_count(&app, "CheckoutCompleted").await, 1);
+
+    // The business counters moved (the recorder is shared by every app in this test process, hence >=).
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    for counter in [
+        "shop_orders_placed_total",
+        "shop_orders_confirmed_total",
+        "shop_payments_total{outcome=\"captured\"}",
+        "shop_revenue_minor_units_total{currency=\"EUR\"}",
+    ] {
+        let value: f64 = metrics
+            .lines()
+            .find(|l| l.starts_with(counter) && !l.starts_with('#'))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{counter} missing from /metrics"));
+        assert!(value >= 1.0, "{counter} = {value}");
+    }
 }
 
 #[tokio::test]
