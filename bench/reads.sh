@@ -8,40 +8,15 @@
 # requests/s, p99 and the ratio to `GET /health/live`, the trivial handler.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-# shellcheck source=scripts/env.sh
-source scripts/env.sh
-scripts/services.sh >/dev/null
-
+# shellcheck source=bench/server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/server.sh"
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
-PORT=${BENCH_PORT:-18080}
-BASE="http://127.0.0.1:$PORT"
-
 if ! command -v wrk >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null ||
     { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; }
 fi
-cargo build --release -p shop >/dev/null 2>&1 || cargo build --release -p shop
-SHOP="${CARGO_TARGET_DIR:-$ROOT/target}/release/shop"
-
-RUN="bench_reads_$(date +%s)"
-psql "$DATABASE_URL" -qc "CREATE DATABASE $RUN" >/dev/null
-export DATABASE_URL="${DATABASE_URL%/*}/$RUN" REDIS_PREFIX="$RUN:" MONGODB_DATABASE="$RUN"
-export SHOP_HTTP_ADDR="127.0.0.1:$PORT" RUST_LOG=warn SHOP_REGISTRATIONS_PER_MINUTE=1000
-
-cleanup() {
-  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
-  psql "${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS $RUN WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-"$SHOP" migrate >/dev/null
-"$SHOP" seed --products 500 --customers 10 --orders 50 >/dev/null
-"$SHOP" serve >/dev/null 2>&1 &
-SERVER=$!
-for _ in $(seq 100); do curl -fs "$BASE/health/live" >/dev/null && break; sleep 0.1; done
+start_shop --products 500 --customers 10 --orders 50
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 curl -fs -XPOST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
@@ -76,7 +51,6 @@ RESULTS=$(
   run "GET /cart" /api/v1/cart -H "authorization: Bearer $TOKEN"
   run "GET /products?q=blue" "/api/v1/products?q=blue"
 )
-BASELINE=$(head -1 <<<"$RESULTS" | awk '{print $NF-0}')
 BASELINE=$(awk 'NR==1 {print $(NF-1)}' <<<"$RESULTS")
 printf '%-28s %12s %10s %8s\n' endpoint "requests/s" p99 ratio
 while read -r line; do

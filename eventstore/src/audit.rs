@@ -1,17 +1,19 @@
 //! Verification of the audit chain (docs/adr/0001).
 //!
-//! At insert, a trigger stores in each event `sha256(hash of the stream's previous event || content)` and
-//! records the stream's last sequence and hash in `stream_heads`. Here the chain is recomputed independently
-//! of the database's functions: a changed event breaks its own hash, a deleted or reordered one breaks the
-//! link of the next, and a deleted tail no longer matches `stream_heads`.
-
-use std::collections::HashMap;
+//! At insert, a trigger stores in each event `sha256(hash of the stream's previous event || content)`. In the
+//! background, [`seal`] extends a running hash over every event hash in feed order and records it after each
+//! batch. Here both are recomputed independently of the database's functions: a changed event breaks its own
+//! hash, a deleted or reordered one breaks the link of the next or its sequence, and any deletion, change or
+//! reordering before a seal — a stream's last events included — breaks that seal.
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row};
+
+use crate::feed::Feed;
+use crate::position::Position;
 
 /// One place where the chain does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,6 +66,113 @@ fn digest_input(
     .into_bytes()
 }
 
+/// Seals the feed up to its head: extends the running hash over every event hash in feed order and records
+/// it. One process seals at a time (a transaction-scoped advisory lock); returns how many events it sealed.
+pub async fn seal(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext('audit-seal'))")
+            .fetch_one(&mut *transaction)
+            .await?;
+    if !locked {
+        return Ok(0);
+    }
+    let last = sqlx::query(
+        "SELECT transaction_id::text::bigint AS xid, position, sealed, hash FROM audit_seals \
+         ORDER BY transaction_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *transaction)
+    .await?;
+    let (mut after, mut sealed, mut running) = match last {
+        Some(row) => (
+            Position::new(row.get::<i64, _>("xid") as u64, row.get("position")),
+            row.get::<i64, _>("sealed"),
+            row.get::<Vec<u8>, _>("hash"),
+        ),
+        None => (Position::START, 0, Vec::new()),
+    };
+    let feed = Feed::new(pool.clone());
+    let mut total = 0;
+    loop {
+        let events = feed.read_after(after, 5000).await?;
+        let Some(last) = events.last() else { break };
+        for event in &events {
+            running = chain(&running, &event.hash);
+        }
+        sealed += events.len() as i64;
+        total += events.len() as u64;
+        after = last.position;
+        sqlx::query("INSERT INTO audit_seals (transaction_id, position, sealed, hash) VALUES ($1::text::xid8, $2, $3, $4)")
+            .bind(after.transaction_id.to_string())
+            .bind(after.position)
+            .bind(sealed)
+            .bind(&running)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(total)
+}
+
+/// The running feed hash after one more event.
+fn chain(running: &[u8], event_hash_hex: &str) -> Vec<u8> {
+    Sha256::new()
+        .chain_update(running)
+        .chain_update(event_hash_hex.as_bytes())
+        .finalize()
+        .to_vec()
+}
+
+/// Recomputes the feed's running hash and compares it with every seal: an event deleted, changed or moved
+/// anywhere before a seal breaks it.
+async fn verify_seals(pool: &PgPool, broken: &mut Vec<BrokenLink>) -> Result<(), sqlx::Error> {
+    let seals = sqlx::query(
+        "SELECT transaction_id::text::bigint AS xid, position, sealed, hash FROM audit_seals \
+         ORDER BY transaction_id, position",
+    )
+    .fetch_all(pool)
+    .await?;
+    let feed = Feed::new(pool.clone());
+    let (mut after, mut running, mut counted, mut previous) =
+        (Position::START, Vec::new(), 0i64, Position::START);
+    for seal in seals {
+        let sealed_at = Position::new(seal.get::<i64, _>("xid") as u64, seal.get("position"));
+        loop {
+            let events = feed.read_after(after, 5000).await?;
+            let within: Vec<_> = events
+                .iter()
+                .take_while(|e| e.position <= sealed_at)
+                .collect();
+            for event in &within {
+                running = chain(&running, &event.hash);
+            }
+            counted += within.len() as i64;
+            match within.last() {
+                Some(last) => after = last.position,
+                None => break,
+            }
+            if within.len() < events.len() || events.is_empty() {
+                break;
+            }
+        }
+        if running != seal.get::<Vec<u8>, _>("hash") || counted != seal.get::<i64, _>("sealed") {
+            broken.push(BrokenLink {
+                position: None,
+                aggregate_type: String::new(),
+                aggregate_id: String::new(),
+                sequence: 0,
+                reason: format!(
+                    "events between positions {} and {} were deleted, changed or reordered after they were sealed",
+                    previous.position, sealed_at.position
+                ),
+            });
+            return Ok(());
+        }
+        previous = sealed_at;
+    }
+    Ok(())
+}
+
 struct Stream {
     aggregate_type: String,
     aggregate_id: String,
@@ -71,21 +180,8 @@ struct Stream {
     last_hash: Vec<u8>,
 }
 
-/// Walks every stream in sequence order and checks each link, then the heads.
+/// Walks every stream in sequence order and checks each link, then the feed against its seals.
 pub async fn verify(pool: &PgPool) -> Result<AuditReport, sqlx::Error> {
-    let mut heads: HashMap<(String, String), (i64, Vec<u8>)> = HashMap::new();
-    let mut rows = sqlx::query(
-        "SELECT aggregate_type, aggregate_id, last_sequence, last_hash FROM stream_heads",
-    )
-    .fetch(pool);
-    while let Some(row) = rows.try_next().await? {
-        heads.insert(
-            (row.get("aggregate_type"), row.get("aggregate_id")),
-            (row.get("last_sequence"), row.get("last_hash")),
-        );
-    }
-    drop(rows);
-
     let mut broken = Vec::new();
     let mut checked = 0;
     let mut current: Option<Stream> = None;
@@ -105,8 +201,8 @@ pub async fn verify(pool: &PgPool) -> Result<AuditReport, sqlx::Error> {
         let same_stream = current
             .as_ref()
             .is_some_and(|s| s.aggregate_type == aggregate_type && s.aggregate_id == aggregate_id);
-        if !same_stream && let Some(done) = current.take() {
-            check_head(&done, &mut heads, &mut broken);
+        if !same_stream {
+            current = None;
         }
         let stream = current.get_or_insert_with(|| Stream {
             aggregate_type: aggregate_type.clone(),
@@ -155,53 +251,12 @@ pub async fn verify(pool: &PgPool) -> Result<AuditReport, sqlx::Error> {
         // Continue from the stored hash, so one changed event is reported once, not for its whole stream.
         stream.last_hash = stored;
     }
-    if let Some(done) = current.take() {
-        check_head(&done, &mut heads, &mut broken);
-    }
-    for ((aggregate_type, aggregate_id), (last_sequence, _)) in heads {
-        broken.push(BrokenLink {
-            position: None,
-            aggregate_type,
-            aggregate_id,
-            sequence: last_sequence,
-            reason: "the stream's events are gone".to_owned(),
-        });
-    }
+    drop(rows);
+    verify_seals(pool, &mut broken).await?;
     broken.sort_by_key(|b| (b.position.is_none(), b.position));
     Ok(AuditReport {
         ok: broken.is_empty(),
         checked,
         broken,
     })
-}
-
-fn check_head(
-    stream: &Stream,
-    heads: &mut HashMap<(String, String), (i64, Vec<u8>)>,
-    broken: &mut Vec<BrokenLink>,
-) {
-    let key = (stream.aggregate_type.clone(), stream.aggregate_id.clone());
-    let problem = match heads.remove(&key) {
-        None => Some(format!(
-            "stream has no recorded head; its last event is {}",
-            stream.last_sequence
-        )),
-        Some((sequence, _)) if sequence != stream.last_sequence => Some(format!(
-            "the stream ends at sequence {} but its head records {sequence}: events were deleted",
-            stream.last_sequence
-        )),
-        Some((_, hash)) if hash != stream.last_hash => {
-            Some("the stream's last hash differs from its recorded head".to_owned())
-        }
-        Some(_) => None,
-    };
-    if let Some(reason) = problem {
-        broken.push(BrokenLink {
-            position: None,
-            aggregate_type: stream.aggregate_type.clone(),
-            aggregate_id: stream.aggregate_id.clone(),
-            sequence: stream.last_sequence,
-            reason,
-        });
-    }
 }

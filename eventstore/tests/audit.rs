@@ -20,6 +20,22 @@ async fn seed(pool: &PgPool) {
     }
 }
 
+/// Seals until `expected` events are sealed: other tests' open transactions on the server may hold the
+/// feed back for a moment.
+async fn seal_all(pool: &PgPool, expected: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut sealed = 0;
+    while sealed < expected {
+        sealed += eventstore::audit::seal(pool).await.unwrap();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sealed only {sealed} of {expected}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sealed, expected);
+}
+
 async fn position_of(pool: &PgPool, stream: &str, sequence: i64) -> i64 {
     sqlx::query_scalar("SELECT position FROM events WHERE aggregate_id = $1 AND sequence = $2")
         .bind(stream)
@@ -36,6 +52,10 @@ async fn an_untouched_store_verifies() {
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.checked, 6);
+    // Sealing twice seals nothing new; a sealed, untouched store still verifies.
+    seal_all(&pool, 6).await;
+    assert_eq!(eventstore::audit::seal(&pool).await.unwrap(), 0);
+    assert!(eventstore::audit::verify(&pool).await.unwrap().ok);
 }
 
 #[tokio::test]
@@ -89,9 +109,10 @@ async fn a_deleted_event_in_the_middle_of_a_stream_is_found() {
 }
 
 #[tokio::test]
-async fn a_deleted_last_event_is_found() {
+async fn a_deleted_last_event_is_found_by_the_seal() {
     let (pool, _) = fresh_database().await;
     seed(&pool).await;
+    seal_all(&pool, 6).await;
     sqlx::query("DELETE FROM events WHERE aggregate_id = 'b' AND sequence = 3")
         .execute(&pool)
         .await
@@ -99,10 +120,7 @@ async fn a_deleted_last_event_is_found() {
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(!report.ok);
     assert!(
-        report
-            .broken
-            .iter()
-            .any(|b| b.aggregate_id == "b" && b.reason.contains("deleted")),
+        report.broken.iter().any(|b| b.reason.contains("deleted")),
         "{report:?}"
     );
 }
@@ -124,16 +142,17 @@ async fn two_swapped_events_are_found() {
 }
 
 #[tokio::test]
-async fn a_stream_deleted_entirely_is_found() {
+async fn a_stream_deleted_entirely_is_found_by_the_seal() {
     let (pool, _) = fresh_database().await;
     seed(&pool).await;
+    seal_all(&pool, 6).await;
     sqlx::query("DELETE FROM events WHERE aggregate_id = 'a'")
         .execute(&pool)
         .await
         .unwrap();
     let report = eventstore::audit::verify(&pool).await.unwrap();
     assert!(
-        report.broken.iter().any(|b| b.aggregate_id == "a"),
+        report.broken.iter().any(|b| b.reason.contains("deleted")),
         "{report:?}"
     );
 }

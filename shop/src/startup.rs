@@ -241,6 +241,10 @@ impl Application {
             ));
         }
         if self.role.runs_relay() {
+            workers.push(tokio::spawn(seal_the_feed(
+                self.stores.pool.clone(),
+                stopping.clone(),
+            )));
             let relay = Relay::new(self.stores.pool.clone(), self.broker.clone());
             workers.push(tokio::spawn(relay.run(wakeups.clone(), stopping.clone())));
         }
@@ -382,6 +386,19 @@ fn cors(settings: &Settings) -> CorsLayer {
             HeaderName::from_static("x-read-model-stale"),
         ])
         .max_age(Duration::from_secs(600))
+}
+
+/// Seals the audit log's feed every second (docs/adr/0001), until `shutdown`.
+async fn seal_the_feed(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if let Err(error) = eventstore::audit::seal(&pool).await {
+            tracing::warn!(%error, "could not seal the audit log; will retry");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = shutdown.changed() => {},
+        }
+    }
 }
 
 async fn purge_idempotency_keys(store: IdempotencyStore) {

@@ -132,7 +132,17 @@ async fn verify_finds_a_changed_row_and_a_deletion_over_http_and_in_the_cli() {
     let stderr = String::from_utf8_lossy(&cli.stderr);
     assert!(stderr.contains(&format!("position {changed}")), "{stderr}");
 
-    // And then deletes the event after it.
+    // And then deletes the event after it, the stream's last, once the feed was sealed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let events = app.event_count().await as u64;
+    let mut sealed = 0;
+    while sealed < events {
+        sealed += eventstore::audit::seal(&app.pool).await.unwrap();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sealed {sealed} of {events}"
+        );
+    }
     sqlx::query("DELETE FROM events WHERE aggregate_id = $1 AND sequence = 4")
         .bind(&product)
         .execute(&app.pool)
