@@ -76,7 +76,10 @@ async fn seed(pool: &eventstore::db::PgPool, total: u64) {
     .expect("seed stock movements");
     // Carts: each gets 10 items added, enough of them to reach `total`.
     let stock_rows = (stock_events / products).max(1) * products;
-    let carts = total.saturating_sub(products + stock_rows).div_ceil(10).max(1);
+    let carts = total
+        .saturating_sub(products + stock_rows)
+        .div_ceil(10)
+        .max(1);
     sqlx::query(
         r#"INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
            SELECT 'cart', uuid(1000000000 + c), i, 'ItemAdded', '1.0',
