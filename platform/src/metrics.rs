@@ -95,6 +95,7 @@ fn describe() {
         "Age of the oldest event a subscriber has not processed"
     );
     describe_gauge!("shop_saga_instances", "Checkout saga instances by state");
+    describe_gauge!("shop_messages_parked", "Messages waiting in a parked queue");
     describe_gauge!(
         "shop_ready",
         "1 when the last readiness check reached the dependency"

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions,
+    ConfirmSelectOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Confirmation};
@@ -216,6 +216,11 @@ pub async fn run<H: Handler>(
         };
         backoff = Duration::from_millis(200);
         tracing::info!(consumer, queue = %queues.main, "consuming");
+        let depth = tokio::spawn(report_parked(
+            publisher.clone(),
+            queues.parked.clone(),
+            consumer,
+        ));
         loop {
             let next = tokio::select! {
                 next = deliveries.next() => next,
@@ -240,6 +245,28 @@ pub async fn run<H: Handler>(
                 None => break,
             }
         }
+        depth.abort();
         let _ = connection.close(200, "consumer stopping".into()).await;
+    }
+}
+
+/// Reports how many messages wait in the parked queue, every ten seconds while the channel is open.
+async fn report_parked(channel: Channel, parked: String, consumer: &'static str) {
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    loop {
+        match channel
+            .queue_declare(parked.as_str().into(), durable, FieldTable::default())
+            .await
+        {
+            Ok(queue) => {
+                metrics::gauge!("shop_messages_parked", "queue" => consumer)
+                    .set(f64::from(queue.message_count()));
+            }
+            Err(_) => return,
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
     }
 }
