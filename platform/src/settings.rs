@@ -57,6 +57,8 @@ pub struct Settings {
     pub amqp_prefix: String,
     /// Delay before a failed message's first retry; each later retry waits four times longer.
     pub retry_base: Duration,
+    /// How long the saga waits for a payment before cancelling the order (`payment_timeout`).
+    pub payment_deadline: Duration,
     pub smtp_url: Secret,
     pub jwt_secret: Secret,
     pub token_ttl: Duration,
@@ -146,6 +148,7 @@ impl Settings {
             amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
             amqp_prefix: get("AMQP_PREFIX", ""),
             retry_base: Duration::from_millis(parse("SAGA_RETRY_BASE_MS", "200")?),
+            payment_deadline: Duration::from_millis(parse("SAGA_PAYMENT_DEADLINE_MS", "10000")?),
             smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
             jwt_secret: Secret::new(jwt_secret),
             token_ttl: Duration::from_secs(parse("JWT_TTL_SECONDS", "3600")?),

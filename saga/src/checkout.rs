@@ -30,7 +30,7 @@ use crate::consumer::Handler;
 use crate::message::EventMessage;
 use crate::timers;
 
-/// How long a payment may take before it counts as declined (`pm_card_slow` takes 3 s).
+/// How long a payment may take, by default, before the order is cancelled (`pm_card_slow` takes 3 s).
 pub const PAYMENT_DEADLINE: Duration = Duration::from_secs(10);
 /// How long reserved stock is held for an order that is never completed.
 const RESERVATION_TTL: chrono::Duration = chrono::Duration::minutes(15);
@@ -44,6 +44,8 @@ pub struct CheckoutSaga<G> {
     bus: Arc<CommandBus>,
     gateway: Arc<G>,
     pool: PgPool,
+    /// How long a payment may take before the order is cancelled as `payment_timeout`.
+    payment_deadline: Duration,
     /// One lock per order: events of one order are handled one at a time, those of different orders at once.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -60,8 +62,14 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             bus,
             gateway,
             pool,
+            payment_deadline: PAYMENT_DEADLINE,
             locks: Mutex::default(),
         }
+    }
+
+    pub fn with_payment_deadline(mut self, deadline: Duration) -> Self {
+        self.payment_deadline = deadline;
+        self
     }
 
     pub fn gateway(&self) -> &G {
@@ -138,7 +146,7 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         let _held = lock.lock().await;
         if self.checkout(&id).await?.state().is_none() {
             let deadline =
-                Utc::now() + chrono::Duration::from_std(PAYMENT_DEADLINE).unwrap_or_default();
+                Utc::now() + chrono::Duration::from_std(self.payment_deadline).unwrap_or_default();
             let start = CheckoutCommand::Start {
                 order_id,
                 lines: lines

@@ -172,6 +172,7 @@ pub struct Application {
     lag: LagBoard,
     broker: Broker,
     smtp_url: String,
+    payment_deadline: Duration,
 }
 
 impl Application {
@@ -190,6 +191,7 @@ impl Application {
             role,
             lag,
             smtp_url: settings.smtp_url.expose().to_owned(),
+            payment_deadline: settings.payment_deadline,
             broker: Broker {
                 url: settings.amqp_url.expose().to_owned(),
                 prefix: settings.amqp_prefix.clone(),
@@ -249,11 +251,14 @@ impl Application {
             workers.push(tokio::spawn(relay.run(wakeups.clone(), stopping.clone())));
         }
         if self.role.runs_saga() {
-            let saga = Arc::new(CheckoutSaga::new(
-                self.stores.bus.clone(),
-                Arc::new(SimulatedGateway::new()),
-                self.stores.pool.clone(),
-            ));
+            let saga = Arc::new(
+                CheckoutSaga::new(
+                    self.stores.bus.clone(),
+                    Arc::new(SimulatedGateway::new()),
+                    self.stores.pool.clone(),
+                )
+                .with_payment_deadline(self.payment_deadline),
+            );
             workers.push(tokio::spawn(saga::consumer::run(
                 self.broker.clone(),
                 topology::SAGA,

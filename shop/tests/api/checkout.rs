@@ -286,3 +286,24 @@ async fn the_customer_is_emailed_once_per_order_and_kind_and_sees_it_listed() {
         "only their own: {theirs}"
     );
 }
+
+#[tokio::test]
+async fn a_payment_that_outlasts_its_deadline_cancels_the_order_with_nothing_reserved() {
+    // The slow card answers after 3 s; this shop waits 1 s.
+    let app = crate::helpers::spawn_app_with(&[("SAGA_PAYMENT_DEADLINE_MS", "1000")]).await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Hourglass", 1200, 4).await;
+    let (_, token) = app.customer().await;
+    let order = checkout(&app, &token, &product, 2, "pm_card_slow").await;
+    let order = settled(&app, &token, &order).await;
+    assert_eq!(
+        (
+            order["status"].as_str(),
+            order["cancellation_reason"].as_str()
+        ),
+        (Some("cancelled"), Some("payment_timeout")),
+        "{order}"
+    );
+    assert_eq!(available(&app, &product).await, 4, "nothing stays reserved");
+    assert_eq!(event_count(&app, "PaymentCaptured").await, 0);
+}
