@@ -29,11 +29,11 @@ def customer(n):
     return call("POST", "/api/v1/auth/login", body={"email": email, "password": "password123"})["access_token"]
 
 
-products = [p["id"] for p in call("GET", "/api/v1/products?limit=100&in_stock=true")["items"]]
-if not products:
-    head = call("GET", "/health/ready")
-    time.sleep(2)
-    products = [p["id"] for p in call("GET", "/api/v1/products?limit=100&in_stock=true")["items"]]
+time.sleep(2)  # let the projectors catch up with the seed
+products = [p["id"] for p in call("GET", "/api/v1/products?limit=100")["items"]]
+admin = call("POST", "/api/v1/auth/login", body={"email": "bench-admin@example.com", "password": "password123"})["access_token"]
+for product in products:
+    call("POST", f"/api/v1/products/{product}/stock", admin, {"delta": 100000})
 total = int(RATE * SECONDS)
 print(f"preparing {total} customers...", file=sys.stderr)
 with ThreadPoolExecutor(16) as pool:
@@ -59,6 +59,7 @@ def order(i):
                 latencies.append(time.monotonic() - started)
             return
         if status == "cancelled":
+            print(f"cancelled: {placed['id']}", file=sys.stderr)
             break
         time.sleep(0.02)
     with lock:
