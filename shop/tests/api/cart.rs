@@ -145,9 +145,11 @@ async fn checkout_places_a_pending_order_at_current_prices_and_empties_the_cart(
     let order_id = checkout["id"].as_str().unwrap();
     assert!(checkout["position"].is_string());
 
-    assert_eq!(app.event_types("order", order_id).await, ["OrderPlaced"]);
+    assert_eq!(app.event_types("order", order_id).await[0], "OrderPlaced");
     let placed: Value =
-        sqlx::query_scalar("SELECT payload::jsonb FROM events WHERE aggregate_id = $1")
+        sqlx::query_scalar(
+        "SELECT payload::jsonb FROM events WHERE aggregate_type = 'order' AND aggregate_id = $1 AND sequence = 1",
+    )
             .bind(order_id)
             .fetch_one(&app.pool)
             .await

@@ -4,6 +4,11 @@ use serde_json::json;
 use crate::helpers::{TestApp, body, problem, spawn_app};
 
 async fn place_order(app: &TestApp, admin: &str, token: &str) -> String {
+    place_order_with(app, admin, token, "pm_card_visa").await
+}
+
+/// With a declined card the saga cancels the order, so it never becomes shippable.
+async fn place_order_with(app: &TestApp, admin: &str, token: &str, card: &str) -> String {
     let product = app.product(admin, "Book", 1500, 10).await;
     app.post(
         "/cart/items",
@@ -16,7 +21,7 @@ async fn place_order(app: &TestApp, admin: &str, token: &str) -> String {
             "/cart/checkout",
             Some(token),
             json!({"shipping_address": {"name": "A", "line1": "B", "city": "C", "postal_code": "1", "country": "DE"},
-                   "payment_method": "pm_card_visa"}),
+                   "payment_method": card}),
         )
         .await;
     body(checkout).await["id"].as_str().unwrap().to_owned()
@@ -32,9 +37,10 @@ async fn a_customer_cancels_their_own_pending_order() {
         .post(&format!("/orders/{order}/cancel"), Some(&token), json!({}))
         .await;
     assert_eq!(cancel.status(), StatusCode::ACCEPTED);
+    let types = app.event_types("order", &order).await;
     assert_eq!(
-        app.event_types("order", &order).await,
-        ["OrderPlaced", "OrderCancelled"]
+        (types[0].as_str(), types.last().map(String::as_str)),
+        ("OrderPlaced", Some("OrderCancelled"))
     );
     let again = app
         .post(&format!("/orders/{order}/cancel"), Some(&token), json!({}))
@@ -57,7 +63,11 @@ async fn someone_elses_order_is_not_found() {
         )
         .await;
     problem(cancel, StatusCode::NOT_FOUND).await;
-    assert_eq!(app.event_types("order", &order).await, ["OrderPlaced"]);
+    assert!(
+        !app.event_types("order", &order)
+            .await
+            .contains(&"OrderCancelled".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -65,7 +75,7 @@ async fn only_an_administrator_ships_and_only_a_confirmed_order() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let (_, token) = app.customer().await;
-    let order = place_order(&app, &admin, &token).await;
+    let order = place_order_with(&app, &admin, &token, "pm_card_declined").await;
     let by_customer = app
         .post(&format!("/orders/{order}/ship"), Some(&token), json!({}))
         .await;
