@@ -296,9 +296,7 @@ async fn rename(
         name: body.name,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<User>(&user.user_id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(&user.user_id, executed))
+    state
+        .accept::<User>(&user.user_id, command, &meta.by(&user), version)
+        .await
 }

@@ -56,11 +56,9 @@ async fn add_item(
         quantity,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<Cart>(&user.user_id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(&user.user_id, executed))
+    state
+        .accept::<Cart>(&user.user_id, command, &meta.by(&user), version)
+        .await
 }
 
 /// What the cart needs to know about a product now; an unknown product is refused with 422.
@@ -111,11 +109,9 @@ async fn change_quantity(
         quantity,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<Cart>(&user.user_id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(&user.user_id, executed))
+    state
+        .accept::<Cart>(&user.user_id, command, &meta.by(&user), version)
+        .await
 }
 
 async fn remove_item(
@@ -130,11 +126,9 @@ async fn remove_item(
         product_id,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<Cart>(&user.user_id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(&user.user_id, executed))
+    state
+        .accept::<Cart>(&user.user_id, command, &meta.by(&user), version)
+        .await
 }
 
 #[derive(Debug, Default, Deserialize)]

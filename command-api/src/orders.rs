@@ -46,11 +46,9 @@ async fn cancel(
         reason,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<Order>(&id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(id, executed))
+    state
+        .accept::<Order>(&id, command, &meta.by(&user), version)
+        .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,11 +70,9 @@ async fn ship(
         tracking_number: body.tracking_number,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<Order>(&id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(id, executed))
+    state
+        .accept::<Order>(&id, command, &meta.by(&user), version)
+        .await
 }
 
 async fn deliver(
@@ -89,9 +85,7 @@ async fn deliver(
     user.require_admin()?;
     let id = path_id::<OrderId>(&id)?.to_string();
     let command = OrderCommand::Deliver { at: Utc::now() };
-    let executed = state
-        .bus
-        .execute::<Order>(&id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(id, executed))
+    state
+        .accept::<Order>(&id, command, &meta.by(&user), version)
+        .await
 }

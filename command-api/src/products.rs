@@ -151,11 +151,9 @@ async fn update(
         at: Utc::now(),
     };
     let id = product_id.to_string();
-    let executed = state
-        .bus
-        .execute::<Product>(&id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(id, executed))
+    state
+        .accept::<Product>(&id, command, &meta.by(&user), version)
+        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,11 +176,9 @@ async fn adjust_stock(
         delta: body.delta,
         at: Utc::now(),
     };
-    let executed = state
-        .bus
-        .execute::<Product>(&id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(id, executed))
+    state
+        .accept::<Product>(&id, command, &meta.by(&user), version)
+        .await
 }
 
 async fn discontinue(
@@ -196,9 +192,7 @@ async fn discontinue(
     let product_id: ProductId = path_id(&id)?;
     let id = product_id.to_string();
     let command = ProductCommand::Discontinue { at: Utc::now() };
-    let executed = state
-        .bus
-        .execute::<Product>(&id, command, &meta.by(&user), version)
-        .await?;
-    Ok(Written::accepted(id, executed))
+    state
+        .accept::<Product>(&id, command, &meta.by(&user), version)
+        .await
 }

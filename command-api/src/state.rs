@@ -3,9 +3,13 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use eventstore::{CommandBus, IdempotencyStore, UniqueClaims};
+use domain::RuleViolation;
+use eventstore::{CommandBus, CommandMetadata, IdempotencyStore, Stored, UniqueClaims};
 use platform::auth::Authenticator;
 use platform::rate_limit::RateLimiter;
+
+use crate::error::ApiError;
+use crate::extract::Written;
 
 #[derive(Clone)]
 pub struct CommandState {
@@ -22,6 +26,28 @@ pub struct CommandState {
 pub struct Limits {
     pub login_failures_per_minute: u64,
     pub registrations_per_minute: u64,
+}
+
+impl CommandState {
+    /// Runs a command on an existing aggregate and answers 202 with its id, position and version: what
+    /// most write endpoints do once they have built their command.
+    pub async fn accept<A>(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        expected_version: Option<u64>,
+    ) -> Result<Written, ApiError>
+    where
+        A: Stored,
+        A::Error: RuleViolation,
+    {
+        let executed = self
+            .bus
+            .execute::<A>(id, command, metadata, expected_version)
+            .await?;
+        Ok(Written::accepted(id, executed))
+    }
 }
 
 impl FromRef<CommandState> for Authenticator {

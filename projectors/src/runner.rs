@@ -66,6 +66,14 @@ impl<V: View> Runner<V> {
         }
     }
 
+    pub fn stores(&self) -> &ReadStores {
+        &self.stores
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub fn with_batch(mut self, batch: i64) -> Self {
         self.batch = batch;
         self

@@ -19,6 +19,38 @@ pub const ALL: [&str; 7] = [
     notifications::NotificationView::NAME_STR,
 ];
 
+/// The text and price of a product as its `ProductDetailsUpdated` events leave them: what an update names
+/// replaces, what it leaves out stays. Shared by every view that shows a product's details.
+pub(crate) struct DetailFields<'a> {
+    pub name: &'a mut String,
+    pub description: &'a mut String,
+    pub category: &'a mut String,
+    pub price: &'a mut Option<domain::Money>,
+}
+
+impl DetailFields<'_> {
+    pub fn update(
+        self,
+        name: Option<String>,
+        description: Option<String>,
+        category: Option<String>,
+        price: Option<domain::Money>,
+    ) {
+        if let Some(name) = name {
+            *self.name = name;
+        }
+        if let Some(description) = description {
+            *self.description = description;
+        }
+        if let Some(category) = category {
+            *self.category = category;
+        }
+        if price.is_some() {
+            *self.price = price;
+        }
+    }
+}
+
 /// Lower-case words of a text, for search: letters and digits, split on everything else.
 pub fn words(texts: &[&str]) -> Vec<String> {
     let mut words: Vec<String> = texts

@@ -8,6 +8,7 @@ use eventstore::StoredEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::view::{StoreKind, View, ViewError, decode};
+use crate::views::DetailFields;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductDetails {
@@ -69,10 +70,13 @@ impl View for ProductDetails {
                 price,
                 updated_at,
             } => {
-                self.name = name.unwrap_or(std::mem::take(&mut self.name));
-                self.description = description.unwrap_or(std::mem::take(&mut self.description));
-                self.category = category.unwrap_or(std::mem::take(&mut self.category));
-                self.price = price.or(self.price);
+                DetailFields {
+                    name: &mut self.name,
+                    description: &mut self.description,
+                    category: &mut self.category,
+                    price: &mut self.price,
+                }
+                .update(name, description, category, price);
                 self.updated_at = Some(updated_at);
             }
             ProductEvent::ProductDiscontinued { discontinued_at } => {
