@@ -1,7 +1,8 @@
 //! Verification of the audit chain (docs/adr/0001).
 //!
-//! At insert, a trigger stores in each event `sha256(hash of the stream's previous event || content)`. In the
-//! background, [`seal`] extends a running hash over every event hash in feed order and records it after each
+//! At insert, each event stores `sha256(hash of the stream's previous event || content)`, computed by the
+//! command bus (or by a trigger for rows inserted without one, such as postgres-es's). In the background,
+//! [`seal`] extends a running hash over every event hash in feed order and records it after each
 //! batch. Here both are recomputed independently of the database's functions: a changed event breaks its own
 //! hash, a deleted or reordered one breaks the link of the next or its sequence, and any deletion, change or
 //! reordering before a seal — a stream's last events included — breaks that seal.
@@ -35,10 +36,20 @@ pub struct AuditReport {
     pub broken: Vec<BrokenLink>,
 }
 
+/// An event's audit hash: `sha256(previous || content)`, where `previous` is the hash of the stream's
+/// previous event (empty for the first). The command bus computes it at append; the verifier recomputes it.
+pub(crate) fn event_hash(previous: &[u8], content: &[u8]) -> Vec<u8> {
+    Sha256::new()
+        .chain_update(previous)
+        .chain_update(content)
+        .finalize()
+        .to_vec()
+}
+
 /// The bytes an event's hash covers: the same fields, separator and formats as `event_digest_input` in
 /// migrations/0001_event_store.sql.
 #[allow(clippy::too_many_arguments)]
-fn digest_input(
+pub(crate) fn digest_input(
     aggregate_type: &str,
     aggregate_id: &str,
     sequence: i64,
@@ -234,11 +245,7 @@ pub async fn verify(pool: &PgPool) -> Result<AuditReport, sqlx::Error> {
             row.get("event_id"),
             row.get("recorded_at"),
         );
-        let expected = Sha256::new()
-            .chain_update(&stream.last_hash)
-            .chain_update(&input)
-            .finalize()
-            .to_vec();
+        let expected = event_hash(&stream.last_hash, &input);
         let stored: Vec<u8> = row.get("hash");
         if stored != expected {
             broken.push(link(

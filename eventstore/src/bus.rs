@@ -247,6 +247,7 @@ impl CommandBus {
         let Loaded {
             mut aggregate,
             version: loaded,
+            head_hash,
         } = self
             .repository
             .load::<A>(id)
@@ -284,6 +285,7 @@ impl CommandBus {
             .append(
                 id,
                 loaded,
+                &head_hash,
                 &events,
                 &metadata,
                 &aggregate,

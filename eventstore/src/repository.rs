@@ -7,17 +7,23 @@
 //! position, which is what makes a command cost a small multiple of a bare insert.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, SubsecRound, Utc};
 
 use cqrs_es::{Aggregate, DomainEvent};
 use serde_json::Value;
 use sqlx::{PgPool, Row};
+use uuid::Uuid;
 
+use crate::audit::{digest_input, event_hash};
 use crate::position::Position;
 
-/// An aggregate as loaded: its state and version.
+/// An aggregate as loaded: its state, version and the audit hash of its last event (empty when new).
 pub struct Loaded<A> {
     pub aggregate: A,
     pub version: u64,
+    pub head_hash: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,45 +37,56 @@ pub enum RepositoryError {
     Database(#[from] sqlx::Error),
 }
 
+// Rows of three kinds: the snapshot (0), the events after it (1), and the stream's last event (2), whose
+// hash the next append chains to even when the snapshot covers every event.
 const LOAD: &str = "\
 WITH snap AS (
     SELECT last_sequence, payload FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2
 )
-SELECT true AS is_snapshot, last_sequence AS sequence, payload FROM snap
+SELECT 0 AS kind, last_sequence AS sequence, payload, NULL::bytea AS hash FROM snap
 UNION ALL
-SELECT false, e.sequence, e.payload FROM events e
+SELECT 1, e.sequence, e.payload, NULL FROM events e
 WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
   AND e.sequence > COALESCE((SELECT last_sequence FROM snap), 0)
-ORDER BY sequence, is_snapshot DESC";
+UNION ALL
+(SELECT 2, h.sequence, NULL, h.hash FROM events h
+ WHERE h.aggregate_type = $1 AND h.aggregate_id = $2
+ ORDER BY h.sequence DESC LIMIT 1)
+ORDER BY sequence, kind";
 
-const APPEND: &str = "\
-WITH appended AS (
-    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-    SELECT $1, $2, u.sequence, u.event_type, u.event_version, u.payload::json, $7::json
-    FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
-        AS u(sequence, event_type, event_version, payload, n)
+// Every column the audit hash covers is sent, so the hash can be computed here rather than by the trigger,
+// which only fills rows inserted without one (migrations/0005).
+const INSERT_EVENTS: &str = "\
+    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
+                        event_id, recorded_at, hash)
+    SELECT $1, $2, u.sequence, u.event_type, u.event_version, u.payload::json, $7::json,
+           u.event_id, $8, u.hash
+    FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $9::uuid[], $10::bytea[]) WITH ORDINALITY
+        AS u(sequence, event_type, event_version, payload, event_id, hash, n)
     ORDER BY u.n
-    RETURNING transaction_id, position
-)
-SELECT transaction_id::text::bigint AS xid, position FROM appended ORDER BY position DESC LIMIT 1";
+    RETURNING transaction_id, position";
 
-const APPEND_WITH_SNAPSHOT: &str = "\
-WITH appended AS (
-    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-    SELECT $1, $2, u.sequence, u.event_type, u.event_version, u.payload::json, $7::json
-    FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
-        AS u(sequence, event_type, event_version, payload, n)
-    ORDER BY u.n
-    RETURNING transaction_id, position
-), snapshot AS (
+fn append_query(with_snapshot: bool) -> String {
+    let snapshot = if with_snapshot {
+        ", snapshot AS (
     INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-    VALUES ($1, $2, $8, $9, $10::json)
+    VALUES ($1, $2, $11, $12, $13::json)
     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
         SET last_sequence = EXCLUDED.last_sequence, current_snapshot = EXCLUDED.current_snapshot,
             payload = EXCLUDED.payload
         WHERE snapshots.last_sequence < EXCLUDED.last_sequence
-)
-SELECT transaction_id::text::bigint AS xid, position FROM appended ORDER BY position DESC LIMIT 1";
+)"
+    } else {
+        ""
+    };
+    format!(
+        "WITH appended AS ({INSERT_EVENTS}){snapshot}
+SELECT transaction_id::text::bigint AS xid, position FROM appended ORDER BY position DESC LIMIT 1"
+    )
+}
+
+static APPEND: LazyLock<String> = LazyLock::new(|| append_query(false));
+static APPEND_WITH_SNAPSHOT: LazyLock<String> = LazyLock::new(|| append_query(true));
 
 /// Reads and writes aggregates of every type over one pool.
 #[derive(Clone)]
@@ -91,24 +108,31 @@ impl Repository {
             .await?;
         let mut aggregate = A::default();
         let mut version = 0;
+        let mut head_hash = Vec::new();
         for row in rows {
-            let payload: Value = row.try_get("payload")?;
-            version = row.try_get::<i64, _>("sequence")? as u64;
-            if row.try_get::<bool, _>("is_snapshot")? {
-                aggregate = serde_json::from_value(payload)?;
-            } else {
-                aggregate.apply(serde_json::from_value(payload)?);
+            match row.try_get::<i32, _>("kind")? {
+                0 => aggregate = serde_json::from_value(row.try_get::<Value, _>("payload")?)?,
+                1 => aggregate.apply(serde_json::from_value(row.try_get::<Value, _>("payload")?)?),
+                _ => head_hash = row.try_get("hash")?,
             }
+            version = row.try_get::<i64, _>("sequence")? as u64;
         }
-        Ok(Loaded { aggregate, version })
+        Ok(Loaded {
+            aggregate,
+            version,
+            head_hash,
+        })
     }
 
-    /// Appends `events` after `version` in one atomic statement, with a snapshot of `aggregate` (already
-    /// holding the events) when `snapshot_every` says one is due. Returns the last event's position.
+    /// Appends `events` after `version` (whose event's audit hash is `head_hash`) in one atomic statement,
+    /// with a snapshot of `aggregate` (already holding the events) when `snapshot_every` says one is due.
+    /// Returns the last event's position.
+    #[allow(clippy::too_many_arguments)]
     pub async fn append<A: Aggregate>(
         &self,
         id: &str,
         version: u64,
+        head_hash: &[u8],
         events: &[A::Event],
         metadata: &HashMap<String, String>,
         aggregate: &A,
@@ -123,10 +147,25 @@ impl Repository {
             .map(serde_json::to_string)
             .collect::<Result<Vec<String>, _>>()?;
         let metadata = serde_json::to_string(metadata)?;
+        // PostgreSQL keeps microseconds: hash exactly what it will store.
+        let recorded_at = Utc::now().trunc_subsecs(6);
+        let event_ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
+        let hashes = chain_hashes(
+            A::TYPE,
+            id,
+            head_hash,
+            &sequences,
+            &types,
+            &versions,
+            &payloads,
+            &metadata,
+            &event_ids,
+            recorded_at,
+        );
         let snapshot_due = snapshot_every.filter(|n| *n > 0 && new_version / n > version / n);
         let query = match snapshot_due {
-            None => sqlx::query(APPEND),
-            Some(_) => sqlx::query(APPEND_WITH_SNAPSHOT),
+            None => sqlx::query(&APPEND),
+            Some(_) => sqlx::query(&APPEND_WITH_SNAPSHOT),
         };
         let mut query = query
             .bind(A::TYPE)
@@ -135,7 +174,10 @@ impl Repository {
             .bind(&types)
             .bind(&versions)
             .bind(&payloads)
-            .bind(&metadata);
+            .bind(&metadata)
+            .bind(recorded_at)
+            .bind(&event_ids)
+            .bind(&hashes);
         if let Some(every) = snapshot_due {
             query = query
                 .bind(new_version as i64)
@@ -178,4 +220,38 @@ impl Repository {
         .await?;
         Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
     }
+}
+
+/// The audit hashes of events appended after an event hashed `previous`, each chained to the one before.
+#[allow(clippy::too_many_arguments)]
+fn chain_hashes(
+    aggregate_type: &str,
+    id: &str,
+    previous: &[u8],
+    sequences: &[i64],
+    types: &[String],
+    versions: &[String],
+    payloads: &[String],
+    metadata: &str,
+    event_ids: &[Uuid],
+    recorded_at: DateTime<Utc>,
+) -> Vec<Vec<u8>> {
+    let mut previous = previous.to_vec();
+    (0..sequences.len())
+        .map(|i| {
+            let content = digest_input(
+                aggregate_type,
+                id,
+                sequences[i],
+                &types[i],
+                &versions[i],
+                &payloads[i],
+                metadata,
+                &event_ids[i].to_string(),
+                recorded_at,
+            );
+            previous = event_hash(&previous, &content);
+            previous.clone()
+        })
+        .collect()
 }
