@@ -7,8 +7,9 @@
 #                              PostgreSQL, Redis and RabbitMQ belong to the machine and are left alone
 #
 # Services: PostgreSQL 127.0.0.1:5432, Redis 6379, RabbitMQ 5672 (guest/guest), a MongoDB-wire server on
-# 27017 (SecantusDB from PyPI unless something already listens there) and an SMTP sink on 2525 (aiosmtpd,
-# one file per message under .data/mail/new). State and logs go to .data/ (gitignored).
+# 27017 (SecantusDB from PyPI unless something already listens there), an SMTP sink on 2525 (aiosmtpd,
+# one file per message under .data/mail/new) and localstripe on 8420 (a local server of Stripe's Payment
+# Intents API, for the Stripe adapter's tests). State and logs go to .data/ (gitignored).
 #
 # Environment: SERVICES_TIMEOUT (seconds to wait for each service; default 60, RabbitMQ 120),
 # PYTHON (default python3).
@@ -22,6 +23,7 @@ PROBE=("$PYTHON" "$ROOT/scripts/probe.py")
 # Pinned so that every machine and CI run the same server; bump deliberately.
 SECANTUSDB_PIP=${SECANTUSDB_PIP:-secantusdb==0.7.0b3}
 AIOSMTPD_PIP=${AIOSMTPD_PIP:-aiosmtpd==1.4.6}
+LOCALSTRIPE_PIP=${LOCALSTRIPE_PIP:-localstripe==1.15.10}
 
 say() { printf 'services: %s\n' "$*"; }
 die() { printf 'services: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -86,6 +88,7 @@ redis_up() { [[ $(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null) == PONG ]]; }
 rabbit_up() { "${PROBE[@]}" amqp 127.0.0.1 5672; }
 mongo_up() { "${PROBE[@]}" mongo 127.0.0.1 27017; }
 smtp_up() { "${PROBE[@]}" smtp 127.0.0.1 2525; }
+stripe_up() { curl -fsS -o /dev/null -H 'Authorization: Bearer sk_test_probe' http://127.0.0.1:8420/v1/balance; }
 listens() { "${PROBE[@]}" tcp 127.0.0.1 "$1" --timeout 1 2>/dev/null; }
 
 ensure_postgres() {
@@ -157,9 +160,24 @@ ensure_smtp() {
   wait_for "SMTP sink" "$(timeout_for 30)" "$STARTED_PID" "$LOGS/smtp.log" smtp_up
 }
 
+ensure_localstripe() {
+  if listens 8420; then
+    wait_for "the Stripe API server already listening on 127.0.0.1:8420" "$(timeout_for 30)" "" "" stripe_up
+    return
+  fi
+  if ! "$PYTHON" -c 'import localstripe' 2>/dev/null; then pip_install "$LOCALSTRIPE_PIP"; fi
+  # Its own command listens on every interface and reloads /tmp/localstripe.pickle: start its app on
+  # loopback instead, with an empty store.
+  say "starting localstripe (log .data/logs/localstripe.log)"
+  start_bg localstripe "$PYTHON" -c 'from aiohttp import web; from localstripe.server import app
+web.run_app(app, host="127.0.0.1", port=8420, print=None)'
+  wait_for "localstripe" "$(timeout_for 30)" "$STARTED_PID" "$LOGS/localstripe.log" stripe_up
+}
+
 status() {
   local down=0 name check
-  for name in PostgreSQL:pg_up Redis:redis_up RabbitMQ:rabbit_up MongoDB:mongo_up SMTP:smtp_up; do
+  for name in PostgreSQL:pg_up Redis:redis_up RabbitMQ:rabbit_up MongoDB:mongo_up SMTP:smtp_up \
+    localstripe:stripe_up; do
     check=${name#*:}
     if "$check" >/dev/null 2>&1; then say "${name%%:*} up"; else say "${name%%:*} DOWN"; down=1; fi
   done
@@ -196,11 +214,13 @@ case "${1:-up}" in
     ensure_rabbitmq
     ensure_mongo
     ensure_smtp
+    ensure_localstripe
     ;;
   status) status ;;
   stop)
     stop_bg secantusd secantusd
     stop_bg smtp aiosmtpd
+    stop_bg localstripe localstripe
     ;;
   *) die "usage: $0 [up|status|stop]" ;;
 esac

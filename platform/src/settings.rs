@@ -39,6 +39,26 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which payment provider the saga talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentGatewayChoice {
+    /// The built-in gateway that behaves like the provider's test cards (the default).
+    Simulated,
+    /// Stripe's Payment Intents API at `api_url` (or a server speaking it).
+    Stripe {
+        api_url: String,
+        secret_key: Secret,
+        /// Our payment-method tokens → Stripe's, as `ours=theirs,...`.
+        payment_methods: String,
+    },
+}
+
+/// Stripe's own test payment methods, under our tokens' names (API.md's test cards).
+const STRIPE_TEST_PAYMENT_METHODS: &str = "pm_card_visa=pm_card_visa,\
+     pm_card_mastercard=pm_card_mastercard,\
+     pm_card_declined=pm_card_chargeDeclined,\
+     pm_card_insufficient_funds=pm_card_chargeDeclinedInsufficientFunds";
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -60,6 +80,7 @@ pub struct Settings {
     /// How long the saga waits for a payment before cancelling the order (`payment_timeout`).
     pub payment_deadline: Duration,
     pub smtp_url: Secret,
+    pub payment_gateway: PaymentGatewayChoice,
     pub jwt_secret: Secret,
     pub token_ttl: Duration,
     /// Origins allowed by CORS; empty allows none.
@@ -126,6 +147,29 @@ impl Settings {
                 reason: e.to_string(),
             },
         )?;
+        let payment_gateway = match get("PAYMENT_GATEWAY", "simulated").as_str() {
+            "simulated" => PaymentGatewayChoice::Simulated,
+            "stripe" => {
+                let secret_key = get("STRIPE_SECRET_KEY", "");
+                if !secret_key.starts_with("sk_") {
+                    return Err(SettingsError::Invalid {
+                        name: "STRIPE_SECRET_KEY",
+                        reason: "PAYMENT_GATEWAY=stripe needs a secret key (sk_...)".to_owned(),
+                    });
+                }
+                PaymentGatewayChoice::Stripe {
+                    api_url: get("STRIPE_API_URL", "https://api.stripe.com"),
+                    secret_key: Secret::new(secret_key),
+                    payment_methods: get("STRIPE_PAYMENT_METHODS", STRIPE_TEST_PAYMENT_METHODS),
+                }
+            }
+            other => {
+                return Err(SettingsError::Invalid {
+                    name: "PAYMENT_GATEWAY",
+                    reason: format!("{other:?} is neither simulated nor stripe"),
+                });
+            }
+        };
         let log_format = match get("LOG_FORMAT", "pretty").as_str() {
             "json" => LogFormat::Json,
             _ => LogFormat::Pretty,
@@ -150,6 +194,7 @@ impl Settings {
             retry_base: Duration::from_millis(parse("SAGA_RETRY_BASE_MS", "200")?),
             payment_deadline: Duration::from_millis(parse("SAGA_PAYMENT_DEADLINE_MS", "10000")?),
             smtp_url: Secret::new(get("SMTP_URL", "smtp://127.0.0.1:2525")),
+            payment_gateway,
             jwt_secret: Secret::new(jwt_secret),
             token_ttl: Duration::from_secs(parse("JWT_TTL_SECONDS", "3600")?),
             cors_origins: get(
@@ -188,6 +233,32 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(s.http_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.environment, Environment::Development);
+    }
+
+    #[test]
+    fn it_should_take_stripe_only_with_a_secret_key() {
+        assert_eq!(
+            settings(&[]).unwrap().payment_gateway,
+            PaymentGatewayChoice::Simulated
+        );
+        assert!(settings(&[("PAYMENT_GATEWAY", "stripe")]).is_err());
+        assert!(settings(&[("PAYMENT_GATEWAY", "paypal")]).is_err());
+        let stripe = settings(&[
+            ("PAYMENT_GATEWAY", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+        ])
+        .unwrap()
+        .payment_gateway;
+        let PaymentGatewayChoice::Stripe {
+            api_url,
+            payment_methods,
+            ..
+        } = stripe
+        else {
+            panic!("not stripe: {stripe:?}");
+        };
+        assert_eq!(api_url, "https://api.stripe.com");
+        assert!(payment_methods.contains("pm_card_declined=pm_card_chargeDeclined"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Confirmation};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::Broker;
 use crate::message::EventMessage;
@@ -125,6 +126,8 @@ async fn retry_or_park(
     }
 }
 
+/// Handles one delivery inside a span that names the message and the request behind it, so that every log
+/// line about it carries its correlation and request ids.
 async fn process<H: Handler>(
     retry_base: std::time::Duration,
     delivery: Delivery,
@@ -134,9 +137,40 @@ async fn process<H: Handler>(
     queues: Queues,
     consumer: String,
 ) {
-    let outcome = match serde_json::from_slice::<EventMessage>(&delivery.data) {
+    let parsed = serde_json::from_slice::<EventMessage>(&delivery.data);
+    let message = parsed.as_ref().ok();
+    let span = tracing::info_span!(
+        "message",
+        consumer = %consumer,
+        message_id = delivery.properties.message_id().as_ref().map(|id| id.as_str()),
+        event_type = message.map(|m| m.routing_key()),
+        correlation_id = message.and_then(EventMessage::correlation_id),
+        request_id = message.and_then(EventMessage::request_id),
+    );
+    settle(
+        retry_base, delivery, parsed, handler, pool, publisher, queues, consumer,
+    )
+    .instrument(span)
+    .await;
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn settle<H: Handler>(
+    retry_base: std::time::Duration,
+    delivery: Delivery,
+    parsed: Result<EventMessage, serde_json::Error>,
+    handler: Arc<H>,
+    pool: PgPool,
+    publisher: Channel,
+    queues: Queues,
+    consumer: String,
+) {
+    let outcome = match parsed {
         Err(error) => Err(format!("not an event message: {error}")),
-        Ok(message) if already_handled(&pool, &consumer, &message).await => Ok(None),
+        Ok(message) if already_handled(&pool, &consumer, &message).await => {
+            tracing::debug!("message already handled; acknowledged");
+            Ok(None)
+        }
         Ok(message) => handler
             .handle(message.clone())
             .await
@@ -146,6 +180,7 @@ async fn process<H: Handler>(
         Ok(handled) => {
             if let Some(message) = handled {
                 mark_handled(&pool, &consumer, &message).await;
+                tracing::debug!("message handled");
             }
             metrics::counter!("shop_messages_consumed_total", "queue" => consumer.clone(), "outcome" => "ack").increment(1);
             delivery.ack(BasicAckOptions::default()).await.map(|_| ())

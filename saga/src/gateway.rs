@@ -1,4 +1,5 @@
-//! The simulated payment gateway: behaves like the provider's test cards (API.md, "Cart"). It remembers
+//! The payment gateways: the simulated one (the default) and the choice made by configuration. The simulated
+//! payment gateway: behaves like the provider's test cards (API.md, "Cart"). It remembers
 //! every idempotency key it answered, so a retried call gets the first answer and charges nothing twice.
 
 use std::collections::HashMap;
@@ -7,6 +8,8 @@ use std::time::Duration;
 
 use domain::ports::{GatewayError, PaymentGateway, TEST_CARDS};
 use domain::{Money, PaymentMethod};
+
+use crate::stripe::StripeGateway;
 
 #[derive(Debug, Default)]
 pub struct SimulatedGateway {
@@ -118,6 +121,54 @@ impl PaymentGateway for SimulatedGateway {
 
     fn supports(&self, method: &PaymentMethod) -> bool {
         TEST_CARDS.contains(&method.as_str())
+    }
+}
+
+/// The gateway the configuration chose (`PAYMENT_GATEWAY`), so the saga needs no second instantiation.
+pub enum ConfiguredGateway {
+    Simulated(SimulatedGateway),
+    Stripe(StripeGateway),
+}
+
+impl PaymentGateway for ConfiguredGateway {
+    async fn authorize(
+        &self,
+        key: &str,
+        amount: Money,
+        method: &PaymentMethod,
+    ) -> Result<String, GatewayError> {
+        match self {
+            Self::Simulated(g) => g.authorize(key, amount, method).await,
+            Self::Stripe(g) => g.authorize(key, amount, method).await,
+        }
+    }
+
+    async fn capture(&self, key: &str, reference: &str) -> Result<(), GatewayError> {
+        match self {
+            Self::Simulated(g) => g.capture(key, reference).await,
+            Self::Stripe(g) => g.capture(key, reference).await,
+        }
+    }
+
+    async fn refund(&self, key: &str, reference: &str) -> Result<(), GatewayError> {
+        match self {
+            Self::Simulated(g) => g.refund(key, reference).await,
+            Self::Stripe(g) => g.refund(key, reference).await,
+        }
+    }
+
+    async fn void(&self, key: &str, reference: &str) -> Result<(), GatewayError> {
+        match self {
+            Self::Simulated(g) => g.void(key, reference).await,
+            Self::Stripe(g) => g.void(key, reference).await,
+        }
+    }
+
+    fn supports(&self, method: &PaymentMethod) -> bool {
+        match self {
+            Self::Simulated(g) => g.supports(method),
+            Self::Stripe(g) => g.supports(method),
+        }
     }
 }
 

@@ -10,7 +10,8 @@
 //! - [`consumer`]: a queue consumer with manual acks, retry with back-off, then parking.
 //! - [`checkout`]: the checkout process manager.
 //! - [`notifier`]: email over SMTP, once per order and kind.
-//! - [`gateway`]: the simulated payment gateway (the provider's test cards).
+//! - [`gateway`]: the simulated payment gateway (the provider's test cards) and the configured choice.
+//! - [`stripe`]: the Stripe adapter (Payment Intents API).
 //! - [`timers`]: payment deadlines kept in PostgreSQL.
 //! - [`dlq`]: listing and requeueing parked messages.
 
@@ -21,6 +22,7 @@ pub mod gateway;
 pub mod message;
 pub mod notifier;
 pub mod relay;
+pub mod stripe;
 pub mod timers;
 pub mod topology;
 

@@ -29,6 +29,11 @@ impl EventMessage {
         self.metadata.get("correlation_id").and_then(Value::as_str)
     }
 
+    /// The id of the HTTP request whose command wrote the event, when one did.
+    pub fn request_id(&self) -> Option<&str> {
+        self.metadata.get("request_id").and_then(Value::as_str)
+    }
+
     /// The payload wrapped the way the domain's event enums deserialize (`{"OrderPlaced": {...}}`).
     pub fn domain_payload(&self) -> Value {
         serde_json::json!({ self.event_type.clone(): self.payload.clone() })
