@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{patch, post};
-use axum::{Json, Router};
 use chrono::Utc;
 use domain::user::{User, UserCommand};
 use domain::{Email, PasswordHash, Role, UserId};
@@ -16,31 +15,48 @@ use platform::Problem;
 use platform::auth::AuthUser;
 use platform::rate_limit::RateError;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{AppJson, ClientAddr, IfMatch, RequestMeta, Written};
+use crate::extract::{AppJson, ClientAddr, IfMatch, RequestMeta, Written, WrittenBody};
+use crate::openapi::{
+    BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed, TooManyRequests,
+    Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::passwords;
 use crate::state::CommandState;
 
-pub fn router() -> Router<CommandState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", patch(rename))
+pub fn router() -> OpenApiRouter<CommandState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(rename))
 }
 
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 const NAME_MAX_CHARS: usize = 200;
 
-#[derive(Debug, Deserialize)]
+/// A new customer account.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Registration {
+    /// Stored lower-case; one account per address.
     #[serde(default)]
+    #[schema(required = true, format = Email, example = "ada@example.com")]
     email: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 8, max_length = 128)]
     password: String,
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        example = "Ada Lovelace"
+    )]
     name: String,
 }
 
@@ -106,6 +122,20 @@ fn rate_limited(error: RateError) -> ApiError {
     }
 }
 
+/// Registers a customer.
+#[utoipa::path(
+    post,
+    path = "/auth/register",
+    operation_id = "register",
+    tag = "auth",
+    request_body = Registration,
+    responses(
+        (status = 201, description = "The account exists", body = WrittenBody,
+            headers(("ETag" = String, description = "The user's version"))),
+        BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests,
+        Unavailable,
+    )
+)]
 async fn register(
     State(state): State<CommandState>,
     ClientAddr(client): ClientAddr,
@@ -181,23 +211,43 @@ pub async fn create_user(
     result
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct Login {
     #[serde(default)]
+    #[schema(required = true, format = Email)]
     email: String,
     #[serde(default)]
+    #[schema(required = true)]
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A bearer token for `Authorization: Bearer <access_token>`.
+#[derive(Debug, Serialize, ToSchema)]
 struct TokenAnswer {
+    /// A JWT (HS256) naming the user and their role.
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
+    /// Seconds until the token expires.
     expires_in: u64,
     user_id: String,
+    /// `customer` or `admin`.
+    #[schema(value_type = String, example = "customer")]
     role: &'static str,
 }
 
+/// Exchanges an email and password for a token. A wrong email and a wrong password get the same answer.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "The token", body = TokenAnswer),
+        BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, Unavailable,
+    )
+)]
 async fn login(
     State(state): State<CommandState>,
     ClientAddr(client): ClientAddr,
@@ -267,6 +317,18 @@ async fn find_user(
     Ok(user.is_registered().then_some(user))
 }
 
+/// Revokes the token the request carries, on every instance.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token is refused from now on"),
+        Unauthorized, Unavailable,
+    )
+)]
 async fn logout(State(state): State<CommandState>, user: AuthUser) -> Result<StatusCode, ApiError> {
     state
         .auth
@@ -280,10 +342,28 @@ async fn logout(State(state): State<CommandState>, user: AuthUser) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct Rename {
+    #[schema(example = "Ada King")]
     name: String,
 }
+
+/// Changes the caller's name.
+#[utoipa::path(
+    patch,
+    path = "/me",
+    operation_id = "update_me",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(IfMatch),
+    request_body = Rename,
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The user's new version"))),
+        BadRequest, Unauthorized, NotFound, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+        Unprocessable, Unavailable,
+    )
+)]
 
 async fn rename(
     State(state): State<CommandState>,

@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{post, put};
 use chrono::Utc;
 use domain::cart::{Cart, CartCommand, CartLine, ProductSnapshot};
 use domain::order::{Order, OrderCommand, OrderLine};
@@ -15,28 +13,51 @@ use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity, UserId};
 use eventstore::CommandMetadata;
 use platform::auth::AuthUser;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{AppJson, IfMatch, RequestMeta, Written, path_id};
+use crate::extract::{AppJson, IfMatch, RequestMeta, Written, WrittenBody, path_id};
+use crate::openapi::{
+    BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
 use crate::state::CommandState;
 
-pub fn router() -> Router<CommandState> {
-    Router::new()
-        .route("/cart/items", post(add_item))
-        .route(
-            "/cart/items/{product_id}",
-            put(change_quantity).delete(remove_item),
-        )
-        .route("/cart/checkout", post(checkout))
+pub fn router() -> OpenApiRouter<CommandState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_item))
+        .routes(routes!(change_quantity, remove_item))
+        .routes(routes!(checkout))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct NewItem {
+    #[schema(format = Uuid)]
     product_id: String,
+    /// Added to any quantity already in the cart; a line holds at most 99.
+    #[schema(minimum = 1, maximum = 99, example = 2)]
     quantity: i64,
 }
 
+/// Puts a product in the caller's cart. An unknown or discontinued product is refused (422).
+#[utoipa::path(
+    post,
+    path = "/cart/items",
+    operation_id = "add_cart_item",
+    tag = "cart",
+    security(("bearer" = [])),
+    params(IfMatch),
+    request_body = NewItem,
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The cart's new version"))),
+        BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+        Unprocessable, Unavailable,
+    )
+)]
 async fn add_item(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -88,11 +109,29 @@ async fn catalog_entry(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct NewQuantity {
+    /// 0 removes the line.
+    #[schema(minimum = 0, maximum = 99, example = 3)]
     quantity: i64,
 }
 
+/// Sets the quantity of a line in the caller's cart; 0 removes it.
+#[utoipa::path(
+    put,
+    path = "/cart/items/{product_id}",
+    operation_id = "change_cart_item",
+    tag = "cart",
+    security(("bearer" = [])),
+    params(("product_id" = String, Path, format = Uuid, description = "The product of the line"), IfMatch),
+    request_body = NewQuantity,
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The cart's new version"))),
+        BadRequest, Unauthorized, NotFound, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+        Unprocessable, Unavailable,
+    )
+)]
 async fn change_quantity(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -114,6 +153,20 @@ async fn change_quantity(
         .await
 }
 
+/// Removes a line from the caller's cart.
+#[utoipa::path(
+    delete,
+    path = "/cart/items/{product_id}",
+    operation_id = "remove_cart_item",
+    tag = "cart",
+    security(("bearer" = [])),
+    params(("product_id" = String, Path, format = Uuid, description = "The product of the line"), IfMatch),
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The cart's new version"))),
+        BadRequest, Unauthorized, NotFound, PreconditionFailed, Unprocessable, Unavailable,
+    )
+)]
 async fn remove_item(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -131,26 +184,39 @@ async fn remove_item(
         .await
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Where an order goes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = ShippingAddress)]
 struct AddressInput {
     #[serde(default)]
+    #[schema(required = true, example = "Ada Lovelace")]
     name: String,
     #[serde(default)]
+    #[schema(required = true, example = "12 St James's Square")]
     line1: String,
     line2: Option<String>,
     #[serde(default)]
+    #[schema(required = true, example = "London")]
     city: String,
     #[serde(default)]
+    #[schema(required = true, example = "SW1Y 4JH")]
     postal_code: String,
+    /// An ISO 3166-1 alpha-2 code.
     #[serde(default)]
+    #[schema(required = true, example = "GB")]
     country: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct Checkout {
     #[serde(default)]
+    #[schema(required = true)]
     shipping_address: AddressInput,
+    /// A payment-method token. With the simulated gateway: `pm_card_visa` and `pm_card_mastercard`
+    /// succeed, `pm_card_declined` and `pm_card_insufficient_funds` are declined, `pm_card_slow` answers
+    /// after 3 s, `pm_card_flaky` fails twice and then succeeds.
     #[serde(default)]
+    #[schema(required = true, example = "pm_card_visa")]
     payment_method: String,
 }
 
@@ -188,9 +254,24 @@ impl Checkout {
     }
 }
 
-/// Turns the cart into a `pending` order at current prices. The cart is checked out first, at the version
-/// the lines were read from, so a concurrent change answers 409 instead of ordering something else; the saga
-/// takes the order from there.
+/// Turns the caller's cart into a `pending` order at current prices, and empties the cart.
+///
+/// The cart is checked out at the version its lines were read from, so a concurrent change answers 409
+/// instead of ordering something else. The order then becomes `confirmed` or `cancelled` within seconds.
+#[utoipa::path(
+    post,
+    path = "/cart/checkout",
+    operation_id = "check_out",
+    tag = "cart",
+    security(("bearer" = [])),
+    request_body = Checkout,
+    responses(
+        (status = 202, description = "The order is `pending`; `id` is the order's", body = WrittenBody,
+            headers(("ETag" = String, description = "The order's version"))),
+        BadRequest, Unauthorized, Conflict, PayloadTooLarge, UnsupportedMediaType, Unprocessable,
+        Unavailable,
+    )
+)]
 async fn checkout(
     State(state): State<CommandState>,
     user: AuthUser,

@@ -11,6 +11,10 @@ use platform::Problem;
 use platform::auth::AuthUser;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
 
 /// `Json<T>` whose rejections are problem+json like every other error.
 pub struct AppJson<T>(pub T);
@@ -81,6 +85,24 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
+impl IntoParams for IfMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The version the change is meant for, in quotes as sent in `ETag`, e.g. `\"3\"`; \
+                     another current version answers 412.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .example(Some(serde_json::json!("\"3\"")))
+                .build(),
+        ]
+    }
+}
+
 /// The ids that tie a command to the request that caused it.
 #[derive(Debug, Clone)]
 pub struct RequestMeta(pub CommandMetadata);
@@ -135,10 +157,15 @@ pub struct Written {
     pub executed: Executed,
 }
 
-#[derive(Serialize)]
-struct WrittenBody<'a> {
-    id: &'a str,
+/// An accepted write: what it created or changed, and how to read it back.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Written)]
+pub struct WrittenBody {
+    /// The id of the aggregate written (for checkout, the new order's).
+    id: String,
+    /// The opaque token of the last event appended; send it as `X-Min-Position` to read this write.
     position: Option<String>,
+    /// The aggregate's version after the write, as in `ETag`.
     version: u64,
 }
 
@@ -163,7 +190,7 @@ impl Written {
 impl IntoResponse for Written {
     fn into_response(self) -> Response {
         let body = WrittenBody {
-            id: &self.id,
+            id: self.id,
             position: self.executed.position.map(|p| p.to_string()),
             version: self.executed.version,
         };

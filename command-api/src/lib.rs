@@ -8,13 +8,16 @@
 //! - [`extract`]: `AppJson`, `IfMatch`, and the metadata each command carries.
 //! - [`idempotency`]: the `Idempotency-Key` middleware.
 //! - [`passwords`]: argon2id hashing off the async threads.
-//! - [`auth`], [`products`], [`cart`], [`orders`]: one router per resource.
+//! - [`auth`], [`products`], [`cart`], [`orders`]: one router per resource, each route documented by its
+//!   handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served undocumented.
+//! - [`openapi`]: the problem responses the handlers name, and what the middleware adds to the document.
 
 pub mod auth;
 pub mod cart;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod openapi;
 pub mod orders;
 pub mod passwords;
 pub mod products;
@@ -22,19 +25,34 @@ pub mod state;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use state::CommandState;
 
-/// The write routes, relative to `/api/v1`.
-pub fn router(state: CommandState) -> Router {
-    Router::new()
+/// Every write route with its documentation: what [`router`] serves and [`document`] describes.
+fn routes() -> OpenApiRouter<CommandState> {
+    OpenApiRouter::with_openapi(openapi::Components::openapi())
         .merge(auth::router())
         .merge(products::router())
         .merge(cart::router())
         .merge(orders::router())
+}
+
+/// The write routes, relative to `/api/v1`.
+pub fn router(state: CommandState) -> Router {
+    let (router, _) = routes().split_for_parts();
+    router
         .route_layer(from_fn_with_state(
             state.clone(),
             idempotency::replay_or_record,
         ))
         .with_state(state)
+}
+
+/// The OpenAPI document of the write routes, relative to `/api/v1`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = routes().into_openapi();
+    openapi::document_idempotency(&mut doc);
+    doc
 }

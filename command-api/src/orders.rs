@@ -1,25 +1,45 @@
 //! Order transitions: cancel (owner or admin), ship and deliver (admin).
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::post;
 use chrono::Utc;
 use domain::OrderId;
 use domain::order::{CancellationReason, Order, OrderCommand};
 use platform::auth::AuthUser;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::extract::{IfMatch, OptionalJson, RequestMeta, Written, path_id};
+use crate::extract::{IfMatch, OptionalJson, RequestMeta, Written, WrittenBody, path_id};
+use crate::openapi::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::state::CommandState;
 
-pub fn router() -> Router<CommandState> {
-    Router::new()
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/ship", post(ship))
-        .route("/orders/{id}/deliver", post(deliver))
+pub fn router() -> OpenApiRouter<CommandState> {
+    OpenApiRouter::new()
+        .routes(routes!(cancel))
+        .routes(routes!(ship))
+        .routes(routes!(deliver))
 }
 
+/// Cancels an order (its owner or an administrator) while it is `pending` or `confirmed`; a captured
+/// payment is refunded.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/cancel",
+    operation_id = "cancel_order",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The order"), IfMatch),
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The order's new version"))),
+        BadRequest, Unauthorized, NotFound, PreconditionFailed, Unprocessable, Unavailable,
+    )
+)]
 async fn cancel(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -51,11 +71,29 @@ async fn cancel(
         .await
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The body of `POST /orders/{id}/ship`, which may be left out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 struct Shipment {
+    #[schema(example = "1Z999AA10123456784")]
     tracking_number: Option<String>,
 }
 
+/// Marks a `confirmed` order as shipped (administrators).
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/ship",
+    operation_id = "ship_order",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The order"), IfMatch),
+    request_body(content = Option<Shipment>, description = "May be left out"),
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The order's new version"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, PayloadTooLarge,
+        UnsupportedMediaType, Unprocessable, Unavailable,
+    )
+)]
 async fn ship(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -75,6 +113,20 @@ async fn ship(
         .await
 }
 
+/// Marks a `shipped` order as delivered (administrators).
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/deliver",
+    operation_id = "deliver_order",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The order"), IfMatch),
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The order's new version"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, Unprocessable, Unavailable,
+    )
+)]
 async fn deliver(
     State(state): State<CommandState>,
     user: AuthUser,

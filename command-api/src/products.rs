@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{patch, post};
 use chrono::Utc;
 use domain::product::{Product, ProductCommand};
 use domain::{Currency, Money, ProductId, Sku};
@@ -13,24 +11,35 @@ use eventstore::ClaimError;
 use eventstore::claims::ClaimKind;
 use platform::auth::AuthUser;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::extract::{AppJson, IfMatch, RequestMeta, Written, path_id};
+use crate::extract::{AppJson, IfMatch, RequestMeta, Written, WrittenBody, path_id};
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized,
+    Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::state::CommandState;
 
-pub fn router() -> Router<CommandState> {
-    Router::new()
-        .route("/products", post(create))
-        .route("/products/{id}", patch(update))
-        .route("/products/{id}/stock", post(adjust_stock))
-        .route("/products/{id}/discontinue", post(discontinue))
+pub fn router() -> OpenApiRouter<CommandState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(update))
+        .routes(routes!(adjust_stock))
+        .routes(routes!(discontinue))
 }
 
 /// Money as it arrives in JSON, before it is checked.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct MoneyInput {
+    /// Minor units (cents); never negative.
+    #[schema(example = 1999)]
     pub amount: i64,
+    /// An ISO 4217 code.
+    #[schema(example = "EUR")]
     pub currency: String,
 }
 
@@ -42,18 +51,39 @@ impl MoneyInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct NewProduct {
+    /// 1 to 64 letters, digits, `-`, `_` or `.`; unique.
+    #[schema(example = "TSHIRT-BLUE-M")]
     sku: String,
+    #[schema(example = "Blue Shirt")]
     name: String,
     #[serde(default)]
     description: String,
+    #[schema(example = "Shirts")]
     category: String,
     price: MoneyInput,
+    /// Units on hand to start with.
     #[serde(default)]
+    #[schema(minimum = 0)]
     stock: i64,
 }
 
+/// Adds a product to the catalog (administrators).
+#[utoipa::path(
+    post,
+    path = "/products",
+    operation_id = "create_product",
+    tag = "catalog",
+    security(("bearer" = [])),
+    request_body = NewProduct,
+    responses(
+        (status = 201, description = "The product exists", body = WrittenBody,
+            headers(("ETag" = String, description = "The product's version"))),
+        BadRequest, Unauthorized, Forbidden, Conflict, PayloadTooLarge, UnsupportedMediaType,
+        Unprocessable, Unavailable,
+    )
+)]
 async fn create(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -120,7 +150,8 @@ async fn create(
     Ok(Written::created(product_id, result?))
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields to change; those left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
 struct Changes {
     name: Option<String>,
     description: Option<String>,
@@ -128,6 +159,22 @@ struct Changes {
     price: Option<MoneyInput>,
 }
 
+/// Edits a product's details (administrators).
+#[utoipa::path(
+    patch,
+    path = "/products/{id}",
+    operation_id = "update_product",
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The product"), IfMatch),
+    request_body = Changes,
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The product's new version"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, PayloadTooLarge,
+        UnsupportedMediaType, Unprocessable, Unavailable,
+    )
+)]
 async fn update(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -156,11 +203,29 @@ async fn update(
         .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct StockChange {
+    /// Units to add (a restock, > 0) or to write off (< 0).
+    #[schema(example = 25)]
     delta: i64,
 }
 
+/// Restocks or writes off units (administrators). On hand may not fall below what is reserved.
+#[utoipa::path(
+    post,
+    path = "/products/{id}/stock",
+    operation_id = "adjust_stock",
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The product"), IfMatch),
+    request_body = StockChange,
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The product's new version"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, PayloadTooLarge,
+        UnsupportedMediaType, Unprocessable, Unavailable,
+    )
+)]
 async fn adjust_stock(
     State(state): State<CommandState>,
     user: AuthUser,
@@ -181,6 +246,20 @@ async fn adjust_stock(
         .await
 }
 
+/// Takes a product off the catalog for good (administrators): no longer listed or addable to a cart.
+#[utoipa::path(
+    post,
+    path = "/products/{id}/discontinue",
+    operation_id = "discontinue_product",
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The product"), IfMatch),
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The product's new version"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, PreconditionFailed, Unprocessable, Unavailable,
+    )
+)]
 async fn discontinue(
     State(state): State<CommandState>,
     user: AuthUser,

@@ -4,31 +4,76 @@
 
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::{FromRequestParts, Query};
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use eventstore::Position;
 use platform::Problem;
 use projectors::View;
 use projectors::store::query::ReadModels;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
-use crate::params::{Params, invalid};
+use crate::params::invalid;
 
 const WAIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(20);
+const HEADER: &str = "x-min-position";
 
-/// The position a client asked to read after, from the header or the query string.
-pub fn min_position(headers: &HeaderMap, params: &Params) -> Result<Option<Position>, Problem> {
-    let raw = headers
-        .get("x-min-position")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| params.get("min_position").cloned());
-    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(raw) => raw
-            .parse()
-            .map(Some)
-            .map_err(|_| invalid("min_position", "a position token from a write's answer")),
+/// The position a client asked to read after, from `X-Min-Position` or else `min_position`.
+pub struct MinPosition(pub Option<Position>);
+
+#[derive(Deserialize)]
+struct MinPositionQuery {
+    min_position: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MinPosition {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts
+            .headers
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                Query::<MinPositionQuery>::try_from_uri(&parts.uri)
+                    .ok()
+                    .and_then(|Query(q)| q.min_position)
+            });
+        match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(Self(None)),
+            Some(raw) => raw
+                .parse()
+                .map(|position| Self(Some(position)))
+                .map_err(|_| invalid("min_position", "a position token from a write's answer")),
+        }
+    }
+}
+
+impl IntoParams for MinPosition {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let description = "The `position` of a write: the read waits, up to 5 s, until every read \
+                           model behind it has processed that position. If the wait runs out it \
+                           answers with what it has and `X-Read-Model-Stale: true`.";
+        let parameter = |name: &str, place| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(place)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        vec![
+            parameter("X-Min-Position", ParameterIn::Header),
+            parameter("min_position", ParameterIn::Query),
+        ]
     }
 }
 

@@ -1,31 +1,77 @@
 //! `GET /notifications`: the messages sent to the caller (or, for administrators, to everyone).
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use platform::Problem;
 use platform::auth::AuthUser;
 use projectors::views::notifications::NotificationView;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::consistency::{Wait, min_position, unavailable};
-use crate::params::{Params, page_json, paging};
+use crate::consistency::{MinPosition, Wait, unavailable};
+use crate::openapi::{BadRequest, Unauthorized, Unavailable};
+use crate::params::{Page, Paging};
 use crate::state::QueryState;
 
-pub fn router() -> Router<QueryState> {
-    Router::new().route("/notifications", get(list))
+pub fn router() -> OpenApiRouter<QueryState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
+/// A message sent; each kind is sent once per order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    id: String,
+    /// `order_confirmed`, `order_cancelled`, `order_shipped`, `order_delivered` or `welcome`.
+    kind: String,
+    /// How it was sent, e.g. `email`.
+    channel: String,
+    /// Where it was sent.
+    to: String,
+    subject: String,
+    order_id: Option<String>,
+    sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<&NotificationView> for Notification {
+    fn from(n: &NotificationView) -> Self {
+        Self {
+            id: n.id.clone(),
+            kind: n.kind.clone(),
+            channel: n.channel.clone(),
+            to: n.to.clone(),
+            subject: n.subject.clone(),
+            order_id: n.order_id.clone(),
+            sent_at: n.sent_at,
+        }
+    }
+}
+
+/// The messages sent to the caller, newest first; administrators see everyone's.
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    operation_id = "list_notifications",
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(Paging, MinPosition),
+    responses(
+        (status = 200, description = "A page of notifications", body = Page<Notification>,
+            headers(("X-Read-Model-Stale" = bool, description = "`true` when `X-Min-Position` was not reached in 5 s"))),
+        BadRequest, Unauthorized, Unavailable,
+    )
+)]
 async fn list(
     State(state): State<QueryState>,
     user: AuthUser,
-    headers: HeaderMap,
-    Query(params): Query<Params>,
+    MinPosition(after): MinPosition,
+    Query(paging): Query<Paging>,
 ) -> Result<Response, Problem> {
-    let (page, limit) = paging(&params)?;
-    let mut wait = Wait::new(min_position(&headers, &params)?);
+    let (page, limit) = paging.parse()?;
+    let mut wait = Wait::new(after);
     wait.for_view::<NotificationView>(&state.models).await;
     let user_id = (!user.is_admin()).then_some(user.user_id.as_str());
     let found = state
@@ -33,13 +79,5 @@ async fn list(
         .notifications(user_id, page, limit)
         .await
         .map_err(unavailable)?;
-    let items = found
-        .items
-        .iter()
-        .map(|n| {
-            json!({"id": n.id, "kind": n.kind, "channel": n.channel, "to": n.to, "subject": n.subject,
-                   "order_id": n.order_id, "sent_at": n.sent_at})
-        })
-        .collect();
-    Ok(wait.finish(Json(page_json(&found, items))))
+    Ok(wait.finish(Json(Page::of(&found, Notification::from))))
 }

@@ -1,12 +1,14 @@
 //! Query-string parameters: unknown ones are ignored, present ones must have the right type (else 400).
+//!
+//! The parameter structs take every value as text and parse it here, so that a wrong type answers our
+//! problem+json naming the parameter; `#[param(value_type = ...)]` documents the type expected.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 use axum::http::StatusCode;
 use platform::Problem;
-
-pub type Params = HashMap<String, String>;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 pub fn invalid(name: &str, expected: &str) -> Problem {
     Problem::new(
@@ -18,78 +20,108 @@ pub fn invalid(name: &str, expected: &str) -> Problem {
 
 /// A parameter parsed as `T`, if present and not empty.
 pub fn optional<T: FromStr>(
-    params: &Params,
+    value: Option<&str>,
     name: &str,
     expected: &str,
 ) -> Result<Option<T>, Problem> {
-    match params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(raw) => raw.parse().map(Some).map_err(|_| invalid(name, expected)),
     }
 }
 
-/// `page` (from 1) and `limit` (1..=100, default 20).
-pub fn paging(params: &Params) -> Result<(u64, u64), Problem> {
-    let page = optional::<u64>(params, "page", "a whole number from 1")?.unwrap_or(1);
-    if page == 0 {
-        return Err(invalid("page", "a whole number from 1"));
-    }
-    let limit = optional::<u64>(params, "limit", "a whole number from 1 to 100")?.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(invalid("limit", "a whole number from 1 to 100"));
-    }
-    Ok((page, limit))
+/// Which page of a listing to show.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// From 1.
+    #[param(value_type = Option<u64>, minimum = 1, example = 1)]
+    page: Option<String>,
+    /// Items per page, 1 to 100; 20 when left out.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
 }
 
-/// A page of a listing as the API shows it.
-pub fn page_json<T>(
-    page: &projectors::store::query::Page<T>,
-    items: Vec<serde_json::Value>,
-) -> serde_json::Value {
-    serde_json::json!({
-        "items": items,
-        "page": page.page,
-        "limit": page.limit,
-        "total": page.total,
-        "pages": page.pages(),
-    })
+impl Paging {
+    /// `page` (from 1) and `limit` (1..=100, default 20).
+    pub fn parse(&self) -> Result<(u64, u64), Problem> {
+        let page =
+            optional::<u64>(self.page.as_deref(), "page", "a whole number from 1")?.unwrap_or(1);
+        if page == 0 {
+            return Err(invalid("page", "a whole number from 1"));
+        }
+        let limit = optional::<u64>(
+            self.limit.as_deref(),
+            "limit",
+            "a whole number from 1 to 100",
+        )?
+        .unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(invalid("limit", "a whole number from 1 to 100"));
+        }
+        Ok((page, limit))
+    }
+}
+
+/// A page of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// This page's number, from 1.
+    pub page: u64,
+    pub limit: u64,
+    /// Items on all pages.
+    pub total: u64,
+    /// How many pages there are.
+    pub pages: u64,
+}
+
+impl<T> Page<T> {
+    /// A page of the read model's listing, each item shown as `show` has it.
+    pub fn of<'a, V>(
+        page: &'a projectors::store::query::Page<V>,
+        show: impl FnMut(&'a V) -> T,
+    ) -> Self {
+        Self {
+            items: page.items.iter().map(show).collect(),
+            page: page.page,
+            limit: page.limit,
+            total: page.total,
+            pages: page.pages(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn paging(page: Option<&str>, limit: Option<&str>) -> Result<(u64, u64), Problem> {
+        Paging {
+            page: page.map(str::to_owned),
+            limit: limit.map(str::to_owned),
+        }
+        .parse()
     }
 
     #[test]
     fn it_should_default_paging_and_refuse_limits_outside_1_to_100() {
-        assert_eq!(paging(&params(&[])).unwrap(), (1, 20));
-        assert_eq!(
-            paging(&params(&[("page", "3"), ("limit", "100")])).unwrap(),
-            (3, 100)
-        );
-        for bad in [
-            ("limit", "0"),
-            ("limit", "101"),
-            ("page", "0"),
-            ("page", "x"),
-            ("limit", "-1"),
+        assert_eq!(paging(None, None).unwrap(), (1, 20));
+        assert_eq!(paging(Some("3"), Some("100")).unwrap(), (3, 100));
+        for (page, limit) in [
+            (None, Some("0")),
+            (None, Some("101")),
+            (Some("0"), None),
+            (Some("x"), None),
+            (None, Some("-1")),
         ] {
-            assert!(paging(&params(&[bad])).is_err(), "{bad:?}");
+            assert!(paging(page, limit).is_err(), "{page:?} {limit:?}");
         }
     }
 
     #[test]
     fn it_should_ignore_empty_values_and_refuse_wrong_types() {
-        assert_eq!(
-            optional::<i64>(&params(&[("min_price", "")]), "min_price", "").unwrap(),
-            None
-        );
-        assert!(optional::<i64>(&params(&[("min_price", "cheap")]), "min_price", "").is_err());
+        assert_eq!(optional::<i64>(Some(""), "min_price", "").unwrap(), None);
+        assert!(optional::<i64>(Some("cheap"), "min_price", "").is_err());
     }
 }

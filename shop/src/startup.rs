@@ -1,5 +1,7 @@
 //! Building the application from settings and serving it.
 
+pub mod reference;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +11,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::middleware::{from_fn, map_response};
-use axum::routing::get;
 use command_api::CommandState;
 use command_api::state::Limits;
 use eventstore::db::PgPool;
@@ -36,7 +37,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
-use crate::health::{self, Readiness};
+use crate::health::Readiness;
 
 const BODY_LIMIT: usize = 64 * 1024;
 /// Without any wake-up, feed subscribers still look for new events this often.
@@ -327,17 +328,22 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
             auth: stores.authenticator(settings),
         }));
     }
+    let serves_api = role.serves_commands() || role.serves_queries();
+    if serves_api {
+        api = api.merge(reference::document_router());
+    }
     let api = api
-        .fallback(|| async { platform::Problem::not_found() })
+        .fallback(|| async { no_such_route() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(platform::metrics::track));
 
     let readiness = Readiness::new(stores, settings, lag.clone());
     let mut app = Router::new()
-        .nest("/api/v1", api)
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready).with_state(readiness))
-        .route("/metrics", get(platform::metrics::render));
+        .nest(reference::API_BASE, api)
+        .merge(reference::operations_router(readiness));
+    if serves_api {
+        app = app.merge(reference::ui());
+    }
     let index = format!("{}/index.html", settings.frontend_dir);
     if std::path::Path::new(&index).exists() {
         // Unknown paths under / are the storefront's own routes: answer with its index page.
@@ -359,6 +365,16 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The answer under `/api/v1` for a path no route has. Its own problem type tells a client (and the test
+/// that every documented route is served) that the route is missing, not the resource it names.
+fn no_such_route() -> platform::Problem {
+    platform::Problem::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_such_route",
+        "There is no such endpoint; see /api/v1/openapi.json.",
+    )
 }
 
 fn cors(settings: &Settings) -> CorsLayer {

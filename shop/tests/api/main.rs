@@ -9,6 +9,7 @@ mod cli;
 mod helpers;
 mod idempotency;
 mod messaging;
+mod openapi;
 mod operations;
 mod orders;
 mod products;

@@ -1,0 +1,169 @@
+//! The API's reference: the OpenAPI document at `GET /api/v1/openapi.json`, assembled from the routers
+//! that serve the routes (docs/adr/0007-openapi.md), and Swagger UI at `/api/v1/docs`, compiled into the
+//! binary so that nothing is fetched from the internet to show it.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::health::{self, Readiness};
+
+/// Where the API lives; the operations endpoints are outside it.
+pub const API_BASE: &str = "/api/v1";
+const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
+const UI_PATH: &str = "/api/v1/docs";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shop",
+        description = "An event-sourced shop. Writes answer `{id, position}`; send `position` as \
+                       `X-Min-Position` to read your own writes. Errors are RFC 9457 problem+json.",
+    ),
+    modifiers(&BearerToken),
+    tags(
+        (name = "auth", description = "Registration, tokens and the caller's account"),
+        (name = "catalog", description = "Products and categories"),
+        (name = "cart", description = "The caller's cart and checkout"),
+        (name = "orders", description = "Orders and their transitions"),
+        (name = "notifications", description = "Messages sent about orders and accounts"),
+        (name = "audit", description = "The event log, for administrators"),
+        (name = "operations", description = "Health, metrics and this document; not under /api/v1"),
+    )
+)]
+struct Shop;
+
+/// The `bearer` scheme the operations' `security(("bearer" = []))` name.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "From `POST /api/v1/auth/login`. HS256; claims `sub` (user id), `role` \
+                         (`customer` or `admin`), `exp`, `iat`, `jti`, `iss` = `shop`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The whole API, whatever roles this process plays: what one instance serves is a part of it.
+pub fn document() -> Document {
+    let mut api = command_api::document();
+    // `merge`, not a second `nest`: nesting replaces a path's item, and reads and writes share paths.
+    api.merge(query_api::document());
+    api.merge(document_route().into_openapi());
+    Shop::openapi()
+        .nest(API_BASE, api)
+        .merge_from(operations().into_openapi())
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    document()
+        .to_json()
+        .expect("the OpenAPI document serializes")
+});
+
+/// `GET /openapi.json`, relative to the API's base.
+pub fn document_router() -> Router {
+    let (router, _) = document_route().split_for_parts();
+    router
+}
+
+fn document_route() -> OpenApiRouter {
+    OpenApiRouter::new().routes(routes!(openapi_json))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "get_openapi_document",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document of the whole API", body = Object))
+)]
+async fn openapi_json() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
+}
+
+/// Swagger UI over the document, at `/api/v1/docs`. Its files are compiled in (`utoipa-swagger-ui`'s
+/// `vendored` feature) and it loads the document from this server only.
+pub fn ui() -> Router {
+    let config = Config::new([DOCUMENT_PATH])
+        .validator_url("none")
+        .try_it_out_enabled(true)
+        .persist_authorization(true);
+    SwaggerUi::new(UI_PATH).config(config).into()
+}
+
+/// `/health/live`, `/health/ready` and `/metrics`.
+pub fn operations_router(readiness: Readiness) -> Router {
+    let (router, _) = operations().split_for_parts();
+    router.with_state(readiness)
+}
+
+fn operations() -> OpenApiRouter<Readiness> {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
+
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    operation_id = "check_liveness",
+    tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"live\"}`", body = Object))
+)]
+async fn live() -> impl IntoResponse {
+    health::live().await
+}
+
+/// Whether PostgreSQL, MongoDB, Redis and RabbitMQ can be reached, and how far behind each projector is.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "check_readiness",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`{status: \"ready\", checks: {postgresql: \"up\", ...}, projectors}`", body = Object),
+        (status = 503, description = "`checks` names the dependencies that are `down`", body = Object),
+    )
+)]
+async fn ready(readiness: State<Readiness>) -> impl IntoResponse {
+    health::ready(readiness).await
+}
+
+/// Counters, gauges and histograms in the Prometheus text format (docs/metrics.md).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "get_metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+async fn metrics() -> impl IntoResponse {
+    platform::metrics::render().await
+}
