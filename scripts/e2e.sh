@@ -8,7 +8,9 @@
 #
 # Environment: E2E_SKIP_INSTALL=1 skips `npm ci` (node_modules already current); SHOP_BIN (default
 # target/debug/shop, built with `cargo build -p shop` only when missing); E2E_KEEP_DB=1 keeps the database;
-# E2E_SAGA=1 requires orders to confirm or cancel (as SAGA_LANDED in frontend/e2e/flags.ts does).
+# E2E_SAGA=1 requires orders to confirm or cancel (as SAGA_LANDED in frontend/e2e/flags.ts does);
+# E2E_METRICS=FILE saves the server's /metrics after the tests (a live scrape with every business counter
+# moved, which scripts/validate-deploy.sh --metrics FILE checks with promtool).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -123,3 +125,9 @@ say "server ready"
 # --- tests ----------------------------------------------------------------------------------------------
 cd frontend
 E2E_BASE_URL="$BASE_URL" E2E_ADMIN_EMAIL="$ADMIN_EMAIL" E2E_ADMIN_PASSWORD="$ADMIN_PASSWORD" npm run e2e --silent
+cd "$ROOT"
+
+if [[ -n ${E2E_METRICS:-} ]]; then
+  curl -fsS "$BASE_URL/metrics" >"$E2E_METRICS" || die "could not scrape $BASE_URL/metrics"
+  say "saved a scrape of /metrics to $E2E_METRICS ($(grep -c '^shop_' "$E2E_METRICS") shop_ samples)"
+fi

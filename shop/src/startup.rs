@@ -19,6 +19,7 @@ use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
 use platform::auth::Authenticator;
 use platform::rate_limit::RateLimiter;
+use platform::settings::PaymentGatewayChoice;
 use platform::tokens::{DenyList, TokenService};
 use projectors::runner::LagBoard;
 use projectors::store::ReadStores;
@@ -26,16 +27,18 @@ use projectors::store::query::ReadModels;
 use query_api::QueryState;
 use redis::aio::ConnectionManager;
 use saga::checkout::CheckoutSaga;
-use saga::gateway::SimulatedGateway;
+use saga::gateway::{ConfiguredGateway, SimulatedGateway};
 use saga::notifier::{Mailer, NOTIFIER, NOTIFIER_BINDINGS, Notifier};
 use saga::relay::Relay;
+use saga::stripe::{StripeConfig, StripeGateway};
 use saga::{Broker, topology};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::health::Readiness;
 
@@ -174,6 +177,7 @@ pub struct Application {
     broker: Broker,
     smtp_url: String,
     payment_deadline: Duration,
+    gateway: Arc<ConfiguredGateway>,
 }
 
 impl Application {
@@ -193,6 +197,7 @@ impl Application {
             lag,
             smtp_url: settings.smtp_url.expose().to_owned(),
             payment_deadline: settings.payment_deadline,
+            gateway: Arc::new(gateway(settings)?),
             broker: Broker {
                 url: settings.amqp_url.expose().to_owned(),
                 prefix: settings.amqp_prefix.clone(),
@@ -255,7 +260,7 @@ impl Application {
             let saga = Arc::new(
                 CheckoutSaga::new(
                     self.stores.bus.clone(),
-                    Arc::new(SimulatedGateway::new()),
+                    self.gateway.clone(),
                     self.stores.pool.clone(),
                 )
                 .with_payment_deadline(self.payment_deadline),
@@ -355,16 +360,42 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
         .layer(cors(settings))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The payment gateway the settings name.
+fn gateway(settings: &Settings) -> anyhow::Result<ConfiguredGateway> {
+    Ok(match &settings.payment_gateway {
+        PaymentGatewayChoice::Simulated => ConfiguredGateway::Simulated(SimulatedGateway::new()),
+        PaymentGatewayChoice::Stripe {
+            api_url,
+            secret_key,
+            payment_methods,
+        } => ConfiguredGateway::Stripe(StripeGateway::new(StripeConfig {
+            api_url: api_url.clone(),
+            secret_key: secret_key.expose().to_owned(),
+            payment_methods: payment_methods.clone(),
+        })?),
+    })
+}
+
+/// The span around a request: every log line inside it carries the request and correlation ids (the
+/// correlation id is the caller's `X-Correlation-Id`, else the request id, as the command metadata has it).
+fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let request_id = header(REQUEST_ID.as_str()).unwrap_or("-");
+    let correlation_id = header("x-correlation-id").unwrap_or(request_id);
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+        correlation_id,
+    )
 }
 
 /// The answer under `/api/v1` for a path no route has. Its own problem type tells a client (and the test
@@ -398,6 +429,7 @@ fn cors(settings: &Settings) -> CorsLayer {
             header::IF_MATCH,
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static("x-min-position"),
+            HeaderName::from_static("x-correlation-id"),
             REQUEST_ID,
         ])
         .expose_headers([

@@ -6,7 +6,7 @@ use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, body, spawn_app};
+use crate::helpers::{TestApp, body, spawn_app, spawn_app_with};
 
 fn address() -> Value {
     json!({"name": "Ada Lovelace", "line1": "1 Analytical Way", "city": "London", "postal_code": "N1 1AA", "country": "GB"})
@@ -306,4 +306,98 @@ async fn a_payment_that_outlasts_its_deadline_cancels_the_order_with_nothing_res
     );
     assert_eq!(available(&app, &product).await, 4, "nothing stays reserved");
     assert_eq!(event_count(&app, "PaymentCaptured").await, 0);
+}
+
+/// The shop with `PAYMENT_GATEWAY=stripe` against localstripe (scripts/services.sh runs it on port 8420).
+async fn spawn_app_with_stripe() -> TestApp {
+    spawn_app_with(&[
+        ("PAYMENT_GATEWAY", "stripe"),
+        ("STRIPE_API_URL", STRIPE_API),
+        ("STRIPE_SECRET_KEY", "sk_test_shop"),
+        // localstripe knows fewer test payment methods than Stripe; its declining one stands in.
+        (
+            "STRIPE_PAYMENT_METHODS",
+            "pm_card_visa=pm_card_visa,pm_card_declined=pm_card_chargeCustomerFail",
+        ),
+    ])
+    .await
+}
+
+const STRIPE_API: &str = "http://127.0.0.1:8420";
+
+async fn stripe_get(path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{STRIPE_API}{path}"))
+        .bearer_auth("sk_test_shop")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The Stripe PaymentIntent the saga made for the order's payment.
+async fn intent_of(app: &TestApp, order: &str) -> Value {
+    let reference: String = sqlx::query_scalar(
+        "SELECT payload->'PaymentAuthorized'->>'gateway_reference' FROM events \
+         WHERE aggregate_type = 'payment' AND aggregate_id = $1 AND event_type = 'PaymentAuthorized'",
+    )
+    .bind(order)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    stripe_get(&format!("/v1/payment_intents/{reference}")).await
+}
+
+#[tokio::test]
+async fn with_stripe_an_order_is_charged_there_once_and_a_cancellation_refunds_it_there() {
+    let app = spawn_app_with_stripe().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Stripe Kettle", 3100, 5).await;
+    let (_, token) = app.customer().await;
+    let order_id = checkout(&app, &token, &product, 2, "pm_card_visa").await;
+    let order = settled(&app, &token, &order_id).await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    assert_eq!(order["payment"]["status"], "captured");
+    let intent = intent_of(&app, &order_id).await;
+    assert_eq!(intent["status"], "succeeded", "{intent}");
+    assert_eq!(intent["amount"], 6200);
+    assert_eq!(intent["currency"], "eur");
+
+    let cancel = app
+        .post(
+            &format!("/orders/{order_id}/cancel"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status(), StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while body(app.get(&format!("/orders/{order_id}"), Some(&token)).await).await["payment"]["status"]
+        != "refunded"
+    {
+        assert!(Instant::now() < deadline, "never refunded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refunds = stripe_get(&format!(
+        "/v1/refunds?payment_intent={}&limit=100",
+        intent["id"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(refunds["data"].as_array().unwrap().len(), 1, "{refunds}");
+    assert_eq!(available(&app, &product).await, 5);
+}
+
+#[tokio::test]
+async fn with_stripe_a_declined_card_cancels_the_order() {
+    let app = spawn_app_with_stripe().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Stripe Toaster", 2500, 5).await;
+    let (_, token) = app.customer().await;
+    let order = checkout(&app, &token, &product, 1, "pm_card_declined").await;
+    let order = settled(&app, &token, &order).await;
+    assert_eq!(order["status"], "cancelled", "{order}");
+    assert_eq!(order["cancellation_reason"], "payment_declined");
+    assert_eq!(available(&app, &product).await, 5);
 }

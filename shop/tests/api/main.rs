@@ -8,6 +8,7 @@ mod checkout;
 mod cli;
 mod helpers;
 mod idempotency;
+mod logs;
 mod messaging;
 mod openapi;
 mod operations;
