@@ -21,7 +21,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use crate::params::invalid;
 
 const WAIT: Duration = Duration::from_secs(5);
-const POLL: Duration = Duration::from_millis(20);
+const POLL: Duration = Duration::from_millis(10);
 const HEADER: &str = "x-min-position";
 
 /// The position a client asked to read after, from `X-Min-Position` or else `min_position`.

@@ -2,7 +2,7 @@
 //! for a second, so a replay's switch reaches every reader within that time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use eventstore::Position;
@@ -20,11 +20,17 @@ use crate::views::stock::Stock;
 use crate::views::users::UserProfile;
 
 const POINTER_TTL: Duration = Duration::from_secs(1);
+/// How long a view's checkpoint, once read, answers every reader waiting on that view.
+const CHECKPOINT_TTL: Duration = Duration::from_millis(10);
+
+/// The last checkpoint read of one view and when, behind an async lock: one read at a time per view.
+type CheckpointSlot = Arc<tokio::sync::Mutex<Option<(Option<Position>, Instant)>>>;
 
 #[derive(Clone)]
 pub struct ReadModels {
     stores: ReadStores,
     generations: Arc<Mutex<HashMap<&'static str, (u64, Instant)>>>,
+    checkpoints: Arc<Mutex<HashMap<&'static str, CheckpointSlot>>>,
 }
 
 impl std::fmt::Debug for ReadModels {
@@ -104,6 +110,7 @@ impl ReadModels {
         Self {
             stores,
             generations: Arc::default(),
+            checkpoints: Arc::default(),
         }
     }
 
@@ -125,10 +132,27 @@ impl ReadModels {
         Ok(generation)
     }
 
-    /// Where the live generation of `V` has got to.
+    /// Where the live generation of `V` has got to, at most `CHECKPOINT_TTL` old. However many requests
+    /// wait for a view (`X-Min-Position`), its store is asked at most once per TTL: the others wait for that
+    /// read and share it, instead of each polling the store.
     pub async fn checkpoint<V: View>(&self) -> Result<Option<Position>, StoreError> {
+        let slot = self
+            .checkpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(V::NAME)
+            .or_default()
+            .clone();
+        let mut last = slot.lock().await;
+        if let Some((position, read_at)) = *last
+            && read_at.elapsed() < CHECKPOINT_TTL
+        {
+            return Ok(position);
+        }
         let generation = self.generation::<V>().await?;
-        self.stores.checkpoint::<V>(generation).await
+        let position = self.stores.checkpoint::<V>(generation).await?;
+        *last = Some((position, Instant::now()));
+        Ok(position)
     }
 
     async fn one<V: View>(&self, key: &str) -> Result<Option<Versioned<V>>, StoreError> {
