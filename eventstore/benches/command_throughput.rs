@@ -3,13 +3,17 @@
 //! 32 clients (BENCH_CLIENTS) for 20 s (BENCH_SECONDS) each:
 //! 1. run `AddItem` through the `CommandBus` against carts that already hold 20 events (load the aggregate,
 //!    decide, append one event, read back its position);
+//!    once with the bus's in-memory aggregates (the default: the cart is loaded once, then every command
+//!    starts from the state its previous command left, docs/adr/0009) and once loading it every time;
 //! 2. insert single rows, one transaction each, into a table shaped like `events` (same columns, defaults,
 //!    identity and indexes; no audit trigger): the raw rate of durable one-event transactions.
 //!
-//! Prints commands/s, p50 and p99 latency of both, and the ratio. Run with
+//! Prints commands/s, p50 and p99 latency of each, and the ratios. Run with
 //! `cargo bench -p eventstore --bench command_throughput`; it creates and drops its own database.
 
 use std::sync::Arc;
+
+use futures::future::BoxFuture;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -124,6 +128,25 @@ async fn prefill(bus: &CommandBus, clients: usize) {
     }
 }
 
+/// Each client adds items to its own carts, round robin.
+fn add_items(bus: Arc<CommandBus>) -> impl Fn(usize, u64) -> BoxFuture<'static, ()> + Send + Sync {
+    move |client, n| {
+        let bus = bus.clone();
+        Box::pin(async move {
+            let cart = cart_id(client, n as usize % CARTS_PER_CLIENT);
+            let product = (n as usize / CARTS_PER_CLIENT) % PRIOR_EVENTS;
+            bus.execute::<Cart>(
+                &cart,
+                add_item(product),
+                &CommandMetadata::new_chain(),
+                None,
+            )
+            .await
+            .expect("AddItem");
+        })
+    }
+}
+
 async fn raw_table(pool: &PgPool) {
     sqlx::query("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
         .execute(pool)
@@ -184,30 +207,18 @@ async fn main() {
     })
     .await;
 
-    let command_bus = bus.clone();
-    let commands = drive(clients, duration, move |client, n| {
-        let bus = command_bus.clone();
-        async move {
-            let cart = cart_id(client, n as usize % CARTS_PER_CLIENT);
-            let product = (n as usize / CARTS_PER_CLIENT) % PRIOR_EVENTS;
-            bus.execute::<Cart>(
-                &cart,
-                add_item(product),
-                &CommandMetadata::new_chain(),
-                None,
-            )
-            .await
-            .expect("AddItem");
-        }
-    })
-    .await;
+    let uncached = Arc::new(CommandBus::new(pool.clone()).with_cache_capacity(0));
+    let loading = drive(clients, duration, add_items(uncached)).await;
+    let commands = drive(clients, duration, add_items(bus.clone())).await;
 
     println!();
     println!("{clients} clients, {} s each, one run", duration.as_secs());
     print("raw single-row INSERT transactions", &raw);
+    print("AddItem, aggregate loaded each time", &loading);
     print("AddItem through the CommandBus", &commands);
     println!(
-        "ratio commands/raw: {:.2} (goal >= 0.50; p99 goal < 25 ms)",
+        "ratio loading every time/raw: {:.2}; ratio commands/raw: {:.2} (goal >= 0.50; p99 goal < 25 ms)",
+        loading.rate() / raw.rate(),
         commands.rate() / raw.rate()
     );
 

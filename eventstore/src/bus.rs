@@ -2,9 +2,13 @@
 //!
 //! It does what `CqrsFramework::execute_with_metadata` does (load, handle, commit) but keeps what that hides:
 //! the loaded version, for `If-Match`, and the appended events' position, for the position token; and it
-//! loads and appends in one round trip each (docs/adr/0004).
+//! loads and appends in one round trip each (docs/adr/0004). An aggregate that a command in this process
+//! has just appended to is kept in memory and the next command starts from it; the append's optimistic
+//! lock proves it current, and whatever it cannot prove is decided again from the store (docs/adr/0009).
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
@@ -26,6 +30,8 @@ use crate::wake::CommitSignal;
 
 /// Aggregates that grow with use are loaded from a snapshot taken every this many events.
 const SNAPSHOT_EVERY: u64 = 20;
+/// Aggregates kept in memory by default (`CommandBus::with_cache_capacity`).
+const CACHE_CAPACITY: u64 = 10_000;
 
 /// Who and what caused a command. Written into every event's metadata.
 #[derive(Debug, Clone, Default)]
@@ -143,17 +149,24 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Aggregates as they stood after this process's last successful command on each: state, version and the
+/// audit hash of the last event. Values are `Loaded<A>` behind `Any`, keyed by aggregate type and id.
+type AggregateCache = moka::sync::Cache<(&'static str, String), Arc<dyn Any + Send + Sync>>;
+
 /// One event store per aggregate type, over one pool.
 pub struct CommandBus {
     pool: PgPool,
     repository: Repository,
+    cache: Option<AggregateCache>,
     /// Bumped after every append, to wake this process's subscribers at once.
     commits: CommitSignal,
     retry: RetryPolicy,
 }
 
 /// An aggregate the bus can run commands against.
-pub trait Stored: Aggregate<Services = (), Command: Clone + std::fmt::Debug> + 'static {
+pub trait Stored:
+    Aggregate<Services = (), Command: Clone + std::fmt::Debug> + Clone + 'static
+{
     /// Aggregates that grow with use are loaded from a snapshot taken every this many events.
     const SNAPSHOT_EVERY: Option<u64> = None;
 }
@@ -174,9 +187,33 @@ impl CommandBus {
     pub fn new(pool: PgPool) -> Self {
         Self {
             repository: Repository::new(pool.clone()),
+            cache: Some(new_cache(CACHE_CAPACITY)),
             retry: RetryPolicy::default(),
             commits: CommitSignal::default(),
             pool,
+        }
+    }
+
+    /// Keeps up to `capacity` aggregates in memory between commands; 0 loads every aggregate from the store.
+    pub fn with_cache_capacity(mut self, capacity: u64) -> Self {
+        self.cache = (capacity > 0).then(|| new_cache(capacity));
+        self
+    }
+
+    fn cached<A: Stored>(&self, id: &str) -> Option<Loaded<A>> {
+        let entry = self.cache.as_ref()?.get(&(A::TYPE, id.to_owned()))?;
+        entry.downcast_ref::<Loaded<A>>().cloned()
+    }
+
+    fn remember<A: Stored>(&self, id: &str, loaded: Loaded<A>) {
+        if let Some(cache) = &self.cache {
+            cache.insert((A::TYPE, id.to_owned()), Arc::new(loaded));
+        }
+    }
+
+    fn forget<A: Stored>(&self, id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate(&(A::TYPE, id.to_owned()));
         }
     }
 
@@ -237,6 +274,9 @@ impl CommandBus {
         outcome
     }
 
+    /// One attempt. From the cached aggregate first: an append from it succeeds only if no other writer
+    /// appended since (the optimistic lock), which proves it was current. A refusal, a no-op or a version
+    /// mismatch decided on it proves nothing, so those, and a conflict, are decided again from the store.
     async fn try_execute<A: Stored>(
         &self,
         id: &str,
@@ -244,21 +284,55 @@ impl CommandBus {
         metadata: HashMap<String, String>,
         expected_version: Option<u64>,
     ) -> Result<Executed, BusError<A::Error>> {
-        let Loaded {
-            mut aggregate,
-            version: loaded,
-            head_hash,
-        } = self
+        if let Some(cached) = self.cached::<A>(id) {
+            let outcome = self
+                .decide_and_append(id, cached, command.clone(), &metadata, expected_version)
+                .await;
+            match outcome {
+                Ok(executed) if executed.appended > 0 => {
+                    metrics::counter!("shop_aggregate_cache_total", "outcome" => "hit")
+                        .increment(1);
+                    return Ok(executed);
+                }
+                Err(BusError::Unavailable(e)) => return Err(BusError::Unavailable(e)),
+                Err(BusError::Internal(e)) => return Err(BusError::Internal(e)),
+                _ => {
+                    metrics::counter!("shop_aggregate_cache_total", "outcome" => "stale")
+                        .increment(1);
+                    self.forget::<A>(id);
+                }
+            }
+        } else if self.cache.is_some() {
+            metrics::counter!("shop_aggregate_cache_total", "outcome" => "miss").increment(1);
+        }
+        let loaded = self
             .repository
             .load::<A>(id)
             .await
             .map_err(from_repository)?;
+        self.decide_and_append(id, loaded, command, &metadata, expected_version)
+            .await
+    }
+
+    async fn decide_and_append<A: Stored>(
+        &self,
+        id: &str,
+        loaded: Loaded<A>,
+        command: A::Command,
+        metadata: &HashMap<String, String>,
+        expected_version: Option<u64>,
+    ) -> Result<Executed, BusError<A::Error>> {
+        let Loaded {
+            mut aggregate,
+            version,
+            head_hash,
+        } = loaded;
         if let Some(expected) = expected_version
-            && expected != loaded
+            && expected != version
         {
             return Err(BusError::VersionMismatch {
                 expected,
-                actual: loaded,
+                actual: version,
             });
         }
         let sink = EventSink::default();
@@ -271,23 +345,23 @@ impl CommandBus {
             // Nothing changed (an idempotent repeat): answer with where the aggregate already is.
             let position = self
                 .repository
-                .position_of(A::TYPE, id, loaded)
+                .position_of(A::TYPE, id, version)
                 .await
                 .map_err(|e| classify_store_error(Box::new(e)))?;
             return Ok(Executed {
-                version: loaded,
+                version,
                 appended: 0,
                 position,
             });
         }
-        let position = self
+        let appended = self
             .repository
             .append(
                 id,
-                loaded,
+                version,
                 &head_hash,
                 &events,
-                &metadata,
+                metadata,
                 &aggregate,
                 A::SNAPSHOT_EVERY,
             )
@@ -301,10 +375,19 @@ impl CommandBus {
                 serde_json::to_value(event).ok()
             });
         }
+        let new_version = version + events.len() as u64;
+        self.remember(
+            id,
+            Loaded {
+                aggregate,
+                version: new_version,
+                head_hash: appended.last_hash,
+            },
+        );
         Ok(Executed {
-            version: loaded + events.len() as u64,
+            version: new_version,
             appended: events.len(),
-            position: Some(position),
+            position: Some(appended.position),
         })
     }
 
@@ -314,6 +397,14 @@ impl CommandBus {
         let micros = rand::rng().random_range(0..=cap.as_micros().max(1) as u64);
         Duration::from_micros(micros)
     }
+}
+
+fn new_cache(capacity: u64) -> AggregateCache {
+    moka::sync::Cache::builder()
+        .max_capacity(capacity)
+        // An aggregate no command touched for a while is cheaper to reload than to keep.
+        .time_to_idle(Duration::from_secs(600))
+        .build()
 }
 
 /// The command's variant name (`AddItem`), read from its serialized form so that no aggregate has to list

@@ -20,10 +20,17 @@ use crate::audit::{digest_input, event_hash};
 use crate::position::Position;
 
 /// An aggregate as loaded: its state, version and the audit hash of its last event (empty when new).
+#[derive(Clone)]
 pub struct Loaded<A> {
     pub aggregate: A,
     pub version: u64,
     pub head_hash: Vec<u8>,
+}
+
+/// What an append wrote: the last event's position and audit hash.
+pub struct Appended {
+    pub position: Position,
+    pub last_hash: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +133,7 @@ impl Repository {
 
     /// Appends `events` after `version` (whose event's audit hash is `head_hash`) in one atomic statement,
     /// with a snapshot of `aggregate` (already holding the events) when `snapshot_every` says one is due.
-    /// Returns the last event's position.
+    /// Returns the last event's position and hash.
     #[allow(clippy::too_many_arguments)]
     pub async fn append<A: Aggregate>(
         &self,
@@ -137,7 +144,7 @@ impl Repository {
         metadata: &HashMap<String, String>,
         aggregate: &A,
         snapshot_every: Option<u64>,
-    ) -> Result<Position, RepositoryError> {
+    ) -> Result<Appended, RepositoryError> {
         let new_version = version + events.len() as u64;
         let sequences: Vec<i64> = (version + 1..=new_version).map(|s| s as i64).collect();
         let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
@@ -193,10 +200,13 @@ impl Repository {
                 }
                 _ => RepositoryError::Database(error),
             })?;
-        Ok(Position::new(
-            row.try_get::<i64, _>("xid")? as u64,
-            row.try_get("position")?,
-        ))
+        Ok(Appended {
+            position: Position::new(
+                row.try_get::<i64, _>("xid")? as u64,
+                row.try_get("position")?,
+            ),
+            last_hash: hashes.last().cloned().unwrap_or_default(),
+        })
     }
 
     /// The position of an aggregate's event, when a command appended nothing new.

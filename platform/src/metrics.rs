@@ -54,6 +54,10 @@ fn describe() {
         "shop_events_appended_total",
         "Events appended to the store by aggregate type"
     );
+    describe_counter!(
+        "shop_aggregate_cache_total",
+        "Command attempts by whether the in-memory aggregate was current (hit), stale or absent (miss)"
+    );
     describe_counter!("shop_orders_placed_total", "Orders placed, by currency");
     describe_counter!("shop_orders_confirmed_total", "Orders confirmed");
     describe_counter!("shop_orders_cancelled_total", "Orders cancelled, by reason");
