@@ -1,18 +1,7 @@
-use std::process::Command;
-
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, body, problem, spawn_app};
-
-fn shop_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shop"))
-        .args(args)
-        .env("DATABASE_URL", app.settings.database_url.expose())
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run the shop binary")
-}
+use crate::helpers::{body, problem, spawn_app};
 
 #[tokio::test]
 async fn the_feed_lists_events_in_store_order_with_metadata_and_pages_with_next() {
@@ -113,7 +102,7 @@ async fn verify_finds_a_changed_row_and_a_deletion_over_http_and_in_the_cli() {
     }
     let intact: Value = body(app.get("/admin/audit/verify", Some(&admin)).await).await;
     assert_eq!(intact["ok"], true);
-    assert!(shop_cli(&app, &["audit", "verify"]).status.success());
+    assert!(app.cli(&["audit", "verify"]).await.status.success());
 
     // Somebody with database access gives the product more stock than it ever had.
     let changed: i64 = sqlx::query_scalar(
@@ -127,7 +116,7 @@ async fn verify_finds_a_changed_row_and_a_deletion_over_http_and_in_the_cli() {
     let report: Value = body(app.get("/admin/audit/verify", Some(&admin)).await).await;
     assert_eq!(report["ok"], false);
     assert_eq!(report["broken"][0]["position"], changed);
-    let cli = shop_cli(&app, &["audit", "verify"]);
+    let cli = app.cli(&["audit", "verify"]).await;
     assert!(!cli.status.success());
     let stderr = String::from_utf8_lossy(&cli.stderr);
     assert!(stderr.contains(&format!("position {changed}")), "{stderr}");
@@ -163,14 +152,14 @@ async fn the_cli_shows_a_stream_and_tails_the_store() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let product = app.product(&admin, "Toaster", 2500, 4).await;
-    let shown = shop_cli(&app, &["events", "show", "product", &product]);
+    let shown = app.cli(&["events", "show", "product", &product]).await;
     assert!(shown.status.success());
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(
         text.contains("ProductCreated") && text.contains("name=Toaster"),
         "{text}"
     );
-    let tail = shop_cli(&app, &["events", "tail", "-n", "5"]);
+    let tail = app.cli(&["events", "tail", "-n", "5"]).await;
     let text = String::from_utf8_lossy(&tail.stdout);
     assert!(
         text.contains("UserRegistered") && text.contains("ProductCreated"),

@@ -1,29 +1,15 @@
 //! The CLI's seed and replay against the real services.
 
-use std::process::Command;
-
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, body, spawn_app};
-
-fn shop(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shop"))
-        .args(args)
-        .env("DATABASE_URL", app.settings.database_url.expose())
-        .env("REDIS_PREFIX", &app.settings.redis_prefix)
-        .env("MONGODB_DATABASE", &app.settings.mongodb_database)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run the shop binary")
-}
+use crate::helpers::{body, spawn_app};
 
 #[tokio::test]
 async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_report() {
     let app = spawn_app().await;
-    let seeded = shop(
-        &app,
-        &[
+    let seeded = app
+        .cli(&[
             "seed",
             "--products",
             "12",
@@ -31,14 +17,14 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
             "3",
             "--orders",
             "6",
-        ],
-    );
+        ])
+        .await;
     assert!(
         seeded.status.success(),
         "{}",
         String::from_utf8_lossy(&seeded.stderr)
     );
-    let again = shop(&app, &["seed", "--if-empty"]);
+    let again = app.cli(&["seed", "--if-empty"]).await;
     assert!(String::from_utf8_lossy(&again.stdout).contains("not seeding"));
 
     let head = sqlx::query_scalar::<_, String>(
@@ -56,7 +42,7 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
     let listed: Value = body(listed).await;
     assert_eq!(listed["total"], 12);
 
-    let replayed = shop(&app, &["replay", "--all"]);
+    let replayed = app.cli(&["replay", "--all"]).await;
     assert!(
         replayed.status.success(),
         "{}",
@@ -73,7 +59,7 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
         "a progress bar: {stderr}"
     );
 
-    // Readers switch to the rebuilt copy within a second and see the same catalog.
+    // Readers switch to the rebuilt copy within a second (they cache the pointer) and see the same catalog.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let after: Value = body(app.get("/products?limit=100", None).await).await;
     // Availability moves as the saga handles the seeded orders; the catalog itself is the same.
@@ -87,12 +73,12 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
     };
     assert_eq!(names(&after), names(&listed));
 
-    let verified = shop(&app, &["replay", "--all", "--verify"]);
+    let verified = app.cli(&["replay", "--all", "--verify"]).await;
     assert!(
         verified.status.success(),
         "{}",
         String::from_utf8_lossy(&verified.stdout)
     );
-    let unknown = shop(&app, &["replay", "--projector", "nope"]);
+    let unknown = app.cli(&["replay", "--projector", "nope"]).await;
     assert!(!unknown.status.success());
 }

@@ -97,6 +97,21 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Runs the `shop` CLI against this app's stores. Awaited, not blocked on: the app runs on the test's
+    /// single-threaded runtime and must keep working (projecting, handling messages) meanwhile.
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_shop"))
+            .args(args)
+            .env("DATABASE_URL", self.settings.database_url.expose())
+            .env("REDIS_PREFIX", &self.settings.redis_prefix)
+            .env("MONGODB_DATABASE", &self.settings.mongodb_database)
+            .env("AMQP_PREFIX", &self.settings.amqp_prefix)
+            .env("RUST_LOG", "error")
+            .output()
+            .await
+            .expect("run the shop binary")
+    }
+
     pub async fn register(&self, email: &str, password: &str) -> Response {
         self.post(
             "/auth/register",

@@ -1,7 +1,6 @@
 //! Delivery guarantees of the saga: redelivered messages change nothing, poison messages are parked and can
 //! be requeued.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lapin::options::BasicPublishOptions;
@@ -10,16 +9,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{TestApp, body, spawn_app_with};
-
-fn shop(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shop"))
-        .args(args)
-        .env("AMQP_PREFIX", &app.settings.amqp_prefix)
-        .env("DATABASE_URL", app.settings.database_url.expose())
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run the shop binary")
-}
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
@@ -129,8 +118,11 @@ async fn every_message_delivered_again_reserves_charges_and_confirms_nothing_twi
 async fn a_poison_message_is_retried_then_parked_and_requeue_brings_it_back() {
     let app = spawn_app_with(&[("SAGA_RETRY_BASE_MS", "20")]).await;
     // The saga's queue exists once its consumer started.
-    let parked_list = || shop(&app, &["dlq", "list"]);
-    until("the saga's queues", async || parked_list().status.success()).await;
+    let parked_list = || app.cli(&["dlq", "list"]);
+    until("the saga's queues", async || {
+        parked_list().await.status.success()
+    })
+    .await;
 
     let amqp = std::env::var("AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
@@ -155,27 +147,28 @@ async fn a_poison_message_is_retried_then_parked_and_requeue_brings_it_back() {
         .unwrap();
 
     until("the poison message to be parked", async || {
-        String::from_utf8_lossy(&parked_list().stdout).contains("poison-1")
+        String::from_utf8_lossy(&parked_list().await.stdout).contains("poison-1")
     })
     .await;
-    let listed = String::from_utf8_lossy(&parked_list().stdout).to_string();
+    let listed = String::from_utf8_lossy(&parked_list().await.stdout).to_string();
     assert!(
         listed.contains("attempts=5") && listed.contains("not an event message"),
         "{listed}"
     );
 
-    let requeued = shop(&app, &["dlq", "requeue", "poison-1"]);
+    let requeued = app.cli(&["dlq", "requeue", "poison-1"]).await;
     assert!(
         String::from_utf8_lossy(&requeued.stdout).contains("requeued 1"),
         "{requeued:?}"
     );
     // Back on the queue it fails again, is retried again and parked again.
     until("the requeued message to be parked again", async || {
-        String::from_utf8_lossy(&parked_list().stdout).contains("poison-1")
+        String::from_utf8_lossy(&parked_list().await.stdout).contains("poison-1")
     })
     .await;
     assert!(
-        !shop(&app, &["dlq", "requeue", "no-such-message"])
+        !app.cli(&["dlq", "requeue", "no-such-message"])
+            .await
             .status
             .success()
     );
