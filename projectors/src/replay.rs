@@ -2,18 +2,20 @@
 //! keeps serving; and verifying the live documents against such a rebuild. Replay only writes read models:
 //! it never sends a message, an email or a payment request.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use eventstore::db::PgPool;
 use eventstore::{Feed, Position};
 
-use crate::runner::{LagBoard, Runner, RunnerError, Step};
+use crate::runner::{RunnerError, apply_events};
 use crate::store::ReadStores;
-use crate::view::View;
+use crate::view::{Versioned, View};
 
 /// Replays read this many events per batch.
 const REPLAY_BATCH: i64 = 2000;
+/// Documents a build keeps in memory before writing them out.
+const IN_MEMORY: usize = 200_000;
 /// How long readers may keep using the old generation after the switch (they cache the pointer ~1 s).
 const GRACE: Duration = Duration::from_secs(2);
 
@@ -41,25 +43,67 @@ impl Progress {
 
 /// Builds `generation` of `V` from the start of the feed until it is caught up (replacing whatever that
 /// generation held); returns the events read.
+///
+/// Unlike the live runner, which loads and writes the documents of every batch, a build keeps the documents
+/// in memory across batches and writes each once: into the empty generation with plain inserts at the end,
+/// or, when more than `IN_MEMORY` documents are held, in between (as upserts, after which documents not in
+/// memory are loaded again when an event needs them).
 pub async fn build<V: View>(
     pool: &PgPool,
     stores: &ReadStores,
     generation: u64,
     progress: &mut impl FnMut(Progress),
 ) -> Result<u64, RunnerError> {
+    build_holding::<V>(pool, stores, generation, IN_MEMORY, progress).await
+}
+
+/// [`build`], writing out whenever `in_memory` documents are held (tests make it small).
+pub async fn build_holding<V: View>(
+    pool: &PgPool,
+    stores: &ReadStores,
+    generation: u64,
+    in_memory: usize,
+    progress: &mut impl FnMut(Progress),
+) -> Result<u64, RunnerError> {
     stores.drop_generation::<V>(generation).await?;
-    let total = Feed::new(pool.clone()).count().await?.max(0) as u64;
-    let mut runner = Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default())
-        .with_batch(REPLAY_BATCH);
+    let feed = Feed::new(pool.clone());
+    let total = feed.count().await?.max(0) as u64;
     let started = Instant::now();
+    let mut docs: HashMap<String, Versioned<V>> = HashMap::new();
+    let mut written_before = false;
+    let mut after = Position::START;
     let mut done = 0;
-    while let Step::Processed { events, .. } = runner.step_generation(generation).await? {
-        done += events as u64;
+    loop {
+        let events = feed.read_after(after, REPLAY_BATCH).await?;
+        let Some(last) = events.last() else { break };
+        after = last.position;
+        if written_before {
+            let missing: BTreeSet<String> = events
+                .iter()
+                .filter_map(V::key)
+                .filter(|key| !docs.contains_key(key))
+                .collect();
+            let missing: Vec<String> = missing.into_iter().collect();
+            docs.extend(stores.load::<V>(generation, &missing).await?);
+        }
+        apply_events(&mut docs, &events);
+        done += events.len() as u64;
         progress(Progress {
             done,
             total: total.max(done),
             elapsed: started.elapsed(),
         });
+        if docs.len() >= in_memory {
+            let batch: Vec<(String, Versioned<V>)> = docs.drain().collect();
+            stores.save::<V>(generation, &batch, after).await?;
+            written_before = true;
+        }
+    }
+    let batch: Vec<(String, Versioned<V>)> = docs.into_iter().collect();
+    if written_before {
+        stores.save::<V>(generation, &batch, after).await?;
+    } else if done > 0 {
+        stores.insert_new::<V>(generation, &batch, after).await?;
     }
     Ok(done)
 }

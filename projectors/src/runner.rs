@@ -226,6 +226,25 @@ pub async fn apply_batch<V: View>(
     let keys: BTreeSet<String> = events.iter().filter_map(V::key).collect();
     let keys: Vec<String> = keys.into_iter().collect();
     let mut docs: HashMap<String, Versioned<V>> = stores.load::<V>(generation, &keys).await?;
+    let changed = apply_events(&mut docs, events);
+    let to_save: Vec<(String, Versioned<V>)> = changed
+        .into_iter()
+        .filter_map(|key| docs.remove(&key).map(|doc| (key, doc)))
+        .collect();
+    let Some(last) = events.last() else {
+        return Ok(());
+    };
+    stores
+        .save::<V>(generation, &to_save, last.position)
+        .await?;
+    Ok(())
+}
+
+/// Applies `events` to the documents they concern (created when absent); returns the keys that changed.
+pub fn apply_events<V: View>(
+    docs: &mut HashMap<String, Versioned<V>>,
+    events: &[StoredEvent],
+) -> BTreeSet<String> {
     let mut changed = BTreeSet::new();
     for event in events {
         let Some(key) = V::key(event) else { continue };
@@ -241,17 +260,7 @@ pub async fn apply_batch<V: View>(
             }
         }
     }
-    let to_save: Vec<(String, Versioned<V>)> = changed
-        .into_iter()
-        .filter_map(|key| docs.remove(&key).map(|doc| (key, doc)))
-        .collect();
-    let Some(last) = events.last() else {
-        return Ok(());
-    };
-    stores
-        .save::<V>(generation, &to_save, last.position)
-        .await?;
-    Ok(())
+    changed
 }
 
 /// Starts a runner for every view; each stops when `shutdown` turns true.

@@ -140,6 +140,30 @@ impl ReadStores {
         }
     }
 
+    /// Writes documents known to be new (a build into an empty generation), then the checkpoint.
+    pub async fn insert_new<V: View>(
+        &self,
+        generation: u64,
+        docs: &[(String, Versioned<V>)],
+        checkpoint: Position,
+    ) -> Result<(), StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => {
+                mongo::insert_new(self, V::NAME, generation, docs, checkpoint).await
+            }
+            // A Redis SET is no dearer than an insert: write in slices, so no pipeline gets huge.
+            StoreKind::Redis => {
+                for slice in docs.chunks(10_000) {
+                    redis_store::save(self, V::NAME, generation, slice, checkpoint).await?;
+                }
+                if docs.is_empty() {
+                    redis_store::save::<V>(self, V::NAME, generation, &[], checkpoint).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Deletes a generation's documents and checkpoint.
     pub async fn drop_generation<V: View>(&self, generation: u64) -> Result<(), StoreError> {
         match V::STORE {

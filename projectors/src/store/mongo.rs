@@ -125,6 +125,29 @@ pub async fn save<V: View>(
     Ok(())
 }
 
+/// Inserts documents into a generation that has none of them (a build), then writes the checkpoint.
+pub async fn insert_new<V: View>(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+    docs: &[(String, Versioned<V>)],
+    checkpoint: Position,
+) -> Result<(), StoreError> {
+    let documents = docs
+        .iter()
+        .map(|(key, doc)| to_document(key, doc))
+        .collect::<Result<Vec<Document>, StoreError>>()?;
+    if !documents.is_empty() {
+        stores
+            .mongo
+            .collection::<Document>(&collection_name(view, generation))
+            .insert_many(documents)
+            .ordered(false)
+            .await?;
+    }
+    save::<V>(stores, view, generation, &[], checkpoint).await
+}
+
 pub async fn all<V: View>(
     stores: &ReadStores,
     view: &str,
