@@ -20,7 +20,7 @@ use domain::checkout::{Checkout, CheckoutCommand, CheckoutState, ReservedLine};
 use domain::order::{CancellationReason, Order, OrderCommand, OrderError, OrderEvent};
 use domain::payment::{Payment, PaymentCommand, PaymentError, PaymentStatus};
 use domain::ports::{GatewayError, PaymentGateway};
-use domain::product::{Product, ProductCommand, ReleaseReason};
+use domain::product::{Product, ProductCommand, ProductError, ReleaseReason};
 use domain::{PaymentId, Quantity, RuleViolation};
 use eventstore::db::PgPool;
 use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Stored};
@@ -275,16 +275,19 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
                 return Ok(false);
             };
+            let expires_at = Utc::now() + RESERVATION_TTL;
+            let product = line.product_id.to_string();
+            // The expiry is made durable first: a hold is never left without one.
+            timers::schedule_expiry(&self.pool, &product, &order_id.to_string(), expires_at)
+                .await
+                .map_err(|e| format!("cannot schedule a reservation expiry: {e}"))?;
             let reserve = ProductCommand::Reserve {
                 order_id,
                 quantity,
-                expires_at: Utc::now() + RESERVATION_TTL,
+                expires_at,
                 at: Utc::now(),
             };
-            if let Err(refusal) = self
-                .exec::<Product>(&line.product_id.to_string(), reserve, meta)
-                .await?
-            {
+            if let Err(refusal) = self.exec::<Product>(&product, reserve, meta).await? {
                 tracing::info!(%order_id, product = %line.product_id, %refusal, "cannot reserve stock");
                 return Ok(false);
             }
@@ -527,9 +530,53 @@ pub async fn run_timers<G: PaymentGateway>(
             }
             Err(error) => tracing::warn!(%error, "cannot read saga timers"),
         }
+        if let Err(error) = expire_reservations(&saga.bus, &saga.pool).await {
+            tracing::warn!(%error, "cannot read reservation expiries");
+        }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(500)) => {},
             _ = shutdown.changed() => {},
         }
     }
+}
+
+/// Releases every hold whose expiry has come and that is still held (a checkout that never finished, for
+/// instance because its order was lost to a bug); a hold committed or released meanwhile records nothing.
+/// Returns how many expiries were handled.
+pub async fn expire_reservations(bus: &CommandBus, pool: &PgPool) -> Result<usize, sqlx::Error> {
+    let due = timers::take_due_expiries(pool, 100).await?;
+    for (product, order) in &due {
+        let Ok(order_id) = order.parse::<OrderId>() else {
+            timers::settle_expiry(pool, product, order, false).await?;
+            continue;
+        };
+        let command = ProductCommand::ExpireReservation {
+            order_id,
+            now: Utc::now(),
+        };
+        let outcome = bus
+            .execute::<Product>(product, command, &CommandMetadata::new_chain(), None)
+            .await;
+        let failed = match &outcome {
+            Ok(executed) => {
+                if executed.appended > 0 {
+                    tracing::warn!(%order_id, %product, "reservation expired and released");
+                }
+                false
+            }
+            // Not due yet by this process's clock (behind the database's): look again later.
+            Err(BusError::Rejected(ProductError::NotExpired)) => true,
+            // No such product: nothing will ever change that.
+            Err(BusError::Rejected(refusal)) => {
+                tracing::warn!(%order_id, %product, %refusal, "reservation expiry refused");
+                false
+            }
+            Err(error) => {
+                tracing::warn!(%order_id, %product, %error, "reservation expiry failed; will retry");
+                true
+            }
+        };
+        timers::settle_expiry(pool, product, order, failed).await?;
+    }
+    Ok(due.len())
 }

@@ -41,3 +41,62 @@ pub async fn rearm(pool: &PgPool, order_id: &str) -> Result<(), sqlx::Error> {
         .await?;
     Ok(())
 }
+
+/// Remembers that `order_id`'s hold on `product_id` lapses at `due_at`.
+pub async fn schedule_expiry(
+    pool: &PgPool,
+    product_id: &str,
+    order_id: &str,
+    due_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO reservation_expiries (product_id, order_id, due_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (product_id, order_id) DO NOTHING",
+    )
+    .bind(product_id)
+    .bind(order_id)
+    .bind(due_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` lapsed holds as (product id, order id); several sweepers never claim the same one.
+pub async fn take_due_expiries(
+    pool: &PgPool,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE reservation_expiries SET fired = true WHERE (product_id, order_id) IN \
+           (SELECT product_id, order_id FROM reservation_expiries WHERE NOT fired AND due_at <= now() \
+            ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+         RETURNING product_id, order_id",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get("product_id"), r.get("order_id")))
+        .collect())
+}
+
+/// Forgets a hold that was expired (or found settled); `rearm` it instead when expiring failed.
+pub async fn settle_expiry(
+    pool: &PgPool,
+    product_id: &str,
+    order_id: &str,
+    rearm: bool,
+) -> Result<(), sqlx::Error> {
+    let sql = if rearm {
+        "UPDATE reservation_expiries SET fired = false WHERE product_id = $1 AND order_id = $2"
+    } else {
+        "DELETE FROM reservation_expiries WHERE product_id = $1 AND order_id = $2"
+    };
+    sqlx::query(sql)
+        .bind(product_id)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
