@@ -6,6 +6,7 @@
 //! each view into a fresh generation from that feed, printing events/s and the ratio to the raw rate.
 //!
 //! `cargo bench -p projectors --bench replay` (needs PostgreSQL, Redis and the MongoDB-compatible server).
+//! With BENCH_KEEP_DATABASE=1 the seeded event store is kept and its URL printed, for `shop replay` on it.
 
 use std::time::Instant;
 
@@ -196,6 +197,11 @@ async fn main() {
 
     let _ = stores.mongo.drop().await;
     pool.close().await;
+    if std::env::var("BENCH_KEEP_DATABASE").is_ok() {
+        // For running the CLI on the same store: `DATABASE_URL=... shop replay --all [--verify]`.
+        println!("kept the event store: DATABASE_URL={url}");
+        return;
+    }
     let name = url.rsplit('/').next().unwrap_or_default().to_owned();
     let admin = eventstore::connect(&eventstore::testing::server_url(), 1).expect("admin pool");
     let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
