@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: starts the local services, builds the workspace once, then runs the tests.
+# Runs every test: starts the local services, deletes what earlier runs left in them
+# (scripts/clean-leftovers.py), builds the workspace once, then runs the tests.
 #
 #   scripts/test.sh [ARGS...]   ARGS go to the test runner: cargo nextest run (when cargo-nextest is
 #                               installed) or cargo test, e.g. `scripts/test.sh -p domain`.
@@ -11,6 +12,14 @@ cd "$ROOT"
 source scripts/env.sh
 
 scripts/services.sh
+
+# Each test run works under its own names in RabbitMQ, MongoDB and Redis; delete those of earlier runs.
+"${PYTHON:-python3}" -c 'import pika' 2>/dev/null ||
+  "${PYTHON:-python3}" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pika==1.3.2
+"${PYTHON:-python3}" scripts/clean-leftovers.py
+for pattern in 'test:*' 'bench:*'; do
+  redis-cli -h 127.0.0.1 --scan --pattern "$pattern" | xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null
+done
 
 # Each integration test makes its own database; drop those left by earlier runs.
 psql "$DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'shop_test_%'" |
