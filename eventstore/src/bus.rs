@@ -407,15 +407,30 @@ fn new_cache(capacity: u64) -> AggregateCache {
         .build()
 }
 
-/// The command's variant name (`AddItem`), read from its serialized form so that no aggregate has to list
-/// its own command names.
+/// The command's variant name (`AddItem`), so that no aggregate has to list its own command names. Derived
+/// `Debug` writes the variant name first; the writer below stops the formatting right after it, so the rest
+/// of the command (its fields) is never formatted.
 fn command_name<C: std::fmt::Debug>(command: &C) -> String {
-    let debug = format!("{command:?}");
-    debug
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or("Unknown")
-        .to_owned()
+    struct VariantName(String);
+    impl std::fmt::Write for VariantName {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            for c in text.chars() {
+                if !(c.is_alphanumeric() || c == '_') {
+                    return Err(std::fmt::Error);
+                }
+                self.0.push(c);
+            }
+            Ok(())
+        }
+    }
+    let mut name = VariantName(String::new());
+    // The early stop is reported as an error; the name is what was written until then.
+    let _ = std::fmt::write(&mut name, format_args!("{command:?}"));
+    if name.0.is_empty() {
+        "Unknown".to_owned()
+    } else {
+        name.0
+    }
 }
 
 fn record_metrics<E: std::error::Error>(
@@ -448,11 +463,13 @@ mod tests {
     enum Sample {
         AddItem { quantity: u32 },
         Clear,
+        Tuple(u32),
     }
 
     #[test]
     fn it_should_name_a_command_by_its_variant() {
         assert_eq!(command_name(&Sample::AddItem { quantity: 2 }), "AddItem");
         assert_eq!(command_name(&Sample::Clear), "Clear");
+        assert_eq!(command_name(&Sample::Tuple(7)), "Tuple");
     }
 }
