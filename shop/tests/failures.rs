@@ -112,8 +112,24 @@ async fn checkouts_are_accepted_while_rabbitmq_is_down_and_complete_once_it_is_b
     }
 }
 
-fn saga_process(app: &TestApp) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_shop"))
+/// A `shop serve --role saga` child process, killed when dropped, so that a failing test leaves none behind.
+struct SagaProcess(Child);
+
+impl SagaProcess {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for SagaProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn saga_process(app: &TestApp) -> SagaProcess {
+    let child = Command::new(env!("CARGO_BIN_EXE_shop"))
         .args(["serve", "--role", "saga"])
         .env("DATABASE_URL", app.settings.database_url.expose())
         .env("REDIS_PREFIX", &app.settings.redis_prefix)
@@ -123,7 +139,8 @@ fn saga_process(app: &TestApp) -> Child {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
-        .expect("start a saga process")
+        .expect("start a saga process");
+    SagaProcess(child)
 }
 
 #[tokio::test]
@@ -156,15 +173,13 @@ async fn a_saga_process_killed_in_the_middle_of_a_payment_completes_the_order_af
         assert!(Instant::now() < deadline, "the payment never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    saga.kill().expect("kill the saga process");
-    let _ = saga.wait();
+    saga.kill();
     // Nothing completes without the saga (the read model may not even show the order yet).
     assert_ne!(status(&app, &token, &order).await["status"], "confirmed");
 
     let mut restarted = saga_process(&app);
     let confirmed = until_confirmed(&app, &token, &order, Duration::from_secs(60)).await;
-    let _ = restarted.kill();
-    let _ = restarted.wait();
+    restarted.kill();
     assert_eq!(confirmed["payment"]["status"], "captured");
     for event in [
         "StockReserved",
