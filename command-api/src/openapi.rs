@@ -1,35 +1,11 @@
 //! The write side's part of the OpenAPI document: the problem responses its handlers name, and the
 //! cross-cutting parts (the `Idempotency-Key` header of every `POST`) that a middleware adds to every route.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use platform::problem::ProblemBody;
+use utoipa::IntoResponses;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, Required};
-use utoipa::{IntoResponses, ToSchema};
-
-/// An RFC 9457 problem (`application/problem+json`): the body of every error response. Documents
-/// `platform::Problem`, which is what the handlers answer with.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Problem)]
-pub struct ProblemBody {
-    /// `/problems/<code>`, e.g. `/problems/validation`; clients branch on it.
-    #[serde(rename = "type")]
-    #[schema(example = "/problems/validation")]
-    pub problem_type: String,
-    /// The status's reason phrase.
-    #[schema(example = "Unprocessable Entity")]
-    pub title: String,
-    /// The HTTP status, repeated.
-    #[schema(example = 422)]
-    pub status: u16,
-    /// What went wrong, for people.
-    pub detail: String,
-    /// Field → message, for validation failures only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<BTreeMap<String, String>>,
-}
 
 /// Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header.
 #[derive(IntoResponses)]

@@ -294,8 +294,9 @@ impl CommandBus {
                         .increment(1);
                     return Ok(executed);
                 }
-                Err(BusError::Unavailable(e)) => return Err(BusError::Unavailable(e)),
-                Err(BusError::Internal(e)) => return Err(BusError::Internal(e)),
+                Err(error @ (BusError::Unavailable(_) | BusError::Internal(_))) => {
+                    return Err(error);
+                }
                 _ => {
                     metrics::counter!("shop_aggregate_cache_total", "outcome" => "stale")
                         .increment(1);

@@ -137,3 +137,25 @@ pub async fn problem_for_plain_errors(response: Response) -> Response {
     }
     problem
 }
+
+/// The OpenAPI schema of [`Problem`] as it is serialized (`application/problem+json`), shared by the
+/// documents of the write and read sides.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody {
+    /// `/problems/<code>`, e.g. `/problems/validation`; clients branch on it.
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation")]
+    pub problem_type: String,
+    /// The status's reason phrase.
+    #[schema(example = "Unprocessable Entity")]
+    pub title: String,
+    /// The HTTP status, repeated.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// Field → message, for validation failures only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, String>>,
+}

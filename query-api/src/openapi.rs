@@ -1,33 +1,10 @@
 //! The read side's part of the OpenAPI document: the problem responses its handlers name and the money
 //! they show.
 
-use std::collections::BTreeMap;
-
 use domain::Money;
+use platform::problem::ProblemBody;
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
-
-/// An RFC 9457 problem (`application/problem+json`): the body of every error response. Documents
-/// `platform::Problem`, which is what the handlers answer with.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Problem)]
-pub struct ProblemBody {
-    /// `/problems/<code>`, e.g. `/problems/validation`; clients branch on it.
-    #[serde(rename = "type")]
-    #[schema(example = "/problems/validation")]
-    pub problem_type: String,
-    /// The status's reason phrase.
-    #[schema(example = "Unprocessable Entity")]
-    pub title: String,
-    /// The HTTP status, repeated.
-    #[schema(example = 422)]
-    pub status: u16,
-    /// What went wrong, for people.
-    pub detail: String,
-    /// Field → message, for validation failures only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<BTreeMap<String, String>>,
-}
 
 /// A query parameter or `X-Min-Position` of the wrong type.
 #[derive(IntoResponses)]

@@ -50,6 +50,27 @@ async fn settled(app: &TestApp, token: &str, order: &str) -> Value {
     }
 }
 
+/// The customer cancels a confirmed order; waits (10 s at most) until its payment shows refunded.
+async fn cancel_and_await_refund(app: &TestApp, token: &str, order_id: &str) -> Value {
+    let cancel = app
+        .post(
+            &format!("/orders/{order_id}/cancel"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status(), StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let order = body(app.get(&format!("/orders/{order_id}"), Some(token)).await).await;
+        if order["payment"]["status"] == "refunded" {
+            return order;
+        }
+        assert!(Instant::now() < deadline, "never refunded: {order}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn available(app: &TestApp, product: &str) -> i64 {
     let head: String = sqlx::query_scalar(
         "SELECT transaction_id::text || '.' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
@@ -160,24 +181,8 @@ async fn cancelling_a_confirmed_order_refunds_it_and_returns_its_stock() {
         settled(&app, &token, &order_id).await["status"],
         "confirmed"
     );
-    let cancel = app
-        .post(
-            &format!("/orders/{order_id}/cancel"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(cancel.status(), StatusCode::ACCEPTED);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let order = body(app.get(&format!("/orders/{order_id}"), Some(&token)).await).await;
-        if order["payment"]["status"] == "refunded" {
-            assert_eq!(order["cancellation_reason"], "cancelled_by_customer");
-            break;
-        }
-        assert!(Instant::now() < deadline, "never refunded: {order}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let order = cancel_and_await_refund(&app, &token, &order_id).await;
+    assert_eq!(order["cancellation_reason"], "cancelled_by_customer");
     assert_eq!(available(&app, &product).await, 4);
 }
 
@@ -216,7 +221,7 @@ async fn thirty_customers_racing_for_ten_units_get_ten_confirmed_orders_and_twen
 }
 
 async fn spawn_app_for_race() -> TestApp {
-    crate::helpers::spawn_app_with(&[("SHOP_REGISTRATIONS_PER_MINUTE", "100")]).await
+    spawn_app_with(&[("SHOP_REGISTRATIONS_PER_MINUTE", "100")]).await
 }
 
 #[tokio::test]
@@ -290,7 +295,7 @@ async fn the_customer_is_emailed_once_per_order_and_kind_and_sees_it_listed() {
 #[tokio::test]
 async fn a_payment_that_outlasts_its_deadline_cancels_the_order_with_nothing_reserved() {
     // The slow card answers after 3 s; this shop waits 1 s.
-    let app = crate::helpers::spawn_app_with(&[("SAGA_PAYMENT_DEADLINE_MS", "1000")]).await;
+    let app = spawn_app_with(&[("SAGA_PAYMENT_DEADLINE_MS", "1000")]).await;
     let admin = app.admin().await;
     let product = app.product(&admin, "Hourglass", 1200, 4).await;
     let (_, token) = app.customer().await;
@@ -365,21 +370,7 @@ async fn with_stripe_an_order_is_charged_there_once_and_a_cancellation_refunds_i
     assert_eq!(intent["amount"], 6200);
     assert_eq!(intent["currency"], "eur");
 
-    let cancel = app
-        .post(
-            &format!("/orders/{order_id}/cancel"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(cancel.status(), StatusCode::ACCEPTED);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while body(app.get(&format!("/orders/{order_id}"), Some(&token)).await).await["payment"]["status"]
-        != "refunded"
-    {
-        assert!(Instant::now() < deadline, "never refunded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    cancel_and_await_refund(&app, &token, &order_id).await;
     let refunds = stripe_get(&format!(
         "/v1/refunds?payment_intent={}&limit=100",
         intent["id"].as_str().unwrap()

@@ -59,9 +59,6 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
         "a progress bar: {stderr}"
     );
 
-    // Readers switch to the rebuilt copy within a second (they cache the pointer) and see the same catalog.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let after: Value = body(app.get("/products?limit=100", None).await).await;
     // Availability moves as the saga handles the seeded orders; the catalog itself is the same.
     let names = |page: &Value| -> Vec<(String, String)> {
         page["items"]
@@ -70,6 +67,15 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
             .iter()
             .map(|p| (p["id"].to_string(), p["name"].to_string()))
             .collect()
+    };
+    // Readers switch to the rebuilt copy within a second (they cache the pointer) and see the same catalog.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let after = loop {
+        let after: Value = body(app.get("/products?limit=100", None).await).await;
+        if names(&after) == names(&listed) || std::time::Instant::now() > deadline {
+            break after;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert_eq!(names(&after), names(&listed));
 
