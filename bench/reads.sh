@@ -58,3 +58,4 @@ while read -r line; do
   printf '%-28s %12s %10s %8.2f\n' "$name" "$rps" "$p99" "$(awk -v a="$rps" -v b="$BASELINE" 'BEGIN {print a / b}')"
 done <<<"$RESULTS"
 echo "goals: /products/{id} and /cart >= 0.50 of the trivial handler, p99 < 10ms"
+echo "near cache (docs/adr/0010): $(curl -fs "$BASE/metrics" | awk '/^shop_near_cache_reads_total/ {sub(/.*outcome="/, ""); sub(/"}/, ""); printf "%s ", $0}')"

@@ -1,5 +1,7 @@
 //! The `AuthUser` extractor: a verified, not revoked bearer token.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
@@ -8,11 +10,12 @@ use axum::http::request::Parts;
 use crate::problem::Problem;
 use crate::tokens::{Claims, DenyList, TokenError, TokenService};
 
-/// Everything needed to authenticate a request; part of each HTTP crate's state.
+/// Everything needed to authenticate a request; part of each HTTP crate's state. Cloned for every request
+/// that authenticates, hence the `Arc`s.
 #[derive(Clone)]
 pub struct Authenticator {
-    pub tokens: TokenService,
-    pub deny_list: DenyList,
+    pub tokens: Arc<TokenService>,
+    pub deny_list: Arc<DenyList>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,11 +8,13 @@
 //! - [`auth`]: the `AuthUser` extractor.
 //! - [`tokens`]: issuing and verifying access tokens; the Redis deny-list that makes logout stick.
 //! - [`problem`]: RFC 9457 `application/problem+json` responses.
+//! - [`near_cache`]: hot Redis values in process memory, kept exact by the writers' announcements.
 //! - [`rate_limit`]: fixed-window counters in Redis, shared by every instance.
 //! - [`metrics`]: the Prometheus recorder and HTTP metrics middleware.
 
 pub mod auth;
 pub mod metrics;
+pub mod near_cache;
 pub mod problem;
 pub mod rate_limit;
 pub mod settings;

@@ -98,6 +98,14 @@ fn describe() {
         "shop_subscriber_lag_seconds",
         "Age of the oldest event a subscriber has not processed"
     );
+    describe_counter!(
+        "shop_near_cache_reads_total",
+        "Hot Redis values read from process memory (hit) or from Redis (miss)"
+    );
+    describe_gauge!(
+        "shop_near_cache_live",
+        "1 while the near cache is subscribed to the writers' announcements"
+    );
     describe_gauge!("shop_saga_instances", "Checkout saga instances by state");
     describe_gauge!("shop_messages_parked", "Messages waiting in a parked queue");
     describe_gauge!(

@@ -1,14 +1,16 @@
 //! Access tokens: HS256 JWTs with `sub`, `role`, `exp`, `iat`, `jti`, `iss = "shop"`, and a deny-list in
 //! Redis so that a token logged out on one instance is refused by all of them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::near_cache::{self, Lookup, NearCache, NearCacheError, Scope};
 
 const ISSUER: &str = "shop";
 
@@ -94,36 +96,75 @@ impl TokenService {
     }
 }
 
-/// Revoked token ids, each kept until its token would have expired anyway.
+/// Revokes a token in one step: marks it, moves the deny-list's stamp and announces the change to every
+/// instance's near cache (the announcement's format is `near_cache::announcement`'s).
+const DENY_SCRIPT: &str = r"
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+local stamp = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\n' .. stamp .. '\n' .. KEYS[1])
+";
+
+/// Revoked token ids, each kept until its token would have expired anyway. Every request asks it, so the
+/// answers are kept in the near cache, which a logout on any instance reaches at once.
 #[derive(Clone)]
 pub struct DenyList {
     redis: ConnectionManager,
-    prefix: String,
+    cache: NearCache,
+    scope: Scope,
+    channel: String,
+    deny: redis::Script,
 }
 
 impl DenyList {
-    pub fn new(redis: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(redis: ConnectionManager, cache: NearCache, prefix: &str) -> Self {
         Self {
             redis,
-            prefix: format!("{prefix}denied:"),
+            cache,
+            scope: Scope::new(format!("{prefix}denied"), format!("{prefix}denied:_stamp")),
+            channel: near_cache::channel(prefix),
+            deny: redis::Script::new(DENY_SCRIPT),
         }
+    }
+
+    fn key(&self, jti: &str) -> String {
+        format!("{}:{jti}", self.scope.name())
     }
 
     pub async fn deny(&self, claims: &Claims, now: DateTime<Utc>) -> Result<(), TokenError> {
         let ttl = (claims.exp - now.timestamp()).max(1) as u64;
         let mut redis = self.redis.clone();
-        redis
-            .set_ex::<_, _, ()>(format!("{}{}", self.prefix, claims.jti), 1, ttl)
+        self.deny
+            .key(self.key(&claims.jti))
+            .key(self.scope.stamp_key())
+            .arg(ttl)
+            .arg(&self.channel)
+            .arg(self.scope.name())
+            .invoke_async::<()>(&mut redis)
             .await
             .map_err(TokenError::Unavailable)
     }
 
     pub async fn is_denied(&self, jti: &str) -> Result<bool, TokenError> {
         let mut redis = self.redis.clone();
-        redis
-            .exists(format!("{}{jti}", self.prefix))
+        let key = self.key(jti);
+        let found = self
+            .cache
+            .get(
+                &mut redis,
+                &[Lookup {
+                    scope: &self.scope,
+                    key: &key,
+                    // Only whether the key exists matters.
+                    decode: |_| Ok(Arc::new(())),
+                }],
+                None,
+            )
             .await
-            .map_err(TokenError::Unavailable)
+            .map_err(|error| match error {
+                NearCacheError::Redis(error) => TokenError::Unavailable(error),
+                NearCacheError::Undecodable { .. } => TokenError::Invalid,
+            })?;
+        Ok(found.first().is_some_and(Option::is_some))
     }
 }
 

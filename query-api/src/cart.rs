@@ -67,7 +67,7 @@ async fn show(
     wait.for_view::<ProductDetails>(&state.models).await;
     let (cart, products) = state
         .models
-        .cart(&user.user_id)
+        .cart(&user.user_id, after)
         .await
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(cart.lines.len());

@@ -186,7 +186,12 @@ async fn show(
     let mut wait = Wait::new(after);
     wait.for_view::<ProductDetails>(&state.models).await;
     wait.for_view::<Stock>(&state.models).await;
-    let Some(product) = state.models.product(&id).await.map_err(unavailable)? else {
+    let Some(product) = state
+        .models
+        .product(&id, after)
+        .await
+        .map_err(unavailable)?
+    else {
         return Err(Problem::not_found());
     };
     if product.details.discontinued {

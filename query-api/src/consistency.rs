@@ -97,6 +97,9 @@ impl Wait {
     pub async fn for_view<V: View>(&mut self, models: &ReadModels) {
         let Some(target) = self.target else { return };
         loop {
+            if models.heard_at_least::<V>(target).await {
+                return;
+            }
             match models.checkpoint::<V>().await {
                 Ok(Some(checkpoint)) if checkpoint >= target => return,
                 Ok(_) => {}

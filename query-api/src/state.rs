@@ -1,5 +1,7 @@
 //! What the read handlers share.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use eventstore::Feed;
 use eventstore::db::PgPool;
@@ -11,7 +13,8 @@ pub struct QueryState {
     /// The event store, for the audit endpoints only.
     pub feed: Feed,
     pub pool: PgPool,
-    pub models: ReadModels,
+    /// Behind an `Arc`: the state is cloned for every request.
+    pub models: Arc<ReadModels>,
     pub auth: Authenticator,
 }
 

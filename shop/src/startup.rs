@@ -18,6 +18,7 @@ use eventstore::wake::Wakeups;
 use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
 use platform::auth::Authenticator;
+use platform::near_cache::{self, NearCache};
 use platform::rate_limit::RateLimiter;
 use platform::settings::PaymentGatewayChoice;
 use platform::tokens::{DenyList, TokenService};
@@ -46,6 +47,9 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// Without any wake-up, feed subscribers still look for new events this often.
 const WAKE_POLL: Duration = Duration::from_secs(2);
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Hot Redis values kept in memory: every product detail, stock level, cart and token answer read lately
+/// (about a kilobyte each at most).
+const NEAR_CACHE_CAPACITY: u64 = 50_000;
 
 /// Which parts of the shop this process serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,6 +113,10 @@ impl From<Role> for Roles {
 pub struct Stores {
     pub pool: PgPool,
     pub redis: ConnectionManager,
+    /// For the near cache's subscription, which needs a connection of its own.
+    pub redis_client: redis::Client,
+    /// Hot Redis values in memory; it serves from memory once `Application::run` has subscribed it.
+    pub near_cache: NearCache,
     pub bus: Arc<CommandBus>,
     pub read: ReadStores,
 }
@@ -126,7 +134,7 @@ impl Stores {
         )?;
         let client = redis::Client::open(settings.redis_url.expose())
             .context("REDIS_URL is not a valid URL")?;
-        let redis = ConnectionManager::new(client)
+        let redis = ConnectionManager::new(client.clone())
             .await
             .context("could not connect to Redis (is it running? see scripts/services.sh)")?;
         let bus = Arc::new(CommandBus::new(pool.clone()));
@@ -141,6 +149,11 @@ impl Stores {
         Ok(Self {
             pool,
             redis,
+            redis_client: client,
+            near_cache: NearCache::new(
+                near_cache::channel(&settings.redis_prefix),
+                NEAR_CACHE_CAPACITY,
+            ),
             bus,
             read,
         })
@@ -162,8 +175,15 @@ impl Stores {
 
     fn authenticator(&self, settings: &Settings) -> Authenticator {
         Authenticator {
-            tokens: TokenService::new(settings.jwt_secret.expose().as_bytes(), settings.token_ttl),
-            deny_list: DenyList::new(self.redis.clone(), &settings.redis_prefix),
+            tokens: Arc::new(TokenService::new(
+                settings.jwt_secret.expose().as_bytes(),
+                settings.token_ttl,
+            )),
+            deny_list: Arc::new(DenyList::new(
+                self.redis.clone(),
+                self.near_cache.clone(),
+                &settings.redis_prefix,
+            )),
         }
     }
 }
@@ -239,6 +259,14 @@ impl Application {
             WAKE_POLL,
         );
         let mut workers = Vec::new();
+        if self.role.serves_commands() || self.role.serves_queries() {
+            workers.push(tokio::spawn(
+                self.stores
+                    .near_cache
+                    .clone()
+                    .run(self.stores.redis_client.clone(), stopping.clone()),
+            ));
+        }
         if self.role.runs_projectors() {
             workers.extend(projectors::runner::spawn_all(
                 &self.stores.pool,
@@ -329,7 +357,10 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
         api = api.merge(query_api::router(QueryState {
             feed: Feed::new(stores.pool.clone()),
             pool: stores.pool.clone(),
-            models: ReadModels::new(stores.read.clone()),
+            models: Arc::new(ReadModels::new(
+                stores.read.clone(),
+                stores.near_cache.clone(),
+            )),
             auth: stores.authenticator(settings),
         }));
     }

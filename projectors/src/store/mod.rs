@@ -26,6 +26,15 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<platform::near_cache::NearCacheError> for StoreError {
+    fn from(error: platform::near_cache::NearCacheError) -> Self {
+        match error {
+            platform::near_cache::NearCacheError::Redis(error) => Self::Redis(error),
+            undecodable => Self::Corrupt(undecodable.to_string()),
+        }
+    }
+}
+
 /// The read models' stores: MongoDB for documents that are searched and listed, Redis for hot views.
 #[derive(Clone)]
 pub struct ReadStores {
@@ -170,6 +179,11 @@ impl ReadStores {
             StoreKind::Mongo => mongo::drop_generation(self, V::NAME, generation).await,
             StoreKind::Redis => redis_store::drop_generation(self, V::NAME, generation).await,
         }
+    }
+
+    /// The near-cache scope of a Redis view's generation.
+    pub fn scope<V: View>(&self, generation: u64) -> platform::near_cache::Scope {
+        redis_store::scope(self, V::NAME, generation)
     }
 
     pub(crate) fn redis_key(&self, view: &str, generation: u64, key: &str) -> String {

@@ -1,5 +1,6 @@
 //! The reads the query API makes. Each finds the active generation of its view through a pointer cached
-//! for a second, so a replay's switch reaches every reader within that time.
+//! for a second, so a replay's switch reaches every reader within that time. The Redis views are read
+//! through the process's near cache (`platform::near_cache`), which the projectors' writes keep exact.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,9 +9,10 @@ use std::time::{Duration, Instant};
 use eventstore::Position;
 use futures::TryStreamExt;
 use mongodb::bson::{self, Document, doc};
+use platform::near_cache::{self, Lookup, NearCache, Stamp};
 
 use super::{ReadStores, StoreError, collection_name};
-use crate::view::{Versioned, View};
+use crate::view::{StoreKind, Versioned, View};
 use crate::views::carts::CartView;
 use crate::views::catalog::CatalogProduct;
 use crate::views::notifications::NotificationView;
@@ -29,6 +31,8 @@ type CheckpointSlot = Arc<tokio::sync::Mutex<Option<(Option<Position>, Instant)>
 #[derive(Clone)]
 pub struct ReadModels {
     stores: ReadStores,
+    /// Hot Redis documents in process memory.
+    cache: NearCache,
     generations: Arc<Mutex<HashMap<&'static str, (u64, Instant)>>>,
     checkpoints: Arc<Mutex<HashMap<&'static str, CheckpointSlot>>>,
 }
@@ -93,6 +97,14 @@ pub struct OrderQuery {
     pub limit: u64,
 }
 
+/// A feed position as a near-cache stamp: the same order.
+fn stamp(position: Position) -> Stamp {
+    Stamp::new(
+        position.transaction_id,
+        u64::try_from(position.position).unwrap_or(0),
+    )
+}
+
 /// Escapes a word for use inside a regular expression: user text is only ever matched literally.
 fn literal(word: &str) -> String {
     let mut escaped = String::with_capacity(word.len());
@@ -106,9 +118,10 @@ fn literal(word: &str) -> String {
 }
 
 impl ReadModels {
-    pub fn new(stores: ReadStores) -> Self {
+    pub fn new(stores: ReadStores, cache: NearCache) -> Self {
         Self {
             stores,
+            cache,
             generations: Arc::default(),
             checkpoints: Arc::default(),
         }
@@ -155,6 +168,48 @@ impl ReadModels {
         Ok(position)
     }
 
+    /// Whether `V` is known without a round trip to have reached `target`: the near cache heard its
+    /// projector announce a checkpoint at least that recent.
+    pub async fn heard_at_least<V: View>(&self, target: Position) -> bool {
+        if V::STORE != StoreKind::Redis {
+            return false;
+        }
+        let Ok(generation) = self.generation::<V>().await else {
+            return false;
+        };
+        self.cache
+            .heard(&self.stores.scope::<V>(generation))
+            .is_some_and(|heard| heard >= stamp(target))
+    }
+
+    /// Redis documents of `V` by key, through the near cache; `None` where there is none.
+    async fn hot<V: View>(
+        &self,
+        keys: &[String],
+        at_least: Option<Position>,
+    ) -> Result<Vec<Option<Arc<Versioned<V>>>>, StoreError> {
+        let generation = self.generation::<V>().await?;
+        let scope = self.stores.scope::<V>(generation);
+        let redis_keys: Vec<String> = keys
+            .iter()
+            .map(|key| self.stores.redis_key(V::NAME, generation, key))
+            .collect();
+        let lookups: Vec<_> = redis_keys
+            .iter()
+            .map(|key| Lookup {
+                scope: &scope,
+                key,
+                decode: near_cache::json::<Versioned<V>>,
+            })
+            .collect();
+        let mut redis = self.stores.redis.clone();
+        let values = self
+            .cache
+            .get(&mut redis, &lookups, at_least.map(stamp))
+            .await?;
+        Ok(values.into_iter().map(near_cache::downcast).collect())
+    }
+
     async fn one<V: View>(&self, key: &str) -> Result<Option<Versioned<V>>, StoreError> {
         let generation = self.generation::<V>().await?;
         Ok(self
@@ -172,37 +227,56 @@ impl ReadModels {
         self.one::<OrderView>(id).await
     }
 
-    /// A product's details and available stock, in one round trip to Redis.
-    pub async fn product(&self, id: &str) -> Result<Option<ProductRead>, StoreError> {
-        let details_key = self.stores.redis_key(
-            ProductDetails::NAME,
-            self.generation::<ProductDetails>().await?,
-            id,
-        );
-        let stock_key = self
+    /// A product's details and available stock, from memory or in one round trip to Redis.
+    pub async fn product(
+        &self,
+        id: &str,
+        at_least: Option<Position>,
+    ) -> Result<Option<ProductRead>, StoreError> {
+        let details_generation = self.generation::<ProductDetails>().await?;
+        let stock_generation = self.generation::<Stock>().await?;
+        let details_scope = self.stores.scope::<ProductDetails>(details_generation);
+        let stock_scope = self.stores.scope::<Stock>(stock_generation);
+        let details_key = self
             .stores
-            .redis_key(Stock::NAME, self.generation::<Stock>().await?, id);
+            .redis_key(ProductDetails::NAME, details_generation, id);
+        let stock_key = self.stores.redis_key(Stock::NAME, stock_generation, id);
         let mut redis = self.stores.redis.clone();
-        let (details, stock): (Option<String>, Option<String>) = redis::cmd("MGET")
-            .arg(&details_key)
-            .arg(&stock_key)
-            .query_async(&mut redis)
+        let at_least = at_least.map(stamp);
+        // Both views in one call, so that a miss of both costs one round trip.
+        let values = self
+            .cache
+            .get(
+                &mut redis,
+                &[
+                    Lookup {
+                        scope: &details_scope,
+                        key: &details_key,
+                        decode: near_cache::json::<Versioned<ProductDetails>>,
+                    },
+                    Lookup {
+                        scope: &stock_scope,
+                        key: &stock_key,
+                        decode: near_cache::json::<Versioned<Stock>>,
+                    },
+                ],
+                at_least,
+            )
             .await?;
-        let Some(details) = details else {
+        let [details, stock] = <[_; 2]>::try_from(values)
+            .map_err(|_| StoreError::Corrupt("MGET answered the wrong count".into()))?;
+        let Some(details) = near_cache::downcast::<Versioned<ProductDetails>>(details) else {
             return Ok(None);
         };
-        let details: Versioned<ProductDetails> =
-            serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let stock = match stock {
-            Some(json) => serde_json::from_str::<Versioned<Stock>>(&json)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            None => Versioned::default(),
-        };
+        let stock = near_cache::downcast::<Versioned<Stock>>(stock);
+        let stock = stock.as_deref();
         Ok(Some(ProductRead {
             // Each view applies only some of the product's events; together they have seen the latest.
-            version: details.version("product").max(stock.version("product")),
-            available: stock.view.available,
-            details: details.view,
+            version: details
+                .version("product")
+                .max(stock.map_or(0, |s| s.version("product"))),
+            available: stock.map_or(0, |s| s.view.available),
+            details: details.view.clone(),
         }))
     }
 
@@ -210,20 +284,21 @@ impl ReadModels {
     pub async fn cart(
         &self,
         user_id: &str,
+        at_least: Option<Position>,
     ) -> Result<(CartView, HashMap<String, ProductDetails>), StoreError> {
         let cart = self
-            .one::<CartView>(user_id)
+            .hot::<CartView>(&[user_id.to_owned()], at_least)
             .await?
-            .map(|d| d.view)
+            .pop()
+            .flatten()
+            .map(|d| d.view.clone())
             .unwrap_or_default();
         let ids: Vec<String> = cart.lines.iter().map(|l| l.product_id.clone()).collect();
-        let generation = self.generation::<ProductDetails>().await?;
-        let products = self
-            .stores
-            .load::<ProductDetails>(generation, &ids)
-            .await?
+        let details = self.hot::<ProductDetails>(&ids, at_least).await?;
+        let products = ids
             .into_iter()
-            .map(|(k, v)| (k, v.view))
+            .zip(details)
+            .filter_map(|(id, doc)| Some((id, doc?.view.clone())))
             .collect();
         Ok((cart, products))
     }

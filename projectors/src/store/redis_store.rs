@@ -1,9 +1,11 @@
 //! View documents in Redis: one JSON string per document under `<prefix>rm:<view>:g<generation>:<key>`,
-//! written with the checkpoint in one transaction.
+//! written with the checkpoint in one transaction, which also announces the keys written to every near
+//! cache (`platform::near_cache`; the checkpoint is the scope's stamp).
 
 use std::collections::HashMap;
 
 use eventstore::Position;
+use platform::near_cache::{self, Scope};
 use redis::AsyncCommands;
 
 use super::{ReadStores, StoreError};
@@ -15,6 +17,14 @@ fn active_key(stores: &ReadStores, view: &str) -> String {
 
 fn checkpoint_key(stores: &ReadStores, view: &str, generation: u64) -> String {
     format!("{}rm:{view}:g{generation}:_checkpoint", stores.prefix)
+}
+
+/// A generation's documents as a near-cache scope, stamped by its checkpoint.
+pub fn scope(stores: &ReadStores, view: &str, generation: u64) -> Scope {
+    Scope::new(
+        format!("{}rm:{view}:g{generation}", stores.prefix),
+        checkpoint_key(stores, view, generation),
+    )
 }
 
 pub async fn active_generation(stores: &ReadStores, view: &str) -> Result<u64, StoreError> {
@@ -74,16 +84,24 @@ pub async fn save<V: View>(
 ) -> Result<(), StoreError> {
     let mut pipe = redis::pipe();
     pipe.atomic();
-    for (key, doc) in docs {
+    let keys: Vec<String> = docs
+        .iter()
+        .map(|(key, _)| stores.redis_key(view, generation, key))
+        .collect();
+    for (redis_key, (_, doc)) in keys.iter().zip(docs) {
         let json = serde_json::to_string(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        pipe.set(stores.redis_key(view, generation, key), json)
-            .ignore();
+        pipe.set(redis_key, json).ignore();
     }
-    pipe.set(
-        checkpoint_key(stores, view, generation),
-        checkpoint.to_string(),
-    )
-    .ignore();
+    let checkpoint = checkpoint.to_string();
+    pipe.set(checkpoint_key(stores, view, generation), &checkpoint)
+        .ignore();
+    near_cache::announce(
+        &mut pipe,
+        &near_cache::channel(&stores.prefix),
+        &scope(stores, view, generation),
+        &checkpoint,
+        keys.iter().map(String::as_str),
+    );
     let mut redis = stores.redis.clone();
     pipe.query_async::<()>(&mut redis).await?;
     Ok(())
