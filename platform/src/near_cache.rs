@@ -9,9 +9,9 @@
 //! 2. Every process subscribes to the announcements and drops the keys named; it remembers the newest stamp
 //!    heard per scope.
 //! 3. A miss reads the values *and* the scope's stamp in one MGET, so the value is known to be current as of
-//!    that stamp. It is kept only if that stamp is at least the newest heard: then every change after it is
-//!    still to be announced and will drop it. Otherwise (an announcement overtook the read) it is served once
-//!    and not kept.
+//!    that stamp. It is kept only if that stamp is at least the newest heard (or read): then every change
+//!    after it is still to be announced and will drop it. Otherwise (an announcement, or a fresher read,
+//!    overtook it) it is served once and not kept.
 //! 4. While the subscription is down nothing is served from memory: losing it drops everything, and a value
 //!    read before a resubscription is never kept (epochs).
 //!
@@ -173,8 +173,12 @@ struct State {
     live: bool,
     /// Moves whenever the subscription is won or lost; a read that began in another epoch is not kept.
     epoch: u64,
-    /// The newest stamp announced per scope since the subscription began.
+    /// The newest stamp announced per scope since the subscription began: every change up to it has
+    /// dropped what it replaced.
     heard: HashMap<String, Stamp>,
+    /// The newest stamp heard or read per scope: a value read at an older stamp is not kept, as it may be
+    /// older than one already served (or than a change whose announcement is on its way).
+    newest: HashMap<String, Stamp>,
 }
 
 impl fmt::Debug for NearCache {
@@ -198,12 +202,17 @@ impl NearCache {
     /// A cache of at most `capacity` values, for the scopes announced on `channel`. It serves nothing from
     /// memory until [`NearCache::run`] has subscribed.
     pub fn new(channel: String, capacity: u64) -> Self {
+        Self::with_max_age(channel, capacity, MAX_AGE)
+    }
+
+    /// As [`NearCache::new`], keeping values at most `max_age` instead of [`MAX_AGE`].
+    pub fn with_max_age(channel: String, capacity: u64, max_age: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 channel,
                 entries: moka::sync::Cache::builder()
                     .max_capacity(capacity)
-                    .time_to_live(MAX_AGE)
+                    .time_to_live(max_age)
                     .build(),
                 state: Mutex::default(),
             }),
@@ -299,8 +308,12 @@ impl NearCache {
             decoded.push(value);
         }
 
-        let state = self.state();
+        let mut state = self.state();
         let keep = state.live && state.epoch == epoch;
+        for (scope, stamp) in scopes.iter().zip(&stamps) {
+            let newest = state.newest.entry(scope.name.clone()).or_default();
+            *newest = (*newest).max(*stamp);
+        }
         for (&i, value) in missing.iter().zip(decoded) {
             let Lookup { scope, key, .. } = lookups[i];
             let stamp = scopes
@@ -310,9 +323,9 @@ impl NearCache {
                 .unwrap_or_default();
             if keep
                 && state
-                    .heard
+                    .newest
                     .get(&scope.name)
-                    .is_none_or(|heard| stamp >= *heard)
+                    .is_none_or(|newest| stamp >= *newest)
             {
                 self.inner.entries.insert(key.to_owned(), value.clone());
             }
@@ -336,12 +349,23 @@ impl NearCache {
             tracing::warn!(scope, stamp, "near cache: an announcement with a bad stamp");
             return;
         };
+        self.learn(scope, stamp, lines);
+    }
+
+    /// What a writer in this process does right after its write: applies the announcement it made before
+    /// the subscription delivers it, so that its own next read cannot meet the value it replaced. Hearing
+    /// it again later changes nothing.
+    pub fn learn<'a>(&self, scope: &str, stamp: Stamp, keys: impl IntoIterator<Item = &'a str>) {
         let mut state = self.state();
-        for key in lines {
+        for key in keys {
             self.inner.entries.invalidate(key);
         }
-        let heard = state.heard.entry(scope.to_owned()).or_default();
-        *heard = (*heard).max(stamp);
+        if state.live {
+            let heard = state.heard.entry(scope.to_owned()).or_default();
+            *heard = (*heard).max(stamp);
+            let newest = state.newest.entry(scope.to_owned()).or_default();
+            *newest = (*newest).max(stamp);
+        }
     }
 
     /// Starts serving from memory: called once the subscription is confirmed.
@@ -349,6 +373,7 @@ impl NearCache {
         let mut state = self.state();
         self.inner.entries.invalidate_all();
         state.heard.clear();
+        state.newest.clear();
         state.epoch += 1;
         state.live = true;
         metrics::gauge!("shop_near_cache_live").set(1.0);

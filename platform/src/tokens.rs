@@ -10,7 +10,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::near_cache::{self, Lookup, NearCache, NearCacheError, Scope};
+use crate::near_cache::{self, Lookup, NearCache, NearCacheError, Scope, Stamp};
 
 const ISSUER: &str = "shop";
 
@@ -102,6 +102,7 @@ const DENY_SCRIPT: &str = r"
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
 local stamp = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\n' .. stamp .. '\n' .. KEYS[1])
+return stamp
 ";
 
 /// Revoked token ids, each kept until its token would have expired anyway. Every request asks it, so the
@@ -133,15 +134,21 @@ impl DenyList {
     pub async fn deny(&self, claims: &Claims, now: DateTime<Utc>) -> Result<(), TokenError> {
         let ttl = (claims.exp - now.timestamp()).max(1) as u64;
         let mut redis = self.redis.clone();
-        self.deny
-            .key(self.key(&claims.jti))
+        let key = self.key(&claims.jti);
+        let stamp: u64 = self
+            .deny
+            .key(&key)
             .key(self.scope.stamp_key())
             .arg(ttl)
             .arg(&self.channel)
             .arg(self.scope.name())
-            .invoke_async::<()>(&mut redis)
+            .invoke_async(&mut redis)
             .await
-            .map_err(TokenError::Unavailable)
+            .map_err(TokenError::Unavailable)?;
+        // This instance refuses the token from now on, whenever the announcement reaches it.
+        self.cache
+            .learn(self.scope.name(), Stamp::new(stamp, 0), [key.as_str()]);
+        Ok(())
     }
 
     pub async fn is_denied(&self, jti: &str) -> Result<bool, TokenError> {

@@ -234,6 +234,61 @@ async fn a_product_is_shown_with_its_stock_and_etag_and_unknown_ones_are_not_fou
     .await;
 }
 
+/// The hot views are served from process memory after the first read (the near cache, ADR 0010): a change
+/// must still show at once to a read that names its position, and to every read after that one.
+#[tokio::test]
+async fn product_and_cart_reads_served_from_memory_show_a_change_as_soon_as_it_is_read() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (id, created) = product(&app, &admin, "KET-1", "Kettle", "Kitchen", 3000, 4).await;
+    let (_, token) = app.customer().await;
+    let added = write(
+        &app,
+        "/cart/items",
+        &token,
+        json!({"product_id": id, "quantity": 2}),
+    )
+    .await;
+    let price = |product: &Value| product["price"]["amount"].as_i64();
+    let shown = body(read(&app, &format!("/products/{id}"), None, &created).await).await;
+    assert_eq!(price(&shown), Some(3000));
+    let cart = body(read(&app, "/cart", Some(&token), &added).await).await;
+    assert_eq!(cart["total"]["amount"], 6000);
+    // Read again without a position: these may now come from memory.
+    assert_eq!(
+        price(&body(app.get(&format!("/products/{id}"), None).await).await),
+        Some(3000)
+    );
+    assert_eq!(
+        body(app.get("/cart", Some(&token)).await).await["total"]["amount"],
+        6000
+    );
+
+    for amount in [3500, 4000] {
+        let answer = app
+            .request(Method::PATCH, &format!("/products/{id}"), Some(&admin))
+            .json(&json!({"price": {"amount": amount, "currency": "EUR"}}))
+            .send()
+            .await
+            .unwrap();
+        let changed = body(answer).await["position"].as_str().unwrap().to_owned();
+        let shown = read(&app, &format!("/products/{id}"), None, &changed).await;
+        assert!(shown.headers().get("x-read-model-stale").is_none());
+        assert_eq!(price(&body(shown).await), Some(amount));
+        let cart = body(read(&app, "/cart", Some(&token), &changed).await).await;
+        assert_eq!(cart["total"]["amount"], 2 * amount);
+        assert_eq!(
+            price(&body(app.get(&format!("/products/{id}"), None).await).await),
+            Some(amount),
+            "a later read without a position must not go back to the old price"
+        );
+        assert_eq!(
+            body(app.get("/cart", Some(&token)).await).await["total"]["amount"],
+            2 * amount
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_cart_shows_current_prices() {
     let app = spawn_app().await;

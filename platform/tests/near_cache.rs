@@ -1,0 +1,403 @@
+//! The near cache against real Redis servers: the machine's own (each test under its own prefix) and, for
+//! losing the subscription, a `redis-server` the test starts and kills itself.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use platform::near_cache::{self, Lookup, NearCache, Scope, Stamp};
+use platform::tokens::{DenyList, TokenService};
+use redis::aio::ConnectionManager;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A scope of its own on the machine's Redis, and its channel.
+struct Namespace {
+    prefix: String,
+    scope: Scope,
+    channel: String,
+}
+
+fn namespace() -> Namespace {
+    let prefix = format!("test:{}:", Uuid::now_v7().simple());
+    Namespace {
+        scope: Scope::new(format!("{prefix}docs"), format!("{prefix}docs:_stamp")),
+        channel: near_cache::channel(&prefix),
+        prefix,
+    }
+}
+
+impl Namespace {
+    fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.scope.name())
+    }
+}
+
+async fn connect(url: &str) -> ConnectionManager {
+    ConnectionManager::new(redis::Client::open(url).unwrap())
+        .await
+        .unwrap()
+}
+
+/// A cache subscribed on `url`, and the sender that stops it. Its values never expire during a test, so
+/// that only an announcement can replace them.
+async fn subscribed(url: &str, channel: &str) -> (NearCache, watch::Sender<bool>) {
+    let cache = NearCache::with_max_age(channel.to_owned(), 1_000, Duration::from_secs(600));
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(
+        cache
+            .clone()
+            .run(redis::Client::open(url).unwrap(), stopping),
+    );
+    until(|| cache.is_live(), "the cache subscribes").await;
+    (cache, stop)
+}
+
+async fn until(mut condition: impl FnMut() -> bool, what: &str) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A writer that keeps to the protocol: value, stamp and announcement in one transaction.
+async fn write(redis: &mut ConnectionManager, ns: &Namespace, key: &str, value: &str, stamp: &str) {
+    let mut pipe = redis::pipe();
+    pipe.atomic()
+        .set(key, value)
+        .ignore()
+        .set(ns.scope.stamp_key(), stamp)
+        .ignore();
+    near_cache::announce(&mut pipe, &ns.channel, &ns.scope, stamp, [key]);
+    pipe.query_async::<()>(redis).await.unwrap();
+}
+
+/// A write behind the cache's back: what it returns afterwards shows whether it read Redis or memory.
+async fn write_unannounced(redis: &mut ConnectionManager, key: &str, value: &str) {
+    redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query_async::<()>(redis)
+        .await
+        .unwrap();
+}
+
+async fn read(
+    cache: &NearCache,
+    redis: &mut ConnectionManager,
+    ns: &Namespace,
+    key: &str,
+    at_least: Option<Stamp>,
+) -> Option<String> {
+    let lookup = Lookup {
+        scope: &ns.scope,
+        key,
+        decode: near_cache::json::<String>,
+    };
+    let value = cache
+        .get(redis, &[lookup], at_least)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    near_cache::downcast::<String>(value).map(|s| s.as_ref().clone())
+}
+
+fn json(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+#[tokio::test]
+async fn it_should_serve_from_memory_until_a_write_announces_a_change() {
+    let ns = namespace();
+    let mut redis = connect(&redis_url()).await;
+    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
+    let key = ns.key("a");
+    write(&mut redis, &ns, &key, &json("one"), "1.1").await;
+
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("one")
+    );
+    write_unannounced(&mut redis, &key, &json("behind its back")).await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("one"),
+        "the second read is served from memory"
+    );
+
+    write(&mut redis, &ns, &key, &json("two"), "1.2").await;
+    let started = Instant::now();
+    while read(&cache, &mut redis, &ns, &key, None).await.as_deref() != Some("two") {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the announcement never dropped the value"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(cache.heard(&ns.scope), Some(Stamp::new(1, 2)));
+}
+
+#[tokio::test]
+async fn it_should_keep_a_missing_key_as_missing_until_it_is_written() {
+    let ns = namespace();
+    let mut redis = connect(&redis_url()).await;
+    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
+    let key = ns.key("absent");
+
+    assert_eq!(read(&cache, &mut redis, &ns, &key, None).await, None);
+    write_unannounced(&mut redis, &key, &json("sneaked in")).await;
+    assert_eq!(read(&cache, &mut redis, &ns, &key, None).await, None);
+
+    write(&mut redis, &ns, &key, &json("written"), "3.1").await;
+    until_read(&cache, &mut redis, &ns, &key, "written").await;
+}
+
+async fn until_read(
+    cache: &NearCache,
+    redis: &mut ConnectionManager,
+    ns: &Namespace,
+    key: &str,
+    expected: &str,
+) {
+    let started = Instant::now();
+    while read(cache, redis, ns, key, None).await.as_deref() != Some(expected) {
+        assert!(started.elapsed() < DEADLINE, "never read {expected:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn it_should_not_keep_a_value_read_at_a_stamp_older_than_one_heard() {
+    let ns = namespace();
+    let mut redis = connect(&redis_url()).await;
+    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
+    let key = ns.key("raced");
+    write(&mut redis, &ns, &key, &json("new"), "5.0").await;
+    until(
+        || cache.heard(&ns.scope) == Some(Stamp::new(5, 0)),
+        "stamp 5 is heard",
+    )
+    .await;
+
+    // As if the read had happened before the write that the cache already heard about.
+    write_unannounced(&mut redis, ns.scope.stamp_key(), "4.0").await;
+    write_unannounced(&mut redis, &key, &json("old")).await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("old")
+    );
+    write_unannounced(&mut redis, &key, &json("read again")).await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("read again"),
+        "a value older than the newest announcement must not be kept"
+    );
+}
+
+#[tokio::test]
+async fn it_should_read_redis_when_asked_for_a_stamp_not_yet_heard() {
+    let ns = namespace();
+    let mut redis = connect(&redis_url()).await;
+    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
+    let key = ns.key("fresh");
+    write(&mut redis, &ns, &key, &json("v1"), "7.1").await;
+    until(
+        || cache.heard(&ns.scope) == Some(Stamp::new(7, 1)),
+        "stamp 7.1 is heard",
+    )
+    .await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("v1")
+    );
+
+    write_unannounced(&mut redis, &key, &json("v2")).await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, Some(Stamp::new(7, 1)))
+            .await
+            .as_deref(),
+        Some("v1"),
+        "stamp 7.1 was heard: memory may answer"
+    );
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, Some(Stamp::new(7, 2)))
+            .await
+            .as_deref(),
+        Some("v2"),
+        "stamp 7.2 was not heard: Redis must answer"
+    );
+}
+
+#[tokio::test]
+async fn it_should_read_redis_every_time_while_not_subscribed() {
+    let ns = namespace();
+    let mut redis = connect(&redis_url()).await;
+    let cache = NearCache::new(ns.channel.clone(), 1_000);
+    let key = ns.key("unsubscribed");
+    write(&mut redis, &ns, &key, &json("one"), "1.0").await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("one")
+    );
+    write_unannounced(&mut redis, &key, &json("two")).await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("two")
+    );
+}
+
+/// A `redis-server` of the test's own, on a free port, that it can kill and start again.
+struct OwnRedis {
+    port: u16,
+    child: Child,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is on the PATH (scripts/services.sh)");
+        Self { port, child }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn answering(&self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(client) = redis::Client::open(self.url())
+                && let Ok(mut connection) = client.get_multiplexed_async_connection().await
+                && redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .is_ok()
+            {
+                return;
+            }
+            assert!(started.elapsed() < DEADLINE, "redis-server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn it_should_drop_everything_it_holds_when_the_subscription_is_lost() {
+    let ns = namespace();
+    let server = OwnRedis::start(free_port());
+    server.answering().await;
+    let mut redis = connect(&server.url()).await;
+    let (cache, _stop) = subscribed(&server.url(), &ns.channel).await;
+    let key = ns.key("a");
+    write(&mut redis, &ns, &key, &json("kept"), "1.0").await;
+    assert_eq!(
+        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        Some("kept")
+    );
+
+    let port = server.port;
+    drop(server);
+    until(
+        || !cache.is_live(),
+        "the cache notices the lost subscription",
+    )
+    .await;
+    let server = OwnRedis::start(port);
+    server.answering().await;
+    until(|| cache.is_live(), "the cache subscribes again").await;
+
+    // The new server is empty: a value from before the loss must not be served.
+    let mut attempts = 0;
+    let value = loop {
+        match cache
+            .get(
+                &mut redis,
+                &[Lookup {
+                    scope: &ns.scope,
+                    key: &key,
+                    decode: near_cache::json::<String>,
+                }],
+                None,
+            )
+            .await
+        {
+            Ok(mut values) => break values.pop().unwrap(),
+            // The connection manager reconnects on its own; its first command may still fail.
+            Err(error) if attempts < 50 => {
+                attempts += 1;
+                tracing::debug!(%error, "retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("Redis never answered again: {error}"),
+        }
+    };
+    assert!(value.is_none(), "a value held before the loss was served");
+}
+
+#[tokio::test]
+async fn it_should_refuse_a_logged_out_token_on_every_instance() {
+    let ns = namespace();
+    let tokens = TokenService::new(
+        b"test-secret-test-secret-test-secret!",
+        Duration::from_secs(60),
+    );
+    let (_token, claims) = tokens.issue("u1", "customer", Utc::now()).unwrap();
+    let (cache_a, _stop_a) = subscribed(&redis_url(), &ns.channel).await;
+    let (cache_b, _stop_b) = subscribed(&redis_url(), &ns.channel).await;
+    let instance_a = DenyList::new(connect(&redis_url()).await, cache_a, &ns.prefix);
+    let instance_b = Arc::new(DenyList::new(
+        connect(&redis_url()).await,
+        cache_b,
+        &ns.prefix,
+    ));
+    // Both have answered "not denied" and hold that answer.
+    assert!(!instance_a.is_denied(&claims.jti).await.unwrap());
+    assert!(!instance_b.is_denied(&claims.jti).await.unwrap());
+    assert!(!instance_b.is_denied(&claims.jti).await.unwrap());
+
+    instance_a.deny(&claims, Utc::now()).await.unwrap();
+    assert!(
+        instance_a.is_denied(&claims.jti).await.unwrap(),
+        "the instance that logged the token out refuses it at once"
+    );
+    let started = Instant::now();
+    while !instance_b.is_denied(&claims.jti).await.unwrap() {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the other instance kept accepting the token"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
