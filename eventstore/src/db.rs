@@ -50,3 +50,29 @@ pub async fn try_advisory_lock(
         _connection: connection,
     }))
 }
+
+/// How often a process standing by asks for an advisory lock again.
+const STAND_BY: Duration = Duration::from_secs(5);
+
+/// Takes the advisory lock `name`, standing by while another process holds it (asking again every few
+/// seconds); `None` once `shutdown` turns true. For the singleton roles: each projector, the relay.
+pub async fn advisory_lock_or_stand_by(
+    pool: &PgPool,
+    name: &str,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<AdvisoryLock> {
+    loop {
+        match try_advisory_lock(pool, name).await {
+            Ok(Some(held)) => return Some(held),
+            Ok(None) => tracing::debug!(lock = name, "another process holds the lock; standing by"),
+            Err(error) => tracing::warn!(lock = name, %error, "cannot take the advisory lock"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(STAND_BY) => {},
+            changed = shutdown.changed() => if changed.is_err() { return None },
+        }
+        if *shutdown.borrow() {
+            return None;
+        }
+    }
+}

@@ -117,6 +117,8 @@ pub async fn replay<V: View>(
     let live = stores.active_generation::<V>().await?;
     let next = live + 1;
     let events = build::<V>(pool, stores, next, &mut progress).await?;
+    // Indexed after the bulk insert (cheaper than keeping them up during it), before readers switch.
+    stores.create_indexes::<V>(next).await?;
     stores.activate::<V>(next).await?;
     tokio::time::sleep(GRACE).await;
     stores.drop_generation::<V>(live).await?;

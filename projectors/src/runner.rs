@@ -50,6 +50,8 @@ pub struct Runner<V: View> {
     lag: LagBoard,
     /// The generation and checkpoint of the last step, so most steps skip reading them again.
     position: Option<(u64, Position)>,
+    /// The live generation whose indexes this runner has made sure of.
+    indexed: Option<u64>,
     _view: PhantomData<V>,
 }
 
@@ -62,6 +64,7 @@ impl<V: View> Runner<V> {
             batch: BATCH,
             lag,
             position: None,
+            indexed: None,
             _view: PhantomData,
         }
     }
@@ -82,6 +85,10 @@ impl<V: View> Runner<V> {
     /// Applies the next batch to the active generation.
     pub async fn step(&mut self) -> Result<Step, RunnerError> {
         let generation = self.stores.active_generation::<V>().await?;
+        if self.indexed != Some(generation) {
+            self.stores.create_indexes::<V>(generation).await?;
+            self.indexed = Some(generation);
+        }
         self.step_generation(generation).await
     }
 
@@ -143,7 +150,10 @@ impl<V: View> Runner<V> {
     /// Runs until `shutdown` turns true. Only one process runs a given projector at a time (a PostgreSQL
     /// advisory lock); another waits as a stand-by. Failures of a store are logged and retried with back-off.
     pub async fn run(mut self, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
-        let Some(_lock) = self.lock(&mut shutdown).await else {
+        let name = format!("projector:{}", V::NAME);
+        let Some(_lock) =
+            eventstore::db::advisory_lock_or_stand_by(&self.pool, &name, &mut shutdown).await
+        else {
             return;
         };
         tracing::info!(projector = V::NAME, "projector running");
@@ -187,33 +197,6 @@ impl<V: View> Runner<V> {
         }
         tracing::info!(projector = V::NAME, "projector stopped");
     }
-
-    async fn lock(&self, shutdown: &mut watch::Receiver<bool>) -> Option<sqlx_lock::Held> {
-        loop {
-            match sqlx_lock::try_lock(&self.pool, &format!("projector:{}", V::NAME)).await {
-                Ok(Some(held)) => return Some(held),
-                Ok(None) => tracing::debug!(
-                    projector = V::NAME,
-                    "another process runs this projector; standing by"
-                ),
-                Err(error) => {
-                    tracing::warn!(projector = V::NAME, %error, "cannot take the projector lock")
-                }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(5)) => {},
-                _ = shutdown.changed() => {},
-            }
-            if *shutdown.borrow() {
-                return None;
-            }
-        }
-    }
-}
-
-mod sqlx_lock {
-    //! A session-level advisory lock, held as long as its connection.
-    pub use eventstore::db::{AdvisoryLock as Held, try_advisory_lock as try_lock};
 }
 
 /// Loads the documents a batch touches, applies every event in memory, and writes each changed document

@@ -26,11 +26,17 @@ pub trait View:
     const NAME: &'static str;
     /// Where its documents live.
     const STORE: StoreKind;
+    /// The MongoDB indexes its reads need, each a list of `(field, 1 or -1)`; created on every generation
+    /// before it serves (Redis views have none).
+    const INDEXES: &'static [Index] = &[];
     /// The document an event changes, if any.
     fn key(event: &StoredEvent) -> Option<String>;
     /// Applies one event to the document.
     fn update(&mut self, event: &StoredEvent) -> Result<(), ViewError>;
 }
+
+/// The fields of one index, in order, each ascending (`1`) or descending (`-1`).
+pub type Index = &'static [(&'static str, i32)];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {

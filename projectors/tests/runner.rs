@@ -283,3 +283,81 @@ async fn verify_reports_a_live_document_that_differs_from_a_rebuild() {
     assert_eq!(differences.len(), 1);
     assert_eq!(differences[0].key, key);
 }
+
+/// The `(field, direction)` lists of a collection's indexes.
+async fn indexes(stores: &ReadStores, collection: &str) -> Vec<Vec<(String, i64)>> {
+    use futures::TryStreamExt;
+    let models: Vec<mongodb::IndexModel> = stores
+        .mongo
+        .collection::<mongodb::bson::Document>(collection)
+        .list_indexes()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    models
+        .into_iter()
+        .map(|model| {
+            model
+                .keys
+                .iter()
+                .map(|(field, direction)| {
+                    let direction = direction
+                        .as_i32()
+                        .map(i64::from)
+                        .or_else(|| direction.as_i64())
+                        .or_else(|| direction.as_f64().map(|d| d as i64))
+                        .unwrap_or(0);
+                    (field.clone(), direction)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn declared<V: View>() -> Vec<Vec<(String, i64)>> {
+    V::INDEXES
+        .iter()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(field, direction)| ((*field).to_owned(), i64::from(*direction)))
+                .collect()
+        })
+        .collect()
+}
+
+async fn assert_indexed<V: View>(stores: &ReadStores, generation: u64) {
+    let collection = projectors::store::collection_name(V::NAME, generation);
+    let found = indexes(stores, &collection).await;
+    for index in declared::<V>() {
+        assert!(
+            found.contains(&index),
+            "{collection} lacks {index:?}; has {found:?}"
+        );
+    }
+}
+
+async fn indexed_live_and_after_replay<V: View>() {
+    assert!(!V::INDEXES.is_empty());
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+    let mut live = Runner::<V>::new(pool.clone(), stores.clone(), LagBoard::default());
+    live.step().await.unwrap();
+    assert_indexed::<V>(&stores, 0).await;
+    replay::replay::<V>(&pool, &stores, |_| {}).await.unwrap();
+    assert_indexed::<V>(&stores, 1).await;
+}
+
+#[tokio::test]
+async fn the_catalog_is_indexed_for_its_listings_live_and_after_a_replay() {
+    indexed_live_and_after_replay::<CatalogProduct>().await;
+}
+
+#[tokio::test]
+async fn orders_and_notifications_are_indexed_for_their_listings() {
+    indexed_live_and_after_replay::<projectors::views::orders::OrderView>().await;
+    indexed_live_and_after_replay::<projectors::views::notifications::NotificationView>().await;
+}

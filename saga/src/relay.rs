@@ -142,16 +142,10 @@ impl Relay {
     /// Publishes until `shutdown`, reconnecting to RabbitMQ with back-off whenever it goes away. Only one
     /// process relays at a time (a PostgreSQL advisory lock); others stand by.
     pub async fn run(mut self, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
-        let lock = loop {
-            match eventstore::db::try_advisory_lock(&self.pool, "relay").await {
-                Ok(Some(lock)) => break lock,
-                Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "cannot take the relay lock"),
-            }
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(5)) => {},
-                _ = shutdown.changed() => return,
-            }
+        let Some(lock) =
+            eventstore::db::advisory_lock_or_stand_by(&self.pool, "relay", &mut shutdown).await
+        else {
+            return;
         };
         let mut backoff = Duration::from_millis(200);
         while !*shutdown.borrow() {

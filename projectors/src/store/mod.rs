@@ -173,6 +173,14 @@ impl ReadStores {
         }
     }
 
+    /// Makes a generation ready to serve reads: the view's indexes (MongoDB only).
+    pub async fn create_indexes<V: View>(&self, generation: u64) -> Result<(), StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => mongo::create_indexes::<V>(self, generation).await,
+            StoreKind::Redis => Ok(()),
+        }
+    }
+
     /// Deletes a generation's documents and checkpoint.
     pub async fn drop_generation<V: View>(&self, generation: u64) -> Result<(), StoreError> {
         match V::STORE {

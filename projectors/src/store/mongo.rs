@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use eventstore::Position;
 use futures::TryStreamExt;
+use mongodb::IndexModel;
 use mongodb::bson::{self, Bson, Document, doc};
 
 use super::{ReadStores, StoreError, collection_name};
@@ -121,6 +122,29 @@ pub async fn save<V: View>(
             doc! {"$set": {format!("checkpoints.g{generation}"): checkpoint.to_string()}},
         )
         .upsert(true)
+        .await?;
+    Ok(())
+}
+
+/// Creates the view's indexes on a generation's collection (a no-op for those that exist).
+pub async fn create_indexes<V: View>(
+    stores: &ReadStores,
+    generation: u64,
+) -> Result<(), StoreError> {
+    if V::INDEXES.is_empty() {
+        return Ok(());
+    }
+    let models = V::INDEXES.iter().map(|fields| {
+        let keys: Document = fields
+            .iter()
+            .map(|(field, direction)| ((*field).to_owned(), Bson::Int32(*direction)))
+            .collect();
+        IndexModel::builder().keys(keys).build()
+    });
+    stores
+        .mongo
+        .collection::<Document>(&collection_name(V::NAME, generation))
+        .create_indexes(models)
         .await?;
     Ok(())
 }

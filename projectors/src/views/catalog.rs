@@ -8,7 +8,7 @@ use domain::product::ProductEvent;
 use eventstore::StoredEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::view::{StoreKind, View, ViewError, decode};
+use crate::view::{Index, StoreKind, View, ViewError, decode};
 use crate::views::DetailFields;
 use crate::views::words;
 
@@ -52,6 +52,14 @@ impl CatalogProduct {
 impl View for CatalogProduct {
     const NAME: &'static str = Self::NAME_STR;
     const STORE: StoreKind = StoreKind::Mongo;
+    // Listings filter on `discontinued` and sort by one key (`_id` breaks ties); search matches `words`.
+    const INDEXES: &'static [Index] = &[
+        &[("discontinued", 1), ("name_key", 1), ("_id", 1)],
+        &[("discontinued", 1), ("price_key", 1), ("_id", 1)],
+        &[("discontinued", 1), ("created_key", -1), ("_id", 1)],
+        &[("category", 1), ("name_key", 1)],
+        &[("words", 1)],
+    ];
 
     fn key(event: &StoredEvent) -> Option<String> {
         (event.aggregate_type == "product").then(|| event.aggregate_id.clone())

@@ -5,7 +5,7 @@ use domain::notification::NotificationEvent;
 use eventstore::StoredEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::view::{StoreKind, View, ViewError, decode};
+use crate::view::{Index, StoreKind, View, ViewError, decode};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NotificationView {
@@ -28,6 +28,11 @@ impl NotificationView {
 impl View for NotificationView {
     const NAME: &'static str = Self::NAME_STR;
     const STORE: StoreKind = StoreKind::Mongo;
+    // A customer's notifications, or everyone's, newest first.
+    const INDEXES: &'static [Index] = &[
+        &[("user_id", 1), ("sent_key", -1), ("_id", 1)],
+        &[("sent_key", -1), ("_id", 1)],
+    ];
 
     fn key(event: &StoredEvent) -> Option<String> {
         (event.aggregate_type == "notification").then(|| event.aggregate_id.clone())

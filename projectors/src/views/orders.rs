@@ -9,7 +9,7 @@ use domain::payment::PaymentEvent;
 use eventstore::StoredEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::view::{StoreKind, View, ViewError, decode};
+use crate::view::{Index, StoreKind, View, ViewError, decode};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderView {
@@ -166,6 +166,12 @@ impl OrderView {
 impl View for OrderView {
     const NAME: &'static str = Self::NAME_STR;
     const STORE: StoreKind = StoreKind::Mongo;
+    // A customer's orders, an administrator's by status or all, newest first.
+    const INDEXES: &'static [Index] = &[
+        &[("user_id", 1), ("created_key", -1), ("_id", 1)],
+        &[("status", 1), ("created_key", -1), ("_id", 1)],
+        &[("created_key", -1), ("_id", 1)],
+    ];
 
     fn key(event: &StoredEvent) -> Option<String> {
         matches!(event.aggregate_type.as_str(), "order" | "payment")
