@@ -40,4 +40,12 @@ impl Broker {
     pub async fn connect(&self) -> Result<lapin::Connection, lapin::Error> {
         lapin::Connection::connect(&self.url, lapin::ConnectionProperties::default()).await
     }
+
+    /// Opens and closes a connection: the broker answers AMQP and accepts our credentials and vhost.
+    pub async fn ping(&self) -> Result<(), lapin::Error> {
+        self.connect()
+            .await?
+            .close(200, "readiness check".into())
+            .await
+    }
 }

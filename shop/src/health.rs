@@ -11,8 +11,8 @@ use platform::Settings;
 use projectors::runner::LagBoard;
 use projectors::store::ReadStores;
 use redis::aio::ConnectionManager;
+use saga::Broker;
 use serde_json::json;
-use tokio::net::TcpStream;
 
 use crate::startup::Stores;
 
@@ -28,9 +28,9 @@ pub struct Readiness {
     pool: PgPool,
     redis: ConnectionManager,
     read: ReadStores,
-    /// host:port of RabbitMQ. Until the saga and relay run in this process, readiness checks that it
-    /// accepts connections.
-    amqp: Option<String>,
+    /// RabbitMQ: readiness opens (and closes) an AMQP connection, which proves more than an open port
+    /// (credentials, vhost, a broker that answers the protocol).
+    broker: Broker,
     lag: LagBoard,
 }
 
@@ -40,33 +40,9 @@ impl Readiness {
             pool: stores.pool.clone(),
             redis: stores.redis.clone(),
             read: stores.read.clone(),
-            amqp: host_port(settings.amqp_url.expose(), 5672),
+            broker: crate::startup::broker(settings),
             lag,
         }
-    }
-}
-
-/// The first host:port of a URL such as `mongodb://user:pw@host:27017/?x=y`.
-fn host_port(url: &str, default_port: u16) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(',').next()?;
-    if host.is_empty() {
-        return None;
-    }
-    Some(if host.contains(':') {
-        host.to_owned()
-    } else {
-        format!("{host}:{default_port}")
-    })
-}
-
-async fn reachable(address: &str) -> Result<(), String> {
-    match tokio::time::timeout(CHECK_TIMEOUT, TcpStream::connect(address)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".to_owned()),
     }
 }
 
@@ -94,10 +70,10 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
             .and_then(|r| r.map_err(|e| e.to_string()))
     };
     let rabbitmq = async {
-        match &readiness.amqp {
-            Some(address) => reachable(address).await,
-            None => Err("AMQP_URL names no host".to_owned()),
-        }
+        tokio::time::timeout(CHECK_TIMEOUT, readiness.broker.ping())
+            .await
+            .map_err(|_| "timed out".to_owned())
+            .and_then(|r| r.map_err(|e| e.to_string()))
     };
     let (postgres, redis, mongodb, rabbitmq) = tokio::join!(postgres, redis, mongodb, rabbitmq);
     let checks = [
@@ -156,22 +132,4 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
 
 async fn sqlx_ping(pool: &PgPool) -> Result<(), String> {
     eventstore::db::ping(pool).await.map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_port;
-
-    #[test]
-    fn it_should_find_the_host_and_port_of_service_urls() {
-        assert_eq!(
-            host_port("mongodb://127.0.0.1:27017/?directConnection=true", 27017).as_deref(),
-            Some("127.0.0.1:27017")
-        );
-        assert_eq!(
-            host_port("amqp://guest:guest@localhost/%2f", 5672).as_deref(),
-            Some("localhost:5672")
-        );
-        assert_eq!(host_port("not a url", 1), None);
-    }
 }

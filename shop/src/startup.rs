@@ -218,11 +218,7 @@ impl Application {
             smtp_url: settings.smtp_url.expose().to_owned(),
             payment_deadline: settings.payment_deadline,
             gateway: Arc::new(gateway(settings)?),
-            broker: Broker {
-                url: settings.amqp_url.expose().to_owned(),
-                prefix: settings.amqp_prefix.clone(),
-                retry_base: settings.retry_base,
-            },
+            broker: broker(settings),
         })
     }
 
@@ -396,6 +392,15 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// RabbitMQ, as the settings name it.
+pub fn broker(settings: &Settings) -> Broker {
+    Broker {
+        url: settings.amqp_url.expose().to_owned(),
+        prefix: settings.amqp_prefix.clone(),
+        retry_base: settings.retry_base,
+    }
 }
 
 /// The payment gateway the settings name.

@@ -35,6 +35,21 @@ async fn readiness_names_the_dependency_that_is_down() {
     assert_eq!(body(ready).await["checks"]["mongodb"], "down");
 }
 
+/// An open port is not enough: the broker must accept our AMQP connection.
+#[tokio::test]
+async fn readiness_says_rabbitmq_is_down_when_it_refuses_the_credentials() {
+    let app = spawn_app_with(&[(
+        "AMQP_URL",
+        "amqp://guest:not-the-password@127.0.0.1:5672/%2f",
+    )])
+    .await;
+    let ready = app.get("/health/ready", None).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let checks = body(ready).await["checks"].clone();
+    assert_eq!(checks["rabbitmq"], "down");
+    assert_eq!(checks["postgresql"], "up");
+}
+
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_echoes_the_clients() {
     let app = spawn_app().await;
