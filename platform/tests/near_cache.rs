@@ -71,47 +71,88 @@ async fn until(mut condition: impl FnMut() -> bool, what: &str) {
     }
 }
 
-/// A writer that keeps to the protocol: value, stamp and announcement in one transaction.
-async fn write(redis: &mut ConnectionManager, ns: &Namespace, key: &str, value: &str, stamp: &str) {
-    let mut pipe = redis::pipe();
-    pipe.atomic()
-        .set(key, value)
-        .ignore()
-        .set(ns.scope.stamp_key(), stamp)
-        .ignore();
-    near_cache::announce(&mut pipe, &ns.channel, &ns.scope, stamp, [key]);
-    pipe.query_async::<()>(redis).await.unwrap();
+/// A cache subscribed to its own namespace on `url`, with a connection for the test's own writes.
+struct Fixture {
+    ns: Namespace,
+    redis: ConnectionManager,
+    cache: NearCache,
+    _stop: watch::Sender<bool>,
 }
 
-/// A write behind the cache's back: what it returns afterwards shows whether it read Redis or memory.
-async fn write_unannounced(redis: &mut ConnectionManager, key: &str, value: &str) {
-    redis::cmd("SET")
-        .arg(key)
-        .arg(value)
-        .query_async::<()>(redis)
-        .await
-        .unwrap();
+async fn fixture() -> Fixture {
+    fixture_on(&redis_url()).await
 }
 
-async fn read(
-    cache: &NearCache,
-    redis: &mut ConnectionManager,
-    ns: &Namespace,
-    key: &str,
-    at_least: Option<Stamp>,
-) -> Option<String> {
-    let lookup = Lookup {
-        scope: &ns.scope,
-        key,
-        decode: near_cache::json::<String>,
-    };
-    let value = cache
-        .get(redis, &[lookup], at_least)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
-    near_cache::downcast::<String>(value).map(|s| s.as_ref().clone())
+async fn fixture_on(url: &str) -> Fixture {
+    let ns = namespace();
+    let (cache, stop) = subscribed(url, &ns.channel).await;
+    Fixture {
+        redis: connect(url).await,
+        cache,
+        ns,
+        _stop: stop,
+    }
+}
+
+impl Fixture {
+    /// A write that keeps to the protocol: value, stamp and announcement in one transaction.
+    async fn write(&mut self, key: &str, value: &str, stamp: &str) {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .set(key, json(value))
+            .ignore()
+            .set(self.ns.scope.stamp_key(), stamp)
+            .ignore();
+        near_cache::announce(&mut pipe, &self.ns.channel, &self.ns.scope, stamp, [key]);
+        pipe.query_async::<()>(&mut self.redis).await.unwrap();
+    }
+
+    /// A write behind the cache's back: what it reads afterwards shows whether it read Redis or memory.
+    async fn write_unannounced(&mut self, key: &str, value: &str) {
+        redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query_async::<()>(&mut self.redis)
+            .await
+            .unwrap();
+    }
+
+    async fn read(&mut self, key: &str) -> Option<String> {
+        self.read_at_least(key, None).await
+    }
+
+    async fn read_at_least(&mut self, key: &str, at_least: Option<Stamp>) -> Option<String> {
+        let lookup = Lookup {
+            scope: &self.ns.scope,
+            key,
+            decode: near_cache::json::<String>,
+        };
+        let value = self
+            .cache
+            .get(&mut self.redis, &[lookup], at_least)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        near_cache::downcast::<String>(value).map(|s| s.as_ref().clone())
+    }
+
+    /// Reads until `expected` comes back: the announcement must drop the value held.
+    async fn until_read(&mut self, key: &str, expected: &str) {
+        let started = Instant::now();
+        while self.read(key).await.as_deref() != Some(expected) {
+            assert!(started.elapsed() < DEADLINE, "never read {expected:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn until_heard(&self, stamp: Stamp) {
+        until(
+            || self.cache.heard(&self.ns.scope) == Some(stamp),
+            "the stamp is heard",
+        )
+        .await;
+    }
 }
 
 fn json(s: &str) -> String {
@@ -120,87 +161,49 @@ fn json(s: &str) -> String {
 
 #[tokio::test]
 async fn it_should_serve_from_memory_until_a_write_announces_a_change() {
-    let ns = namespace();
-    let mut redis = connect(&redis_url()).await;
-    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
-    let key = ns.key("a");
-    write(&mut redis, &ns, &key, &json("one"), "1.1").await;
-
+    let mut f = fixture().await;
+    let key = f.ns.key("a");
+    f.write(&key, "one", "1.1").await;
+    assert_eq!(f.read(&key).await.as_deref(), Some("one"));
+    f.write_unannounced(&key, &json("behind its back")).await;
     assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
-        Some("one")
-    );
-    write_unannounced(&mut redis, &key, &json("behind its back")).await;
-    assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        f.read(&key).await.as_deref(),
         Some("one"),
         "the second read is served from memory"
     );
 
-    write(&mut redis, &ns, &key, &json("two"), "1.2").await;
-    let started = Instant::now();
-    while read(&cache, &mut redis, &ns, &key, None).await.as_deref() != Some("two") {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the announcement never dropped the value"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(cache.heard(&ns.scope), Some(Stamp::new(1, 2)));
+    f.write(&key, "two", "1.2").await;
+    f.until_read(&key, "two").await;
+    assert_eq!(f.cache.heard(&f.ns.scope), Some(Stamp::new(1, 2)));
 }
 
 #[tokio::test]
 async fn it_should_keep_a_missing_key_as_missing_until_it_is_written() {
-    let ns = namespace();
-    let mut redis = connect(&redis_url()).await;
-    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
-    let key = ns.key("absent");
+    let mut f = fixture().await;
+    let key = f.ns.key("absent");
+    assert_eq!(f.read(&key).await, None);
+    f.write_unannounced(&key, &json("sneaked in")).await;
+    assert_eq!(f.read(&key).await, None);
 
-    assert_eq!(read(&cache, &mut redis, &ns, &key, None).await, None);
-    write_unannounced(&mut redis, &key, &json("sneaked in")).await;
-    assert_eq!(read(&cache, &mut redis, &ns, &key, None).await, None);
-
-    write(&mut redis, &ns, &key, &json("written"), "3.1").await;
-    until_read(&cache, &mut redis, &ns, &key, "written").await;
-}
-
-async fn until_read(
-    cache: &NearCache,
-    redis: &mut ConnectionManager,
-    ns: &Namespace,
-    key: &str,
-    expected: &str,
-) {
-    let started = Instant::now();
-    while read(cache, redis, ns, key, None).await.as_deref() != Some(expected) {
-        assert!(started.elapsed() < DEADLINE, "never read {expected:?}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    f.write(&key, "written", "3.1").await;
+    f.until_read(&key, "written").await;
 }
 
 #[tokio::test]
 async fn it_should_not_keep_a_value_read_at_a_stamp_older_than_one_heard() {
-    let ns = namespace();
-    let mut redis = connect(&redis_url()).await;
-    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
-    let key = ns.key("raced");
-    write(&mut redis, &ns, &key, &json("new"), "5.0").await;
-    until(
-        || cache.heard(&ns.scope) == Some(Stamp::new(5, 0)),
-        "stamp 5 is heard",
-    )
-    .await;
+    let mut f = fixture().await;
+    let key = f.ns.key("raced");
+    f.write(&key, "new", "5.0").await;
+    f.until_heard(Stamp::new(5, 0)).await;
 
     // As if the read had happened before the write that the cache already heard about.
-    write_unannounced(&mut redis, ns.scope.stamp_key(), "4.0").await;
-    write_unannounced(&mut redis, &key, &json("old")).await;
+    let stamp_key = f.ns.scope.stamp_key().to_owned();
+    f.write_unannounced(&stamp_key, "4.0").await;
+    f.write_unannounced(&key, &json("old")).await;
+    assert_eq!(f.read(&key).await.as_deref(), Some("old"));
+    f.write_unannounced(&key, &json("read again")).await;
     assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
-        Some("old")
-    );
-    write_unannounced(&mut redis, &key, &json("read again")).await;
-    assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
+        f.read(&key).await.as_deref(),
         Some("read again"),
         "a value older than the newest announcement must not be kept"
     );
@@ -208,31 +211,22 @@ async fn it_should_not_keep_a_value_read_at_a_stamp_older_than_one_heard() {
 
 #[tokio::test]
 async fn it_should_read_redis_when_asked_for_a_stamp_not_yet_heard() {
-    let ns = namespace();
-    let mut redis = connect(&redis_url()).await;
-    let (cache, _stop) = subscribed(&redis_url(), &ns.channel).await;
-    let key = ns.key("fresh");
-    write(&mut redis, &ns, &key, &json("v1"), "7.1").await;
-    until(
-        || cache.heard(&ns.scope) == Some(Stamp::new(7, 1)),
-        "stamp 7.1 is heard",
-    )
-    .await;
-    assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
-        Some("v1")
-    );
+    let mut f = fixture().await;
+    let key = f.ns.key("fresh");
+    f.write(&key, "v1", "7.1").await;
+    f.until_heard(Stamp::new(7, 1)).await;
+    assert_eq!(f.read(&key).await.as_deref(), Some("v1"));
 
-    write_unannounced(&mut redis, &key, &json("v2")).await;
+    f.write_unannounced(&key, &json("v2")).await;
     assert_eq!(
-        read(&cache, &mut redis, &ns, &key, Some(Stamp::new(7, 1)))
+        f.read_at_least(&key, Some(Stamp::new(7, 1)))
             .await
             .as_deref(),
         Some("v1"),
         "stamp 7.1 was heard: memory may answer"
     );
     assert_eq!(
-        read(&cache, &mut redis, &ns, &key, Some(Stamp::new(7, 2)))
+        f.read_at_least(&key, Some(Stamp::new(7, 2)))
             .await
             .as_deref(),
         Some("v2"),
@@ -242,20 +236,14 @@ async fn it_should_read_redis_when_asked_for_a_stamp_not_yet_heard() {
 
 #[tokio::test]
 async fn it_should_read_redis_every_time_while_not_subscribed() {
-    let ns = namespace();
-    let mut redis = connect(&redis_url()).await;
-    let cache = NearCache::new(ns.channel.clone(), 1_000);
-    let key = ns.key("unsubscribed");
-    write(&mut redis, &ns, &key, &json("one"), "1.0").await;
-    assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
-        Some("one")
-    );
-    write_unannounced(&mut redis, &key, &json("two")).await;
-    assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
-        Some("two")
-    );
+    let mut f = fixture().await;
+    // A second cache on the same namespace that never subscribes.
+    f.cache = NearCache::new(f.ns.channel.clone(), 1_000);
+    let key = f.ns.key("unsubscribed");
+    f.write(&key, "one", "1.0").await;
+    assert_eq!(f.read(&key).await.as_deref(), Some("one"));
+    f.write_unannounced(&key, &json("two")).await;
+    assert_eq!(f.read(&key).await.as_deref(), Some("two"));
 }
 
 /// A `redis-server` of the test's own, on a free port, that it can kill and start again.
@@ -315,49 +303,37 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 async fn it_should_drop_everything_it_holds_when_the_subscription_is_lost() {
-    let ns = namespace();
     let server = OwnRedis::start(free_port());
     server.answering().await;
-    let mut redis = connect(&server.url()).await;
-    let (cache, _stop) = subscribed(&server.url(), &ns.channel).await;
-    let key = ns.key("a");
-    write(&mut redis, &ns, &key, &json("kept"), "1.0").await;
-    assert_eq!(
-        read(&cache, &mut redis, &ns, &key, None).await.as_deref(),
-        Some("kept")
-    );
+    let mut f = fixture_on(&server.url()).await;
+    let key = f.ns.key("a");
+    f.write(&key, "kept", "1.0").await;
+    assert_eq!(f.read(&key).await.as_deref(), Some("kept"));
 
     let port = server.port;
     drop(server);
     until(
-        || !cache.is_live(),
+        || !f.cache.is_live(),
         "the cache notices the lost subscription",
     )
     .await;
     let server = OwnRedis::start(port);
     server.answering().await;
-    until(|| cache.is_live(), "the cache subscribes again").await;
+    until(|| f.cache.is_live(), "the cache subscribes again").await;
 
     // The new server is empty: a value from before the loss must not be served.
+    let lookup = Lookup {
+        scope: &f.ns.scope,
+        key: &key,
+        decode: near_cache::json::<String>,
+    };
     let mut attempts = 0;
     let value = loop {
-        match cache
-            .get(
-                &mut redis,
-                &[Lookup {
-                    scope: &ns.scope,
-                    key: &key,
-                    decode: near_cache::json::<String>,
-                }],
-                None,
-            )
-            .await
-        {
+        match f.cache.get(&mut f.redis, &[lookup], None).await {
             Ok(mut values) => break values.pop().unwrap(),
-            // The connection manager reconnects on its own; its first command may still fail.
-            Err(error) if attempts < 50 => {
+            // The connection manager reconnects on its own; its first commands may still fail.
+            Err(_) if attempts < 50 => {
                 attempts += 1;
-                tracing::debug!(%error, "retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(error) => panic!("Redis never answered again: {error}"),
