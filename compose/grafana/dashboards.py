@@ -546,6 +546,30 @@ def query_api():
         24,
         8,
     )
+    l.row("Near cache (ADR 0010)")
+    l.add(
+        timeseries(
+            "Hot reads served from memory",
+            (
+                'sum(rate(shop_near_cache_reads_total{job="query-api", outcome="hit"}[5m])) '
+                '/ sum(rate(shop_near_cache_reads_total{job="query-api"}[5m]))',
+                "hit ratio",
+            ),
+            unit="percentunit",
+            description="Products, stock and carts answered from the replica's memory instead of Redis.",
+        ),
+        18,
+        8,
+    )
+    l.add(
+        stat(
+            "Replicas subscribed",
+            'sum(shop_near_cache_live{job="query-api"})',
+            description="Replicas hearing the writers' announcements; the others read Redis every time.",
+        ),
+        6,
+        8,
+    )
     return dashboard(
         "shop-query-api",
         "Shop: query-api",
