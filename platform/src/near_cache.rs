@@ -5,7 +5,9 @@
 //! counter) grows with every write to the scope. The protocol that keeps the cache exact:
 //!
 //! 1. A writer changes keys of a scope, moves its stamp and publishes an announcement (scope, new stamp,
-//!    keys changed) **in one atomic step** (MULTI/EXEC or a script; see [`announce`]).
+//!    keys changed) **in one atomic step** (MULTI/EXEC or a script; see [`announce`]). Each scope has one
+//!    writer at a time and its stamp only grows (a projector's checkpoint, a counter); a scope nobody reads
+//!    yet (a generation a replay is building) may repeat a stamp.
 //! 2. Every process subscribes to the announcements and drops the keys named; it remembers the newest stamp
 //!    heard per scope.
 //! 3. A miss reads the values *and* the scope's stamp in one MGET, so the value is known to be current as of
@@ -92,9 +94,11 @@ impl Scope {
     }
 }
 
-/// The channel the announcements of every scope under `prefix` travel on.
-pub fn channel(prefix: &str) -> String {
-    format!("{prefix}near-cache")
+/// The channel the announcements of every scope under `prefix` in Redis database `db` travel on. Pub/sub
+/// ignores database numbers: without `db` in the name, two shops with one prefix in two databases of one
+/// server would hear each other.
+pub fn channel(prefix: &str, db: i64) -> String {
+    format!("{prefix}near-cache:{db}")
 }
 
 /// The announcement of a change: the scope's name, the new stamp, then the keys changed, a line each.
@@ -161,9 +165,10 @@ pub struct NearCache {
 
 struct Inner {
     channel: String,
-    /// Values by Redis key. Written and invalidated only under `state`'s lock, so that the rule of step 3
-    /// and the announcements see one order.
-    entries: moka::sync::Cache<String, Value>,
+    /// Values by Redis key, with the epoch they were kept in (a value from another epoch is not served,
+    /// whatever the cache's own clearing did). Written and invalidated only under `state`'s lock, so that
+    /// the rule of step 3 and the announcements see one order.
+    entries: moka::sync::Cache<String, (u64, Value)>,
     state: Mutex<State>,
 }
 
@@ -226,6 +231,11 @@ impl NearCache {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The channel it listens on.
+    pub fn channel(&self) -> &str {
+        &self.inner.channel
+    }
+
     pub fn is_live(&self) -> bool {
         self.state().live
     }
@@ -263,7 +273,12 @@ impl NearCache {
         };
         let mut values: Vec<Option<Value>> = lookups
             .iter()
-            .map(|lookup| usable.then(|| self.inner.entries.get(lookup.key)).flatten())
+            .map(|lookup| {
+                let (kept_in, value) = usable
+                    .then(|| self.inner.entries.get(lookup.key))
+                    .flatten()?;
+                (kept_in == epoch).then_some(value)
+            })
             .collect();
         let missing: Vec<usize> = (0..lookups.len())
             .filter(|&i| values[i].is_none())
@@ -327,7 +342,9 @@ impl NearCache {
                     .get(&scope.name)
                     .is_none_or(|newest| stamp >= *newest)
             {
-                self.inner.entries.insert(key.to_owned(), value.clone());
+                self.inner
+                    .entries
+                    .insert(key.to_owned(), (epoch, value.clone()));
             }
             values[i] = Some(value);
         }
@@ -335,21 +352,20 @@ impl NearCache {
         Ok(values.into_iter().flatten().collect())
     }
 
-    /// Applies one announcement: drops the keys it names, remembers its stamp.
-    fn hear(&self, message: &str) {
+    /// Applies one announcement: drops the keys it names, remembers its stamp. One it cannot read may
+    /// have named keys this cache holds: that is an error, and the caller starts over.
+    fn hear(&self, message: &str) -> Result<(), String> {
         let mut lines = message.split('\n');
         let (Some(scope), Some(stamp)) = (lines.next(), lines.next()) else {
-            tracing::warn!(
-                message,
-                "near cache: an announcement without scope and stamp"
-            );
-            return;
+            return Err(format!(
+                "an announcement without scope and stamp: {message:?}"
+            ));
         };
-        let Ok(stamp) = stamp.parse::<Stamp>() else {
-            tracing::warn!(scope, stamp, "near cache: an announcement with a bad stamp");
-            return;
-        };
+        let stamp = stamp
+            .parse::<Stamp>()
+            .map_err(|()| format!("an announcement with a bad stamp: {stamp:?}"))?;
         self.learn(scope, stamp, lines);
+        Ok(())
     }
 
     /// What a writer in this process does right after its write: applies the announcement it made before
@@ -430,11 +446,11 @@ impl NearCache {
                     let Some(message) = message else {
                         return Err(connection_closed());
                     };
-                    match message.get_payload::<String>() {
-                        Ok(text) => self.hear(&text),
-                        // An announcement we cannot read may have named keys we hold: start again.
-                        Err(error) => return Err(error),
-                    }
+                    let text = message.get_payload::<String>()?;
+                    // An announcement we cannot read may have named keys we hold: start again.
+                    self.hear(&text).map_err(|reason| {
+                        redis::RedisError::from((redis::ErrorKind::Parse, "near cache", reason))
+                    })?;
                 }
                 _ = ping.tick() => {
                     match tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await {
@@ -490,8 +506,10 @@ mod tests {
         let cache = NearCache::new("c".into(), 100);
         let scope = Scope::new("s", "s:_stamp");
         cache.go_live();
-        cache.hear("s\n3.4\ns:a");
-        cache.hear("s\n2.9\ns:b");
+        cache.hear("s\n3.4\ns:a").unwrap();
+        cache.hear("s\n2.9\ns:b").unwrap();
+        assert!(cache.hear("s\nnot a stamp\ns:c").is_err());
+        assert!(cache.hear("no stamp").is_err());
         assert_eq!(cache.heard(&scope), Some(Stamp::new(3, 4)));
         cache.go_dark();
         assert_eq!(cache.heard(&scope), None);

@@ -69,6 +69,8 @@ pub struct Settings {
     pub redis_url: Secret,
     /// Prefix of every Redis key this instance writes, so tests and tenants can share a server.
     pub redis_prefix: String,
+    /// The longest a hot Redis value stays in the near cache's memory (ADR 0010).
+    pub near_cache_max_age: Duration,
     pub mongodb_url: Secret,
     /// The MongoDB database that holds the read models.
     pub mongodb_database: String,
@@ -184,6 +186,7 @@ impl Settings {
             database_max_connections: parse("DATABASE_MAX_CONNECTIONS", "32")? as u32,
             redis_url: Secret::new(get("REDIS_URL", "redis://127.0.0.1:6379")),
             redis_prefix: get("REDIS_PREFIX", "shop:"),
+            near_cache_max_age: Duration::from_millis(parse("SHOP_NEAR_CACHE_MAX_AGE_MS", "5000")?),
             mongodb_url: Secret::new(get(
                 "MONGODB_URL",
                 "mongodb://127.0.0.1:27017/?directConnection=true",

@@ -10,7 +10,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::near_cache::{self, Lookup, NearCache, NearCacheError, Scope, Stamp};
+use crate::near_cache::{Lookup, NearCache, NearCacheError, Scope, Stamp};
 
 const ISSUER: &str = "shop";
 
@@ -120,9 +120,9 @@ impl DenyList {
     pub fn new(redis: ConnectionManager, cache: NearCache, prefix: &str) -> Self {
         Self {
             redis,
+            channel: cache.channel().to_owned(),
             cache,
             scope: Scope::new(format!("{prefix}denied"), format!("{prefix}denied:_stamp")),
-            channel: near_cache::channel(prefix),
             deny: redis::Script::new(DENY_SCRIPT),
         }
     }

@@ -29,7 +29,7 @@ fn namespace() -> Namespace {
     let prefix = format!("test:{}:", Uuid::now_v7().simple());
     Namespace {
         scope: Scope::new(format!("{prefix}docs"), format!("{prefix}docs:_stamp")),
-        channel: near_cache::channel(&prefix),
+        channel: near_cache::channel(&prefix, 0),
         prefix,
     }
 }
@@ -164,6 +164,8 @@ async fn it_should_serve_from_memory_until_a_write_announces_a_change() {
     let mut f = fixture().await;
     let key = f.ns.key("a");
     f.write(&key, "one", "1.1").await;
+    // Heard first: an announcement arriving after the first read would drop what it kept.
+    f.until_heard(Stamp::new(1, 1)).await;
     assert_eq!(f.read(&key).await.as_deref(), Some("one"));
     f.write_unannounced(&key, &json("behind its back")).await;
     assert_eq!(
@@ -308,7 +310,14 @@ async fn it_should_drop_everything_it_holds_when_the_subscription_is_lost() {
     let mut f = fixture_on(&server.url()).await;
     let key = f.ns.key("a");
     f.write(&key, "kept", "1.0").await;
+    f.until_heard(Stamp::new(1, 0)).await;
     assert_eq!(f.read(&key).await.as_deref(), Some("kept"));
+    f.write_unannounced(&key, &json("behind its back")).await;
+    assert_eq!(
+        f.read(&key).await.as_deref(),
+        Some("kept"),
+        "held in memory before the loss"
+    );
 
     let port = server.port;
     drop(server);

@@ -176,6 +176,7 @@ async fn main() {
         &format!("shop_bench_{unique}"),
         redis,
         &format!("bench:{unique}:"),
+        &format!("bench:{unique}:near-cache"),
     )
     .await
     .expect("read stores");

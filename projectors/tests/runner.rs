@@ -36,6 +36,7 @@ async fn stores() -> ReadStores {
         &format!("shop_test_{unique}"),
         redis,
         &format!("test:{unique}:"),
+        &platform::near_cache::channel(&format!("test:{unique}:"), 0),
     )
     .await
     .unwrap()

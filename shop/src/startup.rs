@@ -138,11 +138,16 @@ impl Stores {
             .await
             .context("could not connect to Redis (is it running? see scripts/services.sh)")?;
         let bus = Arc::new(CommandBus::new(pool.clone()));
+        let announcements = near_cache::channel(
+            &settings.redis_prefix,
+            client.get_connection_info().redis_settings().db(),
+        );
         let read = ReadStores::connect(
             settings.mongodb_url.expose(),
             &settings.mongodb_database,
             redis.clone(),
             &settings.redis_prefix,
+            &announcements,
         )
         .await
         .context("MONGODB_URL is not a valid MongoDB URL")?;
@@ -150,9 +155,10 @@ impl Stores {
             pool,
             redis,
             redis_client: client,
-            near_cache: NearCache::new(
-                near_cache::channel(&settings.redis_prefix),
+            near_cache: NearCache::with_max_age(
+                announcements,
                 NEAR_CACHE_CAPACITY,
+                settings.near_cache_max_age,
             ),
             bus,
             read,

@@ -42,6 +42,9 @@ pub struct ReadStores {
     pub redis: ConnectionManager,
     /// Prefix of every Redis key, so several shops (or tests) share one server.
     pub prefix: String,
+    /// The near-cache channel that every write to a Redis view announces its keys on
+    /// (`platform::near_cache::channel`).
+    pub announcements: String,
 }
 
 impl std::fmt::Debug for ReadStores {
@@ -53,18 +56,21 @@ impl std::fmt::Debug for ReadStores {
 }
 
 impl ReadStores {
-    /// Connects to MongoDB (the driver connects lazily) and keeps the Redis connection given.
+    /// Connects to MongoDB (the driver connects lazily) and keeps the Redis connection given, with its
+    /// key prefix and the near-cache channel its writes announce on.
     pub async fn connect(
         mongodb_url: &str,
         database: &str,
         redis: ConnectionManager,
         prefix: &str,
+        announcements: &str,
     ) -> Result<Self, StoreError> {
         let client = mongodb::Client::with_uri_str(mongodb_url).await?;
         Ok(Self {
             mongo: client.database(database),
             redis,
             prefix: prefix.to_owned(),
+            announcements: announcements.to_owned(),
         })
     }
 

@@ -4,6 +4,7 @@ use std::future::pending;
 
 use eventstore::testing::fresh_database;
 use platform::Settings;
+use platform::near_cache::NearCache;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use shop::{Application, Roles};
@@ -15,6 +16,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: PgPool,
     pub settings: Settings,
+    /// The app's near cache, to wait until it is subscribed.
+    pub near_cache: NearCache,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -55,12 +58,14 @@ pub async fn spawn_app_with_roles(overrides: &[(&str, &str)], roles: Roles) -> T
         .await
         .expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let near_cache = app.stores().near_cache.clone();
     tokio::spawn(app.run_until(pending()));
     TestApp {
         address,
         client: reqwest::Client::new(),
         pool,
         settings,
+        near_cache,
     }
 }
 

@@ -3,7 +3,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, body, problem, spawn_app};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{TestApp, body, problem, spawn_app, spawn_app_with};
 
 /// GET with `X-Min-Position`, so the read waits for the projectors.
 async fn read(app: &TestApp, path: &str, token: Option<&str>, position: &str) -> reqwest::Response {
@@ -286,6 +288,72 @@ async fn product_and_cart_reads_served_from_memory_show_a_change_as_soon_as_it_i
             body(app.get("/cart", Some(&token)).await).await["total"]["amount"],
             2 * amount
         );
+    }
+}
+
+/// A product once read is answered from memory, and a change reaches it through the projector's
+/// announcement alone: the values here would otherwise be kept for ten minutes.
+#[tokio::test]
+async fn a_product_held_in_memory_is_dropped_when_the_projector_announces_a_change() {
+    let app = spawn_app_with(&[("SHOP_NEAR_CACHE_MAX_AGE_MS", "600000")]).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !app.near_cache.is_live() {
+        assert!(Instant::now() < deadline, "the near cache never subscribed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let admin = app.admin().await;
+    let (id, created) = product(&app, &admin, "VAS-1", "Vase", "Home", 3000, 4).await;
+    let path = format!("/products/{id}");
+    let price = |product: Value| product["price"]["amount"].as_i64();
+    assert_eq!(
+        price(body(read(&app, &path, None, &created).await).await),
+        Some(3000)
+    );
+
+    // Behind the cache's back (no announcement), Redis gets another price; memory must go on showing the
+    // one read. (A read that an announcement overtook is not kept, so this is tried a few times.)
+    let key = format!("{}rm:product_details:g0:{id}", app.settings.redis_prefix);
+    let mut redis = redis::Client::open(app.settings.redis_url.expose())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut attempts = 0;
+    loop {
+        let shown = price(body(app.get(&path, None).await).await).unwrap();
+        let stored: String = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        let mut sneaked: Value = serde_json::from_str(&stored).unwrap();
+        sneaked["price"]["amount"] = json!(shown + 1);
+        redis::cmd("SET")
+            .arg(&key)
+            .arg(sneaked.to_string())
+            .query_async::<()>(&mut redis)
+            .await
+            .unwrap();
+        if price(body(app.get(&path, None).await).await) == Some(shown) {
+            break;
+        }
+        attempts += 1;
+        assert!(attempts < 5, "the product was never served from memory");
+    }
+
+    let answer = app
+        .request(Method::PATCH, &path, Some(&admin))
+        .json(&json!({"price": {"amount": 4200, "currency": "EUR"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    while price(body(app.get(&path, None).await).await) != Some(4200) {
+        assert!(
+            Instant::now() < deadline,
+            "the change never reached a read without a position"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
