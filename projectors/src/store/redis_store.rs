@@ -97,7 +97,7 @@ pub async fn save<V: View>(
         .ignore();
     near_cache::announce(
         &mut pipe,
-        &near_cache::channel(&stores.prefix),
+        &stores.announcements,
         &scope(stores, view, generation),
         &checkpoint,
         keys.iter().map(String::as_str),
