@@ -18,7 +18,9 @@
 //!    read before a resubscription is never kept (epochs).
 //!
 //! A read that must reflect a given write (`X-Min-Position`) uses memory only when the announcement of a
-//! stamp at least that recent has been heard; it reads Redis otherwise. Entries also expire after
+//! stamp at least that recent has been heard; it reads Redis otherwise. Scopes without cached values (the
+//! MongoDB views) announce their checkpoints too, so that such a read stops waiting as soon as its write
+//! is projected. Entries also expire after
 //! [`MAX_AGE`], which bounds the damage of anything that writes around the protocol (a FLUSHDB by hand) or a
 //! connection that dies without saying so. docs/adr/0010-near-cache.md explains why this is not the Redis
 //! client's own client-side caching.
@@ -170,6 +172,8 @@ struct Inner {
     /// the rule of step 3 and the announcements see one order.
     entries: moka::sync::Cache<String, (u64, Value)>,
     state: Mutex<State>,
+    /// Wakes whoever waits for a stamp (`X-Min-Position`) at every announcement.
+    announced: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -220,6 +224,7 @@ impl NearCache {
                     .time_to_live(max_age)
                     .build(),
                 state: Mutex::default(),
+                announced: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -238,6 +243,12 @@ impl NearCache {
 
     pub fn is_live(&self) -> bool {
         self.state().live
+    }
+
+    /// Resolves at the next announcement heard (or learnt). Create it before checking [`NearCache::heard`]
+    /// and `enable` it, so that an announcement in between is not missed.
+    pub fn announced(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.announced.notified()
     }
 
     /// The newest stamp announced for `scope` while subscribed, if any.
@@ -382,6 +393,8 @@ impl NearCache {
             let newest = state.newest.entry(scope.to_owned()).or_default();
             *newest = (*newest).max(stamp);
         }
+        drop(state);
+        self.inner.announced.notify_waiters();
     }
 
     /// Starts serving from memory: called once the subscription is confirmed.

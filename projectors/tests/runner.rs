@@ -16,6 +16,7 @@ use projectors::store::ReadStores;
 use projectors::view::Versioned;
 use projectors::views::carts::CartView;
 use projectors::views::catalog::CatalogProduct;
+use projectors::views::orders::OrderView;
 use uuid::Uuid;
 
 fn eur(amount: i64) -> Money {
@@ -359,6 +360,44 @@ async fn the_catalog_is_indexed_for_its_listings_live_and_after_a_replay() {
 
 #[tokio::test]
 async fn orders_and_notifications_are_indexed_for_their_listings() {
-    indexed_live_and_after_replay::<projectors::views::orders::OrderView>().await;
+    indexed_live_and_after_replay::<OrderView>().await;
     indexed_live_and_after_replay::<projectors::views::notifications::NotificationView>().await;
+}
+
+/// Reads that wait for a position (`X-Min-Position`) on a MongoDB view stop when they hear its projector
+/// announce the checkpoint, instead of polling MongoDB for it.
+#[tokio::test]
+async fn a_mongo_projector_announces_each_checkpoint_it_reaches() {
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+    let cache = platform::near_cache::NearCache::new(stores.announcements.clone(), 100);
+    let (_stop, stopping) = tokio::sync::watch::channel(false);
+    let redis_url =
+        std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    tokio::spawn(
+        cache
+            .clone()
+            .run(redis::Client::open(redis_url).unwrap(), stopping),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cache.is_live() {
+        assert!(std::time::Instant::now() < deadline, "never subscribed");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    let mut live = Runner::<OrderView>::new(pool.clone(), stores.clone(), LagBoard::default());
+    drain(&mut live, 0).await;
+    let checkpoint = stores.checkpoint::<OrderView>(0).await.unwrap().unwrap();
+    let scope = stores.scope::<OrderView>(0);
+    let expected =
+        platform::near_cache::Stamp::new(checkpoint.transaction_id, checkpoint.position as u64);
+    while cache.heard(&scope) != Some(expected) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "heard {:?}, not the checkpoint {checkpoint}",
+            cache.heard(&scope)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }

@@ -22,6 +22,7 @@ use crate::params::invalid;
 
 const WAIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(10);
+const POLL_WHILE_ANNOUNCED: Duration = Duration::from_millis(100);
 const HEADER: &str = "x-min-position";
 
 /// The position a client asked to read after, from `X-Min-Position` or else `min_position`.
@@ -97,6 +98,10 @@ impl Wait {
     pub async fn for_view<V: View>(&mut self, models: &ReadModels) {
         let Some(target) = self.target else { return };
         loop {
+            // Armed before looking, so that an announcement in between wakes this wait.
+            let announced = models.cache().announced();
+            tokio::pin!(announced);
+            announced.as_mut().enable();
             if models.heard_at_least::<V>(target).await {
                 return;
             }
@@ -111,7 +116,16 @@ impl Wait {
                 self.stale = true;
                 return;
             }
-            tokio::time::sleep(POLL).await;
+            // While announcements come, they end the wait; the store is asked now and then all the same.
+            let poll = if models.cache().is_live() {
+                POLL_WHILE_ANNOUNCED
+            } else {
+                POLL
+            };
+            tokio::select! {
+                () = &mut announced => {}
+                () = tokio::time::sleep(poll) => {}
+            }
         }
     }
 

@@ -12,6 +12,7 @@ mod redis_store;
 use std::collections::HashMap;
 
 use eventstore::Position;
+use platform::near_cache;
 use redis::aio::ConnectionManager;
 
 use crate::view::{StoreKind, Versioned, View};
@@ -137,10 +138,31 @@ impl ReadStores {
         checkpoint: Position,
     ) -> Result<(), StoreError> {
         match V::STORE {
-            StoreKind::Mongo => mongo::save(self, V::NAME, generation, docs, checkpoint).await,
+            StoreKind::Mongo => {
+                mongo::save(self, V::NAME, generation, docs, checkpoint).await?;
+                self.announce_checkpoint::<V>(generation, checkpoint).await;
+                Ok(())
+            }
             StoreKind::Redis => {
                 redis_store::save(self, V::NAME, generation, docs, checkpoint).await
             }
+        }
+    }
+
+    /// Tells every near cache that a MongoDB view's generation has reached `checkpoint`, so reads waiting
+    /// for it (`X-Min-Position`) stop at once. Sent after the write, so hearing it means the documents are
+    /// there. Best effort: without it those reads find the checkpoint by polling, so a failure is only logged.
+    async fn announce_checkpoint<V: View>(&self, generation: u64, checkpoint: Position) {
+        let message =
+            near_cache::announcement(&self.scope::<V>(generation), &checkpoint.to_string(), []);
+        let mut redis = self.redis.clone();
+        let published: Result<(), _> = redis::cmd("PUBLISH")
+            .arg(&self.announcements)
+            .arg(message)
+            .query_async(&mut redis)
+            .await;
+        if let Err(error) = published {
+            tracing::warn!(view = V::NAME, %error, "cannot announce a checkpoint; readers will poll");
         }
     }
 
@@ -164,7 +186,9 @@ impl ReadStores {
     ) -> Result<(), StoreError> {
         match V::STORE {
             StoreKind::Mongo => {
-                mongo::insert_new(self, V::NAME, generation, docs, checkpoint).await
+                mongo::insert_new(self, V::NAME, generation, docs, checkpoint).await?;
+                self.announce_checkpoint::<V>(generation, checkpoint).await;
+                Ok(())
             }
             // A Redis SET is no dearer than an insert: write in slices, so no pipeline gets huge.
             StoreKind::Redis => {
@@ -195,8 +219,8 @@ impl ReadStores {
         }
     }
 
-    /// The near-cache scope of a Redis view's generation.
-    pub fn scope<V: View>(&self, generation: u64) -> platform::near_cache::Scope {
+    /// The near-cache scope of a view's generation (for a MongoDB view, only its checkpoint is announced).
+    pub fn scope<V: View>(&self, generation: u64) -> near_cache::Scope {
         redis_store::scope(self, V::NAME, generation)
     }
 

@@ -12,7 +12,7 @@ use mongodb::bson::{self, Document, doc};
 use platform::near_cache::{self, Lookup, NearCache, Stamp};
 
 use super::{ReadStores, StoreError, collection_name};
-use crate::view::{StoreKind, Versioned, View};
+use crate::view::{Versioned, View};
 use crate::views::carts::CartView;
 use crate::views::catalog::CatalogProduct;
 use crate::views::notifications::NotificationView;
@@ -127,6 +127,11 @@ impl ReadModels {
         }
     }
 
+    /// The near cache the Redis views are read through; its announcements wake reads that wait.
+    pub fn cache(&self) -> &NearCache {
+        &self.cache
+    }
+
     pub fn stores(&self) -> &ReadStores {
         &self.stores
     }
@@ -171,9 +176,6 @@ impl ReadModels {
     /// Whether `V` is known without a round trip to have reached `target`: the near cache heard its
     /// projector announce a checkpoint at least that recent.
     pub async fn heard_at_least<V: View>(&self, target: Position) -> bool {
-        if V::STORE != StoreKind::Redis {
-            return false;
-        }
         let Ok(generation) = self.generation::<V>().await else {
             return false;
         };
