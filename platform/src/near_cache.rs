@@ -65,12 +65,6 @@ impl FromStr for Stamp {
     }
 }
 
-impl fmt::Display for Stamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.0, self.1)
-    }
-}
-
 /// Keys that change together, and the key whose value stamps each change.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {

@@ -106,13 +106,12 @@ return stamp
 ";
 
 /// Revoked token ids, each kept until its token would have expired anyway. Every request asks it, so the
-/// answers are kept in the near cache, which a logout on any instance reaches at once.
+/// answers are kept in the near cache, which a logout on any instance reaches within one pub/sub hop.
 #[derive(Clone)]
 pub struct DenyList {
     redis: ConnectionManager,
     cache: NearCache,
     scope: Scope,
-    channel: String,
     deny: redis::Script,
 }
 
@@ -120,7 +119,6 @@ impl DenyList {
     pub fn new(redis: ConnectionManager, cache: NearCache, prefix: &str) -> Self {
         Self {
             redis,
-            channel: cache.channel().to_owned(),
             cache,
             scope: Scope::new(format!("{prefix}denied"), format!("{prefix}denied:_stamp")),
             deny: redis::Script::new(DENY_SCRIPT),
@@ -140,7 +138,7 @@ impl DenyList {
             .key(&key)
             .key(self.scope.stamp_key())
             .arg(ttl)
-            .arg(&self.channel)
+            .arg(self.cache.channel())
             .arg(self.scope.name())
             .invoke_async(&mut redis)
             .await

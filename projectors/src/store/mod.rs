@@ -27,10 +27,10 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl From<platform::near_cache::NearCacheError> for StoreError {
-    fn from(error: platform::near_cache::NearCacheError) -> Self {
+impl From<near_cache::NearCacheError> for StoreError {
+    fn from(error: near_cache::NearCacheError) -> Self {
         match error {
-            platform::near_cache::NearCacheError::Redis(error) => Self::Redis(error),
+            near_cache::NearCacheError::Redis(error) => Self::Redis(error),
             undecodable => Self::Corrupt(undecodable.to_string()),
         }
     }
