@@ -2,8 +2,10 @@
 //!
 //! Transactions commit out of order, so an event with a smaller `position` may become visible after one with
 //! a larger. The feed reads in `(transaction id, position)` order and only from transactions older than the
-//! oldest one still running: such a transaction can no longer add events, so nothing can appear behind a
-//! checkpoint once the feed has passed it.
+//! oldest one still running in the shop's database (the horizon): such a transaction can no longer add
+//! events, so nothing can appear behind a checkpoint once the feed has passed it. Transactions of other
+//! databases on the same server are left out of the horizon, so they never hold the feed back
+//! (`migrations/0007_feed_horizon.sql`, docs/adr/0011).
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -129,10 +131,11 @@ impl Feed {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let elsewhere = self.xids_elsewhere().await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM events \
              WHERE (transaction_id, position) > ($1::text::xid8, $2) \
-               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               AND transaction_id < (SELECT feed_horizon($7)) \
                AND ($4::text IS NULL OR aggregate_type = $4) \
                AND ($5::text IS NULL OR event_type = $5) \
                AND ($6::text IS NULL OR metadata->>'user_id' = $6) \
@@ -145,6 +148,7 @@ impl Feed {
             .bind(&filter.aggregate_type)
             .bind(&filter.event_type)
             .bind(&filter.user_id)
+            .bind(&elsewhere)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(StoredEvent::from_row).collect()
@@ -167,15 +171,28 @@ impl Feed {
         rows.iter().map(StoredEvent::from_row).collect()
     }
 
+    /// Transactions writing now in other databases of the server. Read in a statement of its own, before
+    /// the one that takes the feed's snapshot: the horizon leaves out only transactions that both statements
+    /// saw elsewhere (see `migrations/0007_feed_horizon.sql`).
+    async fn xids_elsewhere(&self) -> Result<Vec<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT feed_xids_elsewhere()")
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// The last `count` events the feed can deliver now, oldest first (for `shop events tail`).
     pub async fn last(&self, count: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let elsewhere = self.xids_elsewhere().await?;
         let sql = format!(
             "SELECT * FROM (SELECT {COLUMNS} FROM events \
-               WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               WHERE transaction_id < (SELECT feed_horizon($2)) \
                ORDER BY transaction_id DESC, position DESC LIMIT $1) AS tail \
              ORDER BY xid, position"
         );
-        let rows = sqlx::query(&sql).bind(count).fetch(&self.pool);
+        let rows = sqlx::query(&sql)
+            .bind(count)
+            .bind(&elsewhere)
+            .fetch(&self.pool);
         rows.map_err(sqlx::Error::from)
             .and_then(|row| async move { StoredEvent::from_row(&row) })
             .try_collect()
@@ -199,14 +216,27 @@ impl Feed {
 
     /// The feed's head: the last event that a subscriber can read now.
     pub async fn head(&self) -> Result<Option<Position>, sqlx::Error> {
+        let elsewhere = self.xids_elsewhere().await?;
         let row = sqlx::query(
             "SELECT transaction_id::text::bigint AS xid, position FROM events \
-             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             WHERE transaction_id < (SELECT feed_horizon($1)) \
              ORDER BY transaction_id DESC, position DESC LIMIT 1",
         )
+        .bind(&elsewhere)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
+    }
+
+    /// How long the oldest transaction of the shop's database that has written anything has been running,
+    /// in seconds (0 when none): the feed holds back every event committed after it began until it ends.
+    pub async fn horizon_age(&self) -> Result<f64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(xact_start))::float8, 0) FROM pg_stat_activity \
+             WHERE datname = current_database() AND backend_xid IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
     }
 }
 

@@ -18,8 +18,7 @@ async fn append<'e>(executor: impl Executor<'e, Database = Postgres>, stream: &s
     .expect("append an event");
 }
 
-/// Reads until `count` events arrived after `after` or 10 s passed. Other tests' transactions on the same
-/// server may hold the feed back for a moment; they can never make it skip.
+/// Reads until `count` events arrived after `after` or 10 s passed.
 async fn read_until(feed: &Feed, mut after: Position, count: usize) -> Vec<StoredEvent> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
@@ -52,6 +51,10 @@ async fn the_feed_holds_back_a_later_commit_until_an_earlier_transaction_ends_th
     assert!(
         while_open.is_empty(),
         "the committed later event must wait for the open earlier transaction, got {while_open:?}"
+    );
+    assert!(
+        feed.horizon_age().await.unwrap() > 0.0,
+        "the transaction holding the feed back shows on the horizon's age"
     );
 
     early.commit().await.unwrap();
@@ -116,4 +119,120 @@ async fn a_checkpoint_is_saved_and_loaded() {
     let position = Position::new(1234, 56);
     checkpoints.save("catalog", position).await.unwrap();
     assert_eq!(checkpoints.load("catalog").await.unwrap(), position);
+}
+
+/// A transaction that has written in another database of the server, kept open until dropped.
+async fn open_transaction_elsewhere() -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let (_, url) = fresh_database().await;
+    let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    other
+}
+
+#[tokio::test]
+async fn a_transaction_open_in_another_database_never_holds_the_feed_back() {
+    let (pool, _) = fresh_database().await;
+    let feed = Feed::new(pool.clone());
+    let _elsewhere = open_transaction_elsewhere().await;
+    // Transactions of this database that began after the one elsewhere, as every later write does.
+    append(&pool, "after-the-other", 1).await;
+    append(&pool, "after-the-other", 2).await;
+
+    let delivered = feed.read_after(Position::START, 100).await.unwrap();
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+    assert_eq!(feed.head().await.unwrap(), Some(delivered[1].position));
+    assert_eq!(feed.last(10).await.unwrap(), delivered);
+    assert_eq!(
+        feed.horizon_age().await.unwrap(),
+        0.0,
+        "only transactions of the shop's database count"
+    );
+}
+
+#[tokio::test]
+async fn the_feed_skips_nothing_while_commits_race_the_horizon_and_other_databases_churn() {
+    let (pool, _) = fresh_database().await;
+    let (elsewhere, elsewhere_url) = fresh_database().await;
+    drop(elsewhere);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Sessions of another database come and go, each writing in a transaction, so process slots are reused
+    // while the feed computes its horizon.
+    let churn: Vec<_> = (0..3)
+        .map(|_| {
+            let (url, stop) = (elsewhere_url.clone(), stop.clone());
+            tokio::spawn(async move {
+                use sqlx::Connection;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+                    let mut transaction = other.begin().await.unwrap();
+                    sqlx::query("SELECT pg_current_xact_id()")
+                        .execute(&mut *transaction)
+                        .await
+                        .unwrap();
+                    transaction.commit().await.unwrap();
+                    other.close().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    // Writers of this database: some commit at once, some hold their transaction open across others'.
+    let writers: Vec<_> = (0..6)
+        .map(|w| {
+            let pool: PgPool = pool.clone();
+            tokio::spawn(async move {
+                for sequence in 1..=30 {
+                    let mut transaction = pool.begin().await.unwrap();
+                    append(&mut *transaction, &format!("writer-{w}"), sequence).await;
+                    if sequence % 3 == w % 3 {
+                        tokio::task::yield_now().await;
+                        sqlx::query("SELECT pg_sleep(0.005)")
+                            .execute(&mut *transaction)
+                            .await
+                            .unwrap();
+                    }
+                    transaction.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    // The reader tails the feed from its checkpoint the whole time.
+    let feed = Feed::new(pool.clone());
+    let delivered = read_until(&feed, Position::START, 180).await;
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in churn {
+        task.await.unwrap();
+    }
+    let after = delivered.last().map_or(Position::START, |e| e.position);
+    assert!(feed.read_after(after, 100).await.unwrap().is_empty());
+    assert_eq!(delivered.len(), 180, "every event, none skipped");
+    let mut ids: Vec<_> = delivered.iter().map(|e| e.event_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 180, "no event twice");
+    for w in 0..6 {
+        let sequences: Vec<i64> = delivered
+            .iter()
+            .filter(|e| e.aggregate_id == format!("writer-{w}"))
+            .map(|e| e.sequence)
+            .collect();
+        assert_eq!(sequences, (1..=30).collect::<Vec<_>>(), "writer {w}");
+    }
+}
+
+#[tokio::test]
+async fn the_shops_sessions_end_transactions_left_idle() {
+    let (pool, _) = fresh_database().await;
+    let timeout: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(timeout, eventstore::db::IDLE_IN_TRANSACTION_TIMEOUT);
 }
