@@ -125,6 +125,17 @@ pub async fn seal(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(total)
 }
 
+/// The last position sealed so far, by any process; `None` before the first seal.
+pub async fn sealed_through(pool: &PgPool) -> Result<Option<Position>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT transaction_id::text::bigint AS xid, position FROM audit_seals \
+         ORDER BY transaction_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
+}
+
 /// The running feed hash after one more event.
 fn chain(running: &[u8], event_hash_hex: &str) -> Vec<u8> {
     Sha256::new()
