@@ -1,6 +1,7 @@
-//! A queue consumer with manual acks. A message whose handling fails goes to the retry queue with a growing
-//! expiration, from where RabbitMQ dead-letters it back to the main queue; after the last attempt it is
-//! parked. A message already handled (by event id) is acknowledged without handling it again.
+//! A queue consumer with manual acks. A message whose handling fails transiently goes to the retry queue with
+//! a growing expiration, from where RabbitMQ dead-letters it back to the main queue; after the last attempt it
+//! is parked. A message that can never be handled is parked at once. A message already handled (by event id)
+//! is acknowledged without handling it again.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,9 +29,32 @@ pub const MAX_ATTEMPTS: i64 = 5;
 const PREFETCH: u16 = 32;
 const ATTEMPT_HEADER: &str = "x-attempt";
 
-/// What a consumer does with one event.
+/// What a consumer does with one event. An event it does not react to is `Ok`: acknowledged and forgotten,
+/// so that new event types never fill the parked queue.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, message: EventMessage) -> impl Future<Output = Result<(), String>> + Send;
+    fn handle(
+        &self,
+        message: EventMessage,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Why a message could not be handled, and so whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// A store, the broker or a provider did not answer, or another process got there first: retried with
+    /// back-off, parked after the last attempt.
+    #[error("{0}")]
+    Transient(String),
+    /// The message will fail the same way every time (a known event whose payload does not decode): parked
+    /// at once for a person to look at.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl HandlerError {
+    pub fn transient(error: impl std::fmt::Display) -> Self {
+        Self::Transient(error.to_string())
+    }
 }
 
 fn attempt(delivery: &Delivery) -> i64 {
@@ -72,20 +96,27 @@ async fn mark_handled(pool: &PgPool, consumer: &str, message: &EventMessage) {
     }
 }
 
-/// Sends a failed message on to the retry queue (with back-off) or, after the last attempt, to the parked
-/// queue; waits for RabbitMQ's confirm before the original is acknowledged.
+/// Whether a message that failed with `error` on its `attempt`th delivery goes to the parked queue. Retrying a
+/// permanent failure would only delay it.
+fn parks(error: &HandlerError, attempt: i64) -> bool {
+    matches!(error, HandlerError::Permanent(_)) || attempt >= MAX_ATTEMPTS
+}
+
+/// Sends a failed message on to the retry queue (with back-off) or, when it is permanent or after the last
+/// attempt, to the parked queue; waits for RabbitMQ's confirm before the original is acknowledged.
 async fn retry_or_park(
     retry_base: std::time::Duration,
     publisher: &Channel,
     queues: &Queues,
     consumer: &str,
     delivery: &Delivery,
-    error: &str,
+    error: &HandlerError,
 ) -> Result<(), String> {
     let next = attempt(delivery) + 1;
+    let park = parks(error, next);
     let mut headers = delivery.properties.headers().clone().unwrap_or_default();
     headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(next));
-    let error: String = error.chars().take(500).collect();
+    let error: String = error.to_string().chars().take(500).collect();
     headers.insert(
         "x-last-error".into(),
         AMQPValue::LongString(error.as_str().into()),
@@ -95,7 +126,7 @@ async fn retry_or_park(
         .clone()
         .with_headers(headers)
         .with_delivery_mode(2);
-    let target = if next >= MAX_ATTEMPTS {
+    let target = if park {
         metrics::counter!("shop_messages_parked_total", "queue" => consumer.to_owned())
             .increment(1);
         tracing::error!(consumer, attempts = next, %error, "message parked");
@@ -166,7 +197,11 @@ async fn settle<H: Handler>(
     consumer: String,
 ) {
     let outcome = match parsed {
-        Err(error) => Err(format!("not an event message: {error}")),
+        // Not even an envelope: nothing says which event it was meant to be, so it takes the ordinary retries
+        // before it is parked, as before. Only a known event whose payload does not decode is surely permanent.
+        Err(error) => Err(HandlerError::Transient(format!(
+            "not an event message: {error}"
+        ))),
         Ok(message) if already_handled(&pool, &consumer, &message).await => {
             tracing::debug!("message already handled; acknowledged");
             Ok(None)
@@ -303,5 +338,22 @@ async fn report_parked(channel: Channel, parked: String, consumer: &'static str)
             Err(_) => return,
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_permanent_failure_is_parked_on_its_first_attempt() {
+        assert!(parks(&HandlerError::Permanent("unreadable".into()), 1));
+    }
+
+    #[test]
+    fn a_transient_failure_is_retried_until_the_last_attempt_then_parked() {
+        let busy = HandlerError::Transient("store unavailable".into());
+        assert!((1..MAX_ATTEMPTS).all(|attempt| !parks(&busy, attempt)));
+        assert!(parks(&busy, MAX_ATTEMPTS));
     }
 }

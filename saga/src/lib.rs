@@ -8,7 +8,8 @@
 //! - [`message`]: an event as it travels over RabbitMQ.
 //! - [`relay`]: feed → `shop.events`, with publisher confirms, checkpoint after the confirm.
 //! - [`consumer`]: a queue consumer with manual acks, retry with back-off, then parking.
-//! - [`checkout`]: the checkout process manager.
+//! - [`checkout`]: the checkout process manager: its pure decisions, and the runner that performs them.
+//! - [`instances`]: the `shop_saga_instances` gauge, counted from the checkouts' streams.
 //! - [`notifier`]: email over SMTP, once per order and kind.
 //! - [`gateway`]: the simulated payment gateway (the provider's test cards) and the configured choice.
 //! - [`stripe`]: the Stripe adapter (Payment Intents API).
@@ -19,12 +20,27 @@ pub mod checkout;
 pub mod consumer;
 pub mod dlq;
 pub mod gateway;
+pub mod instances;
 pub mod message;
 pub mod notifier;
 pub mod relay;
 pub mod stripe;
 pub mod timers;
 pub mod topology;
+
+use chrono::{DateTime, Utc};
+
+/// Where the saga reads the time. `Utc::now` in production; a test passes a clock it moves by hand, so that no
+/// test waits for a deadline to pass.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+impl<F: Fn() -> DateTime<Utc> + Send + Sync + 'static> Clock for F {
+    fn now(&self) -> DateTime<Utc> {
+        self()
+    }
+}
 
 /// How the saga talks to RabbitMQ: the broker, and a prefix for every exchange and queue name so that
 /// several environments (or tests) share one broker.

@@ -2,9 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use eventstore::StoredEvent;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::consumer::HandlerError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventMessage {
@@ -37,6 +40,14 @@ impl EventMessage {
     /// The payload wrapped the way the domain's event enums deserialize (`{"OrderPlaced": {...}}`).
     pub fn domain_payload(&self) -> Value {
         serde_json::json!({ self.event_type.clone(): self.payload.clone() })
+    }
+
+    /// The domain event; call it only for an event type the handler knows, since one that does not decode
+    /// then never will, and is a permanent failure.
+    pub fn event<E: DeserializeOwned>(&self) -> Result<E, HandlerError> {
+        serde_json::from_value(self.domain_payload()).map_err(|e| {
+            HandlerError::Permanent(format!("{} cannot be read: {e}", self.routing_key()))
+        })
     }
 }
 

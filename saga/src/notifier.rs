@@ -2,7 +2,9 @@
 //! cancelled (with the reason), shipped (with the tracking number) and delivered. Each message is sent once
 //! per order (or user) and kind: a `notification` aggregate records it, and a message for a notification
 //! already recorded is not sent again. A failing SMTP server only delays mail — its messages are retried
-//! from the notifier's own queue — and never blocks or undoes an order.
+//! from the notifier's own queue — and never blocks or undoes an order. A process that dies between sending
+//! and recording sends the mail again on redelivery; its Message-ID, derived from the order (or user) and
+//! kind, lets the recipient's mail client recognise the copy.
 
 use std::sync::Arc;
 
@@ -11,11 +13,11 @@ use domain::notification::{Notification, NotificationCommand, NotificationKind};
 use domain::order::{Order, OrderEvent};
 use domain::user::User;
 use domain::{OrderId, UserId};
-use eventstore::{BusError, CommandBus, CommandMetadata};
+use eventstore::{CommandBus, CommandMetadata};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::consumer::Handler;
+use crate::consumer::{Handler, HandlerError};
 use crate::message::EventMessage;
 
 pub const NOTIFIER: &str = "notifier";
@@ -58,25 +60,63 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
-        let to: Mailbox = to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .body(body)
-            .map_err(|e| e.to_string())?;
+    /// Sends one mail. A recipient that is not an address fails permanently; anything the SMTP server says
+    /// is retried, since a misconfigured relay recovers once it is fixed.
+    pub async fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        message_id: String,
+    ) -> Result<(), HandlerError> {
+        let message = self.compose(to, subject, body, message_id)?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| format!("SMTP: {e}"))
+            .map_err(|e| HandlerError::Transient(format!("SMTP: {e}")))
+    }
+
+    fn compose(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        message_id: String,
+    ) -> Result<Message, HandlerError> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| HandlerError::Permanent(format!("recipient {to:?}: {e}")))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message_id))
+            .body(body)
+            .map_err(|e| HandlerError::Permanent(e.to_string()))
     }
 }
 
 pub struct Notifier {
     bus: Arc<CommandBus>,
     mailer: Mailer,
+}
+
+/// The order events the notifier mails about; it acknowledges every other one unread.
+const MAILS_ABOUT: [&str; 4] = [
+    "OrderConfirmed",
+    "OrderCancelled",
+    "OrderShipped",
+    "OrderDelivered",
+];
+
+/// The Message-ID of the mail of `kind` about an order (or, for a welcome, a user): the same every time it
+/// is sent, so that a copy sent again after a crash is recognisable as the same message.
+pub fn message_id(order_id: Option<OrderId>, user_id: UserId, kind: NotificationKind) -> String {
+    match order_id {
+        Some(order_id) => format!("<order-{order_id}.{}@shop.invalid>", kind.as_str()),
+        None => format!("<user-{user_id}.{}@shop.invalid>", kind.as_str()),
+    }
 }
 
 /// What to send, decided from one event.
@@ -94,23 +134,23 @@ impl Notifier {
         Self { bus, mailer }
     }
 
-    async fn order_owner(&self, order_id: OrderId) -> Result<UserId, String> {
+    async fn order_owner(&self, order_id: OrderId) -> Result<UserId, HandlerError> {
         let (order, _) = self
             .bus
             .load::<Order>(&order_id.to_string())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(HandlerError::transient)?;
         order
             .user_id()
-            .ok_or_else(|| format!("order {order_id} has no owner yet"))
+            .ok_or_else(|| HandlerError::Transient(format!("order {order_id} has no owner yet")))
     }
 
-    async fn mail_for(&self, message: &EventMessage) -> Result<Option<Mail>, String> {
+    async fn mail_for(&self, message: &EventMessage) -> Result<Option<Mail>, HandlerError> {
         if message.aggregate_type == "user" && message.event_type == "UserRegistered" {
             let user_id: UserId = message
                 .aggregate_id
                 .parse()
-                .map_err(|_| "user id is not a UUID".to_owned())?;
+                .map_err(|_| HandlerError::Permanent("user id is not a UUID".to_owned()))?;
             return Ok(Some(Mail {
                 key: format!("{user_id}:welcome"),
                 kind: NotificationKind::Welcome,
@@ -120,16 +160,16 @@ impl Notifier {
                 body: "Your account is ready. Happy shopping!".to_owned(),
             }));
         }
-        if message.aggregate_type != "order" {
+        if message.aggregate_type != "order" || !MAILS_ABOUT.contains(&message.event_type.as_str())
+        {
             return Ok(None);
         }
         let order_id: OrderId = message
             .aggregate_id
             .parse()
-            .map_err(|_| "order id is not a UUID".to_owned())?;
+            .map_err(|_| HandlerError::Permanent("order id is not a UUID".to_owned()))?;
         let short = &message.aggregate_id[message.aggregate_id.len().saturating_sub(8)..];
-        let event: OrderEvent = serde_json::from_value(message.domain_payload())
-            .map_err(|e| format!("{} cannot be read: {e}", message.event_type))?;
+        let event: OrderEvent = message.event()?;
         let (kind, subject, body) = match event {
             OrderEvent::OrderConfirmed { .. } => (
                 NotificationKind::OrderConfirmed,
@@ -173,7 +213,7 @@ impl Notifier {
 }
 
 impl Handler for Notifier {
-    async fn handle(&self, message: EventMessage) -> Result<(), String> {
+    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
         let Some(mail) = self.mail_for(&message).await? else {
             return Ok(());
         };
@@ -181,7 +221,7 @@ impl Handler for Notifier {
             .bus
             .load::<Notification>(&mail.key)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(HandlerError::transient)?;
         if notification.is_sent() {
             return Ok(());
         }
@@ -189,12 +229,15 @@ impl Handler for Notifier {
             .bus
             .load::<User>(&mail.user_id.to_string())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(HandlerError::transient)?;
         let to = user
             .email()
             .map(|e| e.to_string())
-            .ok_or_else(|| "the user has no email yet".to_owned())?;
-        self.mailer.send(&to, &mail.subject, mail.body).await?;
+            .ok_or_else(|| HandlerError::Transient("the user has no email yet".to_owned()))?;
+        let message_id = message_id(mail.order_id, mail.user_id, mail.kind);
+        self.mailer
+            .send(&to, &mail.subject, mail.body, message_id)
+            .await?;
         let meta = CommandMetadata {
             correlation_id: message
                 .correlation_id()
@@ -211,15 +254,84 @@ impl Handler for Notifier {
             order_id: mail.order_id,
             at: Utc::now(),
         };
-        match self
-            .bus
+        // Sent but not recorded: a retry may send it once more (with the same Message-ID); better than never
+        // recording it.
+        self.bus
             .execute::<Notification>(&mail.key, record, &meta, None)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(BusError::Rejected(e)) => Err(e.to_string()),
-            // Sent but not recorded: a retry may send it once more; better than never recording it.
-            Err(e) => Err(e.to_string()),
-        }
+            .map(|_| ())
+            .map_err(HandlerError::transient)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> OrderId {
+        "0190a5b2-7c3e-7d4f-8a6b-000000000100".parse().unwrap()
+    }
+
+    fn user() -> UserId {
+        "0190a5b2-7c3e-7d4f-8a6b-000000000001".parse().unwrap()
+    }
+
+    #[test]
+    fn a_mail_about_an_order_has_the_same_message_id_each_time_it_is_sent() {
+        let first = message_id(Some(order()), user(), NotificationKind::OrderConfirmed);
+        assert_eq!(
+            first,
+            "<order-0190a5b2-7c3e-7d4f-8a6b-000000000100.order_confirmed@shop.invalid>"
+        );
+        assert_eq!(
+            message_id(Some(order()), user(), NotificationKind::OrderConfirmed),
+            first
+        );
+    }
+
+    #[test]
+    fn each_kind_of_mail_about_one_order_has_its_own_message_id() {
+        let kinds = [
+            NotificationKind::OrderConfirmed,
+            NotificationKind::OrderCancelled,
+            NotificationKind::OrderShipped,
+            NotificationKind::OrderDelivered,
+        ];
+        let ids: std::collections::HashSet<_> = kinds
+            .into_iter()
+            .map(|kind| message_id(Some(order()), user(), kind))
+            .collect();
+        assert_eq!(ids.len(), kinds.len(), "{ids:?}");
+    }
+
+    #[test]
+    fn a_welcome_mail_is_identified_by_its_user() {
+        assert_eq!(
+            message_id(None, user(), NotificationKind::Welcome),
+            "<user-0190a5b2-7c3e-7d4f-8a6b-000000000001.welcome@shop.invalid>"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_mail_carries_the_derived_message_id() {
+        let mailer = Mailer::from_url("smtp://127.0.0.1:2525").unwrap();
+        let id = message_id(Some(order()), user(), NotificationKind::OrderShipped);
+        let mail = mailer
+            .compose(
+                "ada@example.com",
+                "Shipped",
+                "On its way.".to_owned(),
+                id.clone(),
+            )
+            .unwrap();
+        let text = String::from_utf8(mail.formatted()).unwrap();
+        assert!(text.contains(&format!("Message-ID: {id}")), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_recipient_that_is_not_an_address_is_a_permanent_failure() {
+        let mailer = Mailer::from_url("smtp://127.0.0.1:2525").unwrap();
+        let composed = mailer.compose("not an address", "Hi", String::new(), "<x@y>".to_owned());
+        assert!(matches!(composed, Err(HandlerError::Permanent(_))));
     }
 }

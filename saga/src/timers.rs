@@ -18,16 +18,21 @@ pub async fn schedule(
     Ok(())
 }
 
-/// Takes up to `limit` timers that are due and not yet fired, marking them fired; several processes can
-/// poll at once and each timer fires in one of them.
-pub async fn take_due(pool: &PgPool, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+/// Takes up to `limit` timers due by `now` and not yet fired, marking them fired; several processes can
+/// poll at once and each timer fires in one of them. `now` is the saga's clock, which set the due times.
+pub async fn take_due(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query(
         "UPDATE saga_timers SET fired = true WHERE order_id IN \
-           (SELECT order_id FROM saga_timers WHERE NOT fired AND due_at <= now() \
+           (SELECT order_id FROM saga_timers WHERE NOT fired AND due_at <= $2 \
             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
          RETURNING order_id",
     )
     .bind(limit)
+    .bind(now)
     .fetch_all(pool)
     .await?;
     Ok(rows.iter().map(|r| r.get("order_id")).collect())
@@ -61,18 +66,21 @@ pub async fn schedule_expiry(
     Ok(())
 }
 
-/// Claims up to `limit` lapsed holds as (product id, order id); several sweepers never claim the same one.
+/// Claims up to `limit` holds lapsed by `now` as (product id, order id); several sweepers never claim the
+/// same one.
 pub async fn take_due_expiries(
     pool: &PgPool,
+    now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query(
         "UPDATE reservation_expiries SET fired = true WHERE (product_id, order_id) IN \
-           (SELECT product_id, order_id FROM reservation_expiries WHERE NOT fired AND due_at <= now() \
+           (SELECT product_id, order_id FROM reservation_expiries WHERE NOT fired AND due_at <= $2 \
             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
          RETURNING product_id, order_id",
     )
     .bind(limit)
+    .bind(now)
     .fetch_all(pool)
     .await?;
     Ok(rows

@@ -1,7 +1,7 @@
 //! Durable reservation expiries against the real PostgreSQL: a hold left open past its time is released
 //! by the sweeper; a committed hold's expiry records nothing; an expiry not yet due waits.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::product::{Product, ProductCommand};
 use domain::{Currency, Money, OrderId, ProductId, Quantity, Sku};
 use eventstore::testing::fresh_database;
@@ -29,8 +29,13 @@ async fn product_with_stock(bus: &CommandBus, stock: u32) -> String {
     id
 }
 
-async fn hold(bus: &CommandBus, product: &str, order: OrderId, quantity: i64, lapses_in: Duration) {
-    let expires_at = Utc::now() + lapses_in;
+async fn hold(
+    bus: &CommandBus,
+    product: &str,
+    order: OrderId,
+    quantity: i64,
+    expires_at: DateTime<Utc>,
+) {
     timers::schedule_expiry(bus.pool(), product, &order.to_string(), expires_at)
         .await
         .unwrap();
@@ -66,9 +71,12 @@ async fn a_lapsed_hold_is_released_and_a_committed_one_is_left_alone() {
         OrderId::new(Uuid::now_v7()),
         OrderId::new(Uuid::now_v7()),
     );
-    hold(&bus, &product, abandoned, 3, Duration::milliseconds(200)).await;
-    hold(&bus, &product, paid, 2, Duration::milliseconds(200)).await;
-    hold(&bus, &product, later, 1, Duration::minutes(15)).await;
+    // The sweeper is handed the time: no test waits for a hold to lapse.
+    let start = Utc::now();
+    let (soon, after_that) = (start + Duration::minutes(1), start + Duration::minutes(2));
+    hold(&bus, &product, abandoned, 3, soon).await;
+    hold(&bus, &product, paid, 2, soon).await;
+    hold(&bus, &product, later, 1, start + Duration::minutes(15)).await;
     let commit = ProductCommand::CommitReservation {
         order_id: paid,
         at: Utc::now(),
@@ -78,10 +86,13 @@ async fn a_lapsed_hold_is_released_and_a_committed_one_is_left_alone() {
         .unwrap();
     assert_eq!(available(&bus, &product).await, 4);
     // Before their time nothing is released.
-    assert_eq!(expire_reservations(&bus, &pool).await.unwrap(), 0);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(expire_reservations(&bus, &pool, start).await.unwrap(), 0);
 
-    assert_eq!(expire_reservations(&bus, &pool).await.unwrap(), 2);
+    // Two minutes on, two holds have lapsed.
+    assert_eq!(
+        expire_reservations(&bus, &pool, after_that).await.unwrap(),
+        2
+    );
     // The abandoned hold's 3 units are back; the committed 2 stay sold; the hold not yet due stays.
     assert_eq!(available(&bus, &product).await, 7);
     let released: Vec<String> = sqlx::query_scalar(
@@ -100,6 +111,9 @@ async fn a_lapsed_hold_is_released_and_a_committed_one_is_left_alone() {
     );
 
     // A second sweep finds nothing due and changes nothing.
-    assert_eq!(expire_reservations(&bus, &pool).await.unwrap(), 0);
+    assert_eq!(
+        expire_reservations(&bus, &pool, after_that).await.unwrap(),
+        0
+    );
     assert_eq!(available(&bus, &product).await, 7);
 }

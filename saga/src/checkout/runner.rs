@@ -1,0 +1,501 @@
+//! The checkout's I/O: turns messages and timers into inputs, loads the facts, performs the steps [`decide`]
+//! chose and feeds their answers back, until a decision has nothing more to do. Every step is safe to repeat
+//! (see [`Step`]), so a redelivered message never reserves, charges or refunds twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::checkout::{Checkout, ReservedLine};
+use domain::order::{CancellationReason, Order, OrderCommand, OrderError, OrderEvent};
+use domain::payment::{Payment, PaymentError};
+use domain::ports::{GatewayError, PaymentGateway};
+use domain::product::{Product, ProductCommand, ProductError, ReleaseReason};
+use domain::{Money, OrderId, PaymentId, PaymentMethod, ProductId, Quantity, RuleViolation};
+use eventstore::db::PgPool;
+use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Stored};
+use tokio::sync::watch;
+
+use super::decide::{Facts, Input, Step, decide};
+use crate::Clock;
+use crate::consumer::{Handler, HandlerError};
+use crate::message::EventMessage;
+use crate::timers;
+
+/// How long a payment may take, by default, before the order is cancelled (`pm_card_slow` takes 3 s).
+pub const PAYMENT_DEADLINE: Duration = Duration::from_secs(10);
+/// Tries of a gateway call that failed transiently, within one handling of a message.
+const GATEWAY_TRIES: u32 = 4;
+/// The order events the saga reacts to; it acknowledges every other one unread.
+const REACTS_TO: [&str; 2] = ["OrderPlaced", "OrderCancelled"];
+
+pub struct CheckoutSaga<G> {
+    bus: Arc<CommandBus>,
+    gateway: Arc<G>,
+    pool: PgPool,
+    /// How long a payment may take before the order is cancelled as `payment_timeout`.
+    payment_deadline: Duration,
+    /// Where "now" comes from, so that tests move time instead of waiting for it.
+    clock: Arc<dyn Clock>,
+    /// One lock per order: events of one order are handled one at a time, those of different orders at once.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl<G: PaymentGateway> CheckoutSaga<G> {
+    pub fn new(bus: Arc<CommandBus>, gateway: Arc<G>, pool: PgPool) -> Self {
+        Self {
+            bus,
+            gateway,
+            pool,
+            payment_deadline: PAYMENT_DEADLINE,
+            clock: Arc::new(Utc::now),
+            locks: Mutex::default(),
+        }
+    }
+
+    pub fn with_payment_deadline(mut self, deadline: Duration) -> Self {
+        self.payment_deadline = deadline;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn gateway(&self) -> &G {
+        &self.gateway
+    }
+
+    fn lock(&self, order: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Forget locks nobody holds, so the map does not grow with every order ever seen.
+        if locks.len() > 10_000 {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks.entry(order.to_owned()).or_default().clone()
+    }
+
+    /// A payment deadline passed: an order still waiting for its payment is cancelled.
+    pub async fn on_deadline(&self, order_id: OrderId) -> Result<(), HandlerError> {
+        let meta = CommandMetadata {
+            causation_id: Some(format!("timer:payment_deadline:{order_id}")),
+            ..CommandMetadata::new_chain()
+        };
+        self.run(order_id, Input::DeadlinePassed, &meta).await
+    }
+
+    /// Takes `order_id`'s checkout as far as `input` leads: decide, perform, and decide again on the answer
+    /// (or, after steps that asked nothing, on where they left the checkout) until nothing is left to do.
+    pub async fn run(
+        &self,
+        order_id: OrderId,
+        input: Input,
+        meta: &CommandMetadata,
+    ) -> Result<(), HandlerError> {
+        let lock = self.lock(&order_id.to_string());
+        let _held = lock.lock().await;
+        let mut input = input;
+        loop {
+            let steps = decide(&self.facts(order_id).await?, input);
+            if steps.is_empty() {
+                return Ok(());
+            }
+            input = self
+                .perform(order_id, steps, meta)
+                .await?
+                .unwrap_or(Input::Resume);
+        }
+    }
+
+    async fn facts(&self, order_id: OrderId) -> Result<Facts, HandlerError> {
+        let (checkout_id, payment_id) = (
+            order_id.to_string(),
+            PaymentId::for_order(order_id).to_string(),
+        );
+        // Read side by side: a round costs one read's time, as when only the checkout was read.
+        let (checkout, payment) = tokio::try_join!(
+            self.load::<Checkout>(&checkout_id),
+            self.load::<Payment>(&payment_id),
+        )?;
+        Ok(Facts {
+            order_id,
+            checkout,
+            payment,
+            now: self.clock.now(),
+            payment_window: chrono::Duration::from_std(self.payment_deadline).unwrap_or_default(),
+        })
+    }
+
+    /// Performs `steps` in order; the answer of the step that asked one (always the last).
+    async fn perform(
+        &self,
+        order_id: OrderId,
+        steps: Vec<Step>,
+        meta: &CommandMetadata,
+    ) -> Result<Option<Input>, HandlerError> {
+        let id = order_id.to_string();
+        let payment = PaymentId::for_order(order_id).to_string();
+        for step in steps {
+            match step {
+                Step::Record(command) => self.must::<Checkout>(&id, command, meta).await?,
+                Step::ScheduleDeadline { at } => timers::schedule(&self.pool, &id, at)
+                    .await
+                    .map_err(HandlerError::transient)?,
+                Step::Reserve {
+                    lines,
+                    expires_at,
+                    at,
+                } => {
+                    return self
+                        .reserve(order_id, &lines, expires_at, at, meta)
+                        .await
+                        .map(Some);
+                }
+                Step::Pay(command) => match self.exec::<Payment>(&payment, command, meta).await? {
+                    Ok(_) | Err(PaymentError::AlreadyStarted) => {}
+                    Err(refusal) => return Err(refused::<Payment>(&refusal)),
+                },
+                Step::Authorize {
+                    amount,
+                    method,
+                    until,
+                } => {
+                    return self
+                        .authorize(order_id, amount, &method, until)
+                        .await
+                        .map(Some);
+                }
+                Step::Capture { gateway_reference } => {
+                    let captured = self
+                        .gateway
+                        .capture(&format!("{payment}:capture"), &gateway_reference)
+                        .await;
+                    return match captured {
+                        Ok(()) => Ok(Some(Input::Captured)),
+                        Err(GatewayError::Declined(reason)) => {
+                            Ok(Some(Input::CaptureRefused { reason }))
+                        }
+                        Err(GatewayError::Transient(reason)) => {
+                            Err(HandlerError::Transient(format!("capture failed: {reason}")))
+                        }
+                    };
+                }
+                Step::Void { gateway_reference } => {
+                    self.gateway
+                        .void(&format!("{payment}:void"), &gateway_reference)
+                        .await
+                        .map_err(|e| HandlerError::Transient(format!("void failed: {e}")))?;
+                    return Ok(Some(Input::Voided));
+                }
+                Step::Refund { gateway_reference } => {
+                    self.gateway
+                        .refund(&format!("{payment}:refund"), &gateway_reference)
+                        .await
+                        .map_err(|e| HandlerError::Transient(format!("refund failed: {e}")))?;
+                    return Ok(Some(Input::Refunded));
+                }
+                Step::Confirm { products, at } => {
+                    self.confirm(order_id, &products, at, meta).await?
+                }
+                Step::Release {
+                    products,
+                    reason,
+                    at,
+                } => self.release(order_id, &products, reason, at, meta).await?,
+                Step::CancelOrder { reason, at } => self.cancel(order_id, reason, at, meta).await?,
+                Step::Halt { why } => {
+                    return Err(HandlerError::Permanent(format!(
+                        "checkout {order_id} cannot go on: {why}"
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn load<A: Stored>(&self, id: &str) -> Result<A, HandlerError> {
+        self.bus
+            .load::<A>(id)
+            .await
+            .map(|(aggregate, _)| aggregate)
+            .map_err(|e| HandlerError::Transient(format!("{}: {e}", A::TYPE)))
+    }
+
+    /// Runs a command; a refusal is returned for the saga to decide on, a store failure means retry.
+    async fn exec<A: Stored>(
+        &self,
+        id: &str,
+        command: A::Command,
+        meta: &CommandMetadata,
+    ) -> Result<Result<Executed, A::Error>, HandlerError> {
+        match self.bus.execute::<A>(id, command, meta, None).await {
+            Ok(executed) => Ok(Ok(executed)),
+            Err(BusError::Rejected(error)) => Ok(Err(error)),
+            Err(other) => Err(HandlerError::Transient(format!("{}: {other}", A::TYPE))),
+        }
+    }
+
+    /// Runs a command that must succeed or have been done already.
+    async fn must<A: Stored>(
+        &self,
+        id: &str,
+        command: A::Command,
+        meta: &CommandMetadata,
+    ) -> Result<(), HandlerError>
+    where
+        A::Error: RuleViolation,
+    {
+        match self.exec::<A>(id, command, meta).await? {
+            Ok(_) => Ok(()),
+            Err(refusal) => Err(refused::<A>(&refusal)),
+        }
+    }
+
+    /// Holds every line; out of stock when one cannot be (what was held is released by the compensation).
+    async fn reserve(
+        &self,
+        order_id: OrderId,
+        lines: &[ReservedLine],
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+        meta: &CommandMetadata,
+    ) -> Result<Input, HandlerError> {
+        for line in lines {
+            let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
+                return Ok(Input::OutOfStock);
+            };
+            let product = line.product_id.to_string();
+            timers::schedule_expiry(&self.pool, &product, &order_id.to_string(), expires_at)
+                .await
+                .map_err(|e| {
+                    HandlerError::Transient(format!("cannot schedule a reservation expiry: {e}"))
+                })?;
+            let reserve = ProductCommand::Reserve {
+                order_id,
+                quantity,
+                expires_at,
+                at,
+            };
+            if let Err(refusal) = self.exec::<Product>(&product, reserve, meta).await? {
+                tracing::info!(%order_id, product = %line.product_id, %refusal, "cannot reserve stock");
+                return Ok(Input::OutOfStock);
+            }
+        }
+        Ok(Input::StockReserved)
+    }
+
+    /// Asks the provider, retrying its transient failures a few times, and gives up at `until`.
+    async fn authorize(
+        &self,
+        order_id: OrderId,
+        amount: Money,
+        method: &PaymentMethod,
+        until: DateTime<Utc>,
+    ) -> Result<Input, HandlerError> {
+        let key = format!("{}:authorize", PaymentId::for_order(order_id));
+        let left = (until - self.clock.now()).to_std().unwrap_or_default();
+        let answered = tokio::time::timeout(left, async {
+            let mut wait = Duration::from_millis(100);
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match self.gateway.authorize(&key, amount, method).await {
+                    Err(GatewayError::Transient(reason)) if tries < GATEWAY_TRIES => {
+                        tracing::warn!(%order_id, %reason, "payment provider failed transiently; trying again");
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                    }
+                    other => break other,
+                }
+            }
+        })
+        .await;
+        match answered {
+            Err(_) => Ok(Input::AuthorizationTimedOut),
+            Ok(Ok(gateway_reference)) => Ok(Input::Authorized { gateway_reference }),
+            Ok(Err(GatewayError::Declined(reason))) => Ok(Input::AuthorizationDeclined { reason }),
+            Ok(Err(GatewayError::Transient(reason))) => Err(HandlerError::Transient(format!(
+                "payment provider unavailable: {reason}"
+            ))),
+        }
+    }
+
+    async fn confirm(
+        &self,
+        order_id: OrderId,
+        products: &[ProductId],
+        at: DateTime<Utc>,
+        meta: &CommandMetadata,
+    ) -> Result<(), HandlerError> {
+        for product in products {
+            let commit = ProductCommand::CommitReservation { order_id, at };
+            self.must::<Product>(&product.to_string(), commit, meta)
+                .await?;
+        }
+        let confirm = OrderCommand::Confirm { at };
+        match self
+            .exec::<Order>(&order_id.to_string(), confirm, meta)
+            .await?
+        {
+            // Cancelled meanwhile: its `OrderCancelled` makes the saga release and refund.
+            Ok(_) | Err(OrderError::NotPending { .. }) => Ok(()),
+            Err(refusal) => Err(refused::<Order>(&refusal)),
+        }
+    }
+
+    async fn release(
+        &self,
+        order_id: OrderId,
+        products: &[ProductId],
+        reason: ReleaseReason,
+        at: DateTime<Utc>,
+        meta: &CommandMetadata,
+    ) -> Result<(), HandlerError> {
+        for product in products {
+            let release = ProductCommand::ReleaseReservation {
+                order_id,
+                reason,
+                at,
+            };
+            self.must::<Product>(&product.to_string(), release, meta)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn cancel(
+        &self,
+        order_id: OrderId,
+        reason: CancellationReason,
+        at: DateTime<Utc>,
+        meta: &CommandMetadata,
+    ) -> Result<(), HandlerError> {
+        let cancel = OrderCommand::Cancel { reason, at };
+        match self
+            .exec::<Order>(&order_id.to_string(), cancel, meta)
+            .await?
+        {
+            // Already cancelled (by the customer, which is why we are here) or shipped: nothing to undo.
+            Ok(_) | Err(OrderError::NotCancellable { .. }) => Ok(()),
+            Err(refusal) => Err(refused::<Order>(&refusal)),
+        }
+    }
+}
+
+/// A saga step an aggregate refused. Retried: the refusal usually means another process moved the order on
+/// meanwhile, and the next delivery decides again from where it is.
+fn refused<A: Stored>(refusal: &A::Error) -> HandlerError
+where
+    A::Error: RuleViolation,
+{
+    HandlerError::Transient(format!(
+        "{} refused a saga step: {refusal} ({})",
+        A::TYPE,
+        refusal.code()
+    ))
+}
+
+/// The input an order's event is for the saga, if it reacts to it at all.
+fn read(message: &EventMessage) -> Result<Option<(OrderId, Input)>, HandlerError> {
+    if message.aggregate_type != "order" || !REACTS_TO.contains(&message.event_type.as_str()) {
+        return Ok(None);
+    }
+    let order_id: OrderId = message.aggregate_id.parse().map_err(|_| {
+        HandlerError::Permanent(format!("order id {:?} is not a UUID", message.aggregate_id))
+    })?;
+    let event: OrderEvent = message.event()?;
+    Ok(Input::from_order_event(event).map(|input| (order_id, input)))
+}
+
+impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
+    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
+        let Some((order_id, input)) = read(&message)? else {
+            return Ok(());
+        };
+        let meta = CommandMetadata {
+            correlation_id: message
+                .correlation_id()
+                .map_or_else(|| message.event_id.to_string(), str::to_owned),
+            causation_id: Some(message.event_id.to_string()),
+            ..CommandMetadata::default()
+        };
+        self.run(order_id, input, &meta).await
+    }
+}
+
+/// Fires due payment deadlines every half second until `shutdown`.
+pub async fn run_timers<G: PaymentGateway>(
+    saga: Arc<CheckoutSaga<G>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    while !*shutdown.borrow() {
+        match timers::take_due(&saga.pool, saga.clock.now(), 50).await {
+            Ok(due) => {
+                for id in due {
+                    let Ok(order_id) = id.parse::<OrderId>() else {
+                        continue;
+                    };
+                    if let Err(error) = saga.on_deadline(order_id).await {
+                        tracing::warn!(%error, %order_id, "payment deadline could not be handled; will retry");
+                        let _ = timers::rearm(&saga.pool, &id).await;
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot read saga timers"),
+        }
+        if let Err(error) = expire_reservations(&saga.bus, &saga.pool, saga.clock.now()).await {
+            tracing::warn!(%error, "cannot read reservation expiries");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {},
+            _ = shutdown.changed() => {},
+        }
+    }
+}
+
+/// Releases every hold whose expiry has come by `now` and that is still held (a checkout that never finished,
+/// for instance because its order was lost to a bug); a hold committed or released meanwhile records nothing.
+/// Returns how many expiries were handled.
+pub async fn expire_reservations(
+    bus: &CommandBus,
+    pool: &PgPool,
+    now: DateTime<Utc>,
+) -> Result<usize, sqlx::Error> {
+    let due = timers::take_due_expiries(pool, now, 100).await?;
+    for (product, order) in &due {
+        let Ok(order_id) = order.parse::<OrderId>() else {
+            timers::settle_expiry(pool, product, order, false).await?;
+            continue;
+        };
+        let command = ProductCommand::ExpireReservation { order_id, now };
+        let outcome = bus
+            .execute::<Product>(product, command, &CommandMetadata::new_chain(), None)
+            .await;
+        let failed = match &outcome {
+            Ok(executed) => {
+                if executed.appended > 0 {
+                    tracing::warn!(%order_id, %product, "reservation expired and released");
+                }
+                false
+            }
+            // Not due by the product's own record of the hold (a retried reservation set a later expiry).
+            Err(BusError::Rejected(ProductError::NotExpired)) => true,
+            // No such product: nothing will ever change that.
+            Err(BusError::Rejected(refusal)) => {
+                tracing::warn!(%order_id, %product, %refusal, "reservation expiry refused");
+                false
+            }
+            Err(error) => {
+                tracing::warn!(%order_id, %product, %error, "reservation expiry failed; will retry");
+                true
+            }
+        };
+        timers::settle_expiry(pool, product, order, failed).await?;
+    }
+    Ok(due.len())
+}

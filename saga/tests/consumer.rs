@@ -1,0 +1,129 @@
+//! The saga's consumer against the real RabbitMQ and PostgreSQL: a message that can never be handled is
+//! parked on its first attempt, and an event type the saga does not know is acknowledged and forgotten.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use eventstore::CommandBus;
+use eventstore::testing::fresh_database;
+use lapin::options::BasicPublishOptions;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use saga::Broker;
+use saga::checkout::CheckoutSaga;
+use saga::gateway::SimulatedGateway;
+use saga::message::EventMessage;
+use saga::topology::{SAGA, SAGA_BINDINGS, declare};
+use serde_json::json;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+fn order_event(event_type: &str, payload: serde_json::Value) -> EventMessage {
+    EventMessage {
+        event_id: Uuid::now_v7(),
+        position: "1".to_owned(),
+        aggregate_type: "order".to_owned(),
+        aggregate_id: Uuid::now_v7().to_string(),
+        sequence: 1,
+        event_type: event_type.to_owned(),
+        payload,
+        metadata: json!({}),
+        recorded_at: Utc::now(),
+    }
+}
+
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one_is_acknowledged() {
+    let (pool, _) = fresh_database().await;
+    let broker = Broker {
+        url: std::env::var("AMQP_URL")
+            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()),
+        prefix: format!("test-{}.", Uuid::now_v7().simple()),
+        // A retried message would not come back within the test: parking it must not wait for retries.
+        retry_base: Duration::from_secs(600),
+    };
+    let connection = Connection::connect(&broker.url, ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    // Declared before publishing, so that nothing is published to an exchange without the queue.
+    declare(&channel, &broker, SAGA, &SAGA_BINDINGS)
+        .await
+        .unwrap();
+    let saga = CheckoutSaga::new(
+        Arc::new(CommandBus::new(pool.clone())),
+        Arc::new(SimulatedGateway::new()),
+        pool.clone(),
+    );
+    let (stop, stopping) = watch::channel(false);
+    let consumer = tokio::spawn(saga::consumer::run(
+        broker.clone(),
+        SAGA,
+        &SAGA_BINDINGS,
+        Arc::new(saga),
+        pool.clone(),
+        stopping,
+    ));
+
+    let unreadable = order_event("OrderPlaced", json!({"lines": "not a list"}));
+    let unknown = order_event("OrderGiftWrapped", json!({"paper": "gold"}));
+    for message in [&unreadable, &unknown] {
+        channel
+            .basic_publish(
+                broker.exchange().into(),
+                message.routing_key().into(),
+                BasicPublishOptions::default(),
+                &serde_json::to_vec(message).unwrap(),
+                BasicProperties::default().with_message_id(message.event_id.to_string().into()),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    let unreadable_id = unreadable.event_id.to_string();
+    until("the unreadable event to be parked", async || {
+        saga::dlq::list(&broker)
+            .await
+            .unwrap()
+            .iter()
+            .any(|parked| parked.message_id == unreadable_id)
+    })
+    .await;
+    let parked = saga::dlq::list(&broker).await.unwrap();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert_eq!(parked[0].attempts, 1, "{parked:?}");
+    assert!(
+        parked[0].last_error.contains("cannot be read"),
+        "{parked:?}"
+    );
+
+    until("the unknown event to be acknowledged", async || {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM saga_handled WHERE event_id = $1)",
+        )
+        .bind(unknown.event_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    })
+    .await;
+
+    stop.send(true).unwrap();
+    consumer.await.unwrap();
+    let queues = broker.queues(SAGA);
+    for queue in [queues.main, queues.retry, queues.parked] {
+        let _ = channel
+            .queue_delete(queue.as_str().into(), Default::default())
+            .await;
+    }
+}
