@@ -10,7 +10,7 @@ use chrono::Utc;
 use domain::user::{User, UserCommand};
 use domain::{Email, PasswordHash, Role, UserId};
 use eventstore::claims::ClaimKind;
-use eventstore::{ClaimError, CommandBus, CommandMetadata};
+use eventstore::{CommandBus, CommandMetadata, Taken};
 use platform::Problem;
 use platform::auth::AuthUser;
 use platform::rate_limit::RateError;
@@ -156,8 +156,9 @@ async fn register(
     Ok(Written::created(user_id, executed))
 }
 
-/// Registers a user: claims the email, hashes the password, appends `UserRegistered`. Shared by the HTTP
-/// API and `shop user create`.
+/// Registers a user: hashes the password, then claims the email and appends `UserRegistered` in one
+/// transaction, so a crash never leaves an email claimed by nobody. Shared by the HTTP API and
+/// `shop user create`.
 pub async fn create_user(
     state: &CommandState,
     user: NewUser,
@@ -166,49 +167,32 @@ pub async fn create_user(
     metadata: &CommandMetadata,
 ) -> Result<eventstore::Executed, ApiError> {
     let id = user_id.to_string();
-    match state
+    // A cheap early answer for an email in use, before the costly hash; the claim below decides.
+    if state
         .claims
-        .claim(ClaimKind::Email, user.email.as_str(), &id)
+        .owner(ClaimKind::Email, user.email.as_str())
+        .await?
+        .is_some_and(|owner| owner != id)
+    {
+        return Err(ApiError::rule(&Taken(ClaimKind::Email)));
+    }
+    let hash = passwords::hash(user.password)
         .await
-    {
-        Ok(()) => {}
-        Err(ClaimError::Taken) => {
-            return Err(ApiError::refused(
-                StatusCode::CONFLICT,
-                "email_taken",
-                "An account with this email already exists.",
-            ));
-        }
-        Err(ClaimError::Database(e)) => return Err(e.into()),
-    }
-    let result = async {
-        let hash = passwords::hash(user.password)
-            .await
-            .map_err(ApiError::internal)?;
-        let command = UserCommand::Register {
-            user_id,
-            email: user.email.clone(),
-            name: user.name,
-            password_hash: PasswordHash::new(hash),
-            role,
-            at: Utc::now(),
-        };
-        let executed = state
-            .bus
-            .execute::<User>(&id, command, metadata, None)
-            .await?;
-        Ok::<_, ApiError>(executed)
-    }
-    .await;
-    if result.is_err()
-        && let Err(e) = state
-            .claims
-            .release(ClaimKind::Email, user.email.as_str(), &id)
-            .await
-    {
-        tracing::error!(error = %e, "could not release an email claim");
-    }
-    result
+        .map_err(ApiError::internal)?;
+    let command = UserCommand::Register {
+        user_id,
+        email: user.email.clone(),
+        name: user.name,
+        password_hash: PasswordHash::new(hash),
+        role,
+        at: Utc::now(),
+    };
+    let metadata = metadata.clone().answering(201, &id);
+    let mut unit = state.bus.unit(&metadata);
+    unit.claim(ClaimKind::Email, user.email.as_str(), &id);
+    unit.decide::<User>(&id, command, None).await?;
+    let mut executed = unit.commit().await?;
+    Ok(executed.remove(0))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

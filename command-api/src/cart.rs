@@ -10,7 +10,7 @@ use domain::order::{Order, OrderCommand, OrderLine};
 use domain::ports::TEST_CARDS;
 use domain::product::Product;
 use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity, UserId};
-use eventstore::CommandMetadata;
+use eventstore::BusError;
 use platform::auth::AuthUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -258,6 +258,9 @@ impl Checkout {
 ///
 /// The cart is checked out at the version its lines were read from, so a concurrent change answers 409
 /// instead of ordering something else. The order then becomes `confirmed` or `cancelled` within seconds.
+///
+/// The cart's `CartCheckedOut` and the order's `OrderPlaced` commit in one transaction (a `Unit`): a crash
+/// leaves either both or neither, never a checked-out cart without its order (docs/adr/0012).
 #[utoipa::path(
     post,
     path = "/cart/checkout",
@@ -280,7 +283,10 @@ async fn checkout(
 ) -> Result<Written, ApiError> {
     let (address, method) = body.parse()?;
     let user_id: UserId = path_id(&user.user_id)?;
-    let (cart, version) = state.bus.load::<Cart>(&user.user_id).await?;
+    let order_id = OrderId::new(Uuid::now_v7());
+    let metadata = meta.by(&user).answering(202, order_id);
+    let mut unit = state.bus.unit(&metadata);
+    let (cart, version) = unit.load::<Cart>(&user.user_id).await?;
     if cart.lines().is_empty() {
         return Err(ApiError::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -292,24 +298,12 @@ async fn checkout(
     for line in cart.lines() {
         lines.push(order_line(&state, line).await?);
     }
-    let order_id = OrderId::new(Uuid::now_v7());
-    let metadata = meta.by(&user);
     let check_out = CartCommand::CheckOut {
         order_id,
         at: Utc::now(),
     };
-    state
-        .bus
-        .execute::<Cart>(&user.user_id, check_out, &metadata, Some(version))
-        .await
-        .map_err(|e| match e {
-            eventstore::BusError::VersionMismatch { .. } => ApiError::refused(
-                StatusCode::CONFLICT,
-                "cart_changed",
-                "The cart changed during checkout; review it and check out again.",
-            ),
-            other => other.into(),
-        })?;
+    unit.decide::<Cart>(&user.user_id, check_out, Some(version))
+        .await?;
     let place = OrderCommand::Place {
         order_id,
         user_id,
@@ -318,19 +312,22 @@ async fn checkout(
         payment_method: method,
         at: Utc::now(),
     };
-    let id = order_id.to_string();
-    match state
-        .bus
-        .execute::<Order>(&id, place, &metadata, None)
-        .await
-    {
-        Ok(executed) => Ok(Written::accepted(order_id, executed)),
-        Err(error) => {
-            tracing::error!(%order_id, %error, "placing a checked-out order failed; restoring the cart");
-            restore_cart(&state, &user.user_id, cart.lines(), &metadata).await;
-            Err(error.into())
-        }
+    unit.decide::<Order>(&order_id.to_string(), place, None)
+        .await?;
+    match unit.commit().await {
+        Ok(executed) => Ok(Written::accepted(order_id, executed[1].clone())),
+        // Another request changed the cart after it was read: order nothing the customer did not see.
+        Err(BusError::Conflict) => Err(cart_changed()),
+        Err(other) => Err(other.into()),
     }
+}
+
+fn cart_changed() -> ApiError {
+    ApiError::refused(
+        StatusCode::CONFLICT,
+        "cart_changed",
+        "The cart changed during checkout; review it and check out again.",
+    )
 }
 
 /// A cart line at the product's current price; a product gone or discontinued since it was added is refused.
@@ -352,35 +349,4 @@ async fn order_line(state: &CommandState, line: &CartLine) -> Result<OrderLine, 
         quantity,
     )
     .map_err(|e| ApiError::rule(&e))
-}
-
-async fn restore_cart(
-    state: &CommandState,
-    cart_id: &str,
-    lines: &[CartLine],
-    metadata: &CommandMetadata,
-) {
-    for line in lines {
-        let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
-            continue;
-        };
-        let command = CartCommand::AddItem {
-            product: ProductSnapshot {
-                product_id: line.product_id,
-                sku: line.sku.clone(),
-                name: line.name.clone(),
-                unit_price: line.unit_price,
-                discontinued: false,
-            },
-            quantity,
-            at: Utc::now(),
-        };
-        if let Err(error) = state
-            .bus
-            .execute::<Cart>(cart_id, command, metadata, None)
-            .await
-        {
-            tracing::error!(%error, cart_id, "could not restore a cart line");
-        }
-    }
 }

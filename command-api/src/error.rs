@@ -78,6 +78,12 @@ impl<E: RuleViolation> From<BusError<E>> for ApiError {
                 "concurrent_change",
                 "Someone else changed this at the same moment; try again.",
             ),
+            BusError::LeaseLost => Self::refused(
+                StatusCode::CONFLICT,
+                "idempotency_key_taken_over",
+                "This request outlasted its Idempotency-Key's lease and a retry took the key over; \
+                 nothing was changed by this one.",
+            ),
             BusError::Unavailable(cause) => Self::Unavailable {
                 what: "event store",
                 cause: error_chain(&*cause),

@@ -3,10 +3,10 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, http::HeaderValue};
-use eventstore::{CommandMetadata, Executed};
+use eventstore::{CommandMetadata, CommittedAnswer, Executed, Lease};
 use platform::Problem;
 use platform::auth::AuthUser;
 use serde::Serialize;
@@ -108,6 +108,15 @@ impl IntoParams for IfMatch {
 pub struct RequestMeta(pub CommandMetadata);
 
 impl RequestMeta {
+    /// The metadata of a request: its ids from the headers, and the hold on its `Idempotency-Key` that the
+    /// idempotency middleware took (a request extension).
+    pub fn from_parts(headers: &HeaderMap, extensions: &Extensions) -> Self {
+        Self(CommandMetadata {
+            lease: extensions.get::<Lease>().cloned(),
+            ..Self::from_headers(headers).0
+        })
+    }
+
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let text = |name: &str| {
             headers
@@ -125,6 +134,7 @@ impl RequestMeta {
             correlation_id,
             request_id,
             idempotency_key: text("idempotency-key"),
+            lease: None,
         })
     }
 
@@ -145,7 +155,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_headers(&parts.headers))
+        Ok(Self::from_parts(&parts.headers, &parts.extensions))
     }
 }
 
@@ -194,12 +204,29 @@ impl IntoResponse for Written {
             position: self.executed.position.map(|p| p.to_string()),
             version: self.executed.version,
         };
-        let mut response = (self.status, Json(body)).into_response();
-        if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", self.executed.version)) {
-            response.headers_mut().insert(header::ETAG, etag);
-        }
-        response
+        written_response(self.status, body)
     }
+}
+
+/// The answer a request gave once its events committed, as recorded with them, for a retry of the request
+/// whose first attempt crashed before it could record its whole response.
+pub fn committed_response(answer: CommittedAnswer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::ACCEPTED);
+    let body = WrittenBody {
+        id: answer.id,
+        position: answer.position,
+        version: answer.version,
+    };
+    written_response(status, body)
+}
+
+fn written_response(status: StatusCode, body: WrittenBody) -> Response {
+    let version = body.version;
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
 }
 
 /// The client's address, for rate limits.

@@ -1,5 +1,9 @@
 //! `Idempotency-Key` on every `POST`: the first response to a key is kept for 24 hours and replayed to
 //! retries with the same body; the same key with another body is refused (422).
+//!
+//! The request holds its key by a lease (a request extension, which `RequestMeta` hands to the bus). Its
+//! events commit together with the answer it gives, so a crash never strands the key: a retry either gets
+//! that answer or, once the lease has lapsed, runs afresh (docs/adr/0012).
 
 use std::net::SocketAddr;
 
@@ -9,6 +13,8 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use eventstore::{IdempotencyClaim, StoredResponse};
+
+use crate::extract::committed_response;
 use platform::Problem;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -60,9 +66,16 @@ pub async fn replay_or_record(
         .chain_update(&body)
         .finalize();
 
-    match state.idempotency.claim(&scope, &key, &request_hash).await {
-        Ok(IdempotencyClaim::Run) => {}
+    let lease = match state.idempotency.claim(&scope, &key, &request_hash).await {
+        Ok(IdempotencyClaim::Run(lease)) => lease,
         Ok(IdempotencyClaim::Replay(stored)) => return replay(stored),
+        Ok(IdempotencyClaim::Committed(answer)) => {
+            let mut response = committed_response(answer);
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return response;
+        }
         Ok(IdempotencyClaim::Mismatch) => {
             return Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -71,25 +84,27 @@ pub async fn replay_or_record(
             )
             .into_response();
         }
-        Ok(IdempotencyClaim::InFlight) => {
+        Ok(IdempotencyClaim::InFlight { retry_after }) => {
             return Problem::new(
                 StatusCode::CONFLICT,
                 "idempotency_key_in_flight",
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
             )
-            .with_retry_after(1)
+            .with_retry_after(retry_after.as_secs_f64().ceil().max(1.0) as u64)
             .into_response();
         }
         Err(e) => {
             tracing::error!(error = %e, "idempotency store unavailable");
             return Problem::unavailable("database").into_response();
         }
-    }
+    };
 
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(lease.clone());
+    let response = next.run(request).await;
     if response.status().is_server_error() {
-        // Worth retrying with the same key: forget it.
-        if let Err(e) = state.idempotency.abandon(&scope, &key).await {
+        // Worth retrying with the same key: forget it, unless its command committed.
+        if let Err(e) = state.idempotency.abandon(&lease).await {
             tracing::error!(error = %e, "could not release an idempotency key");
         }
         return response;
@@ -110,7 +125,7 @@ pub async fn replay_or_record(
         headers: Value::Object(headers),
         body: body.to_vec(),
     };
-    if let Err(e) = state.idempotency.complete(&scope, &key, &stored).await {
+    if let Err(e) = state.idempotency.complete(&lease, &stored).await {
         // The command ran; the answer stands even if the record could not be kept.
         tracing::error!(error = %e, "could not record an idempotent response");
     }

@@ -3,11 +3,9 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use chrono::Utc;
 use domain::product::{Product, ProductCommand};
 use domain::{Currency, Money, ProductId, Sku};
-use eventstore::ClaimError;
 use eventstore::claims::ClaimKind;
 use platform::auth::AuthUser;
 use serde::Deserialize;
@@ -114,17 +112,6 @@ async fn create(
 
     let product_id = ProductId::new(Uuid::now_v7());
     let id = product_id.to_string();
-    match state.claims.claim(ClaimKind::Sku, sku.as_str(), &id).await {
-        Ok(()) => {}
-        Err(ClaimError::Taken) => {
-            return Err(ApiError::refused(
-                StatusCode::CONFLICT,
-                "sku_taken",
-                format!("A product with SKU {sku} already exists."),
-            ));
-        }
-        Err(ClaimError::Database(e)) => return Err(e.into()),
-    }
     let command = ProductCommand::Create {
         product_id,
         sku: sku.clone(),
@@ -135,19 +122,13 @@ async fn create(
         stock,
         at: Utc::now(),
     };
-    let result = state
-        .bus
-        .execute::<Product>(&id, command, &meta.by(&user), None)
-        .await;
-    if result.is_err()
-        && let Err(e) = state
-            .claims
-            .release(ClaimKind::Sku, sku.as_str(), &id)
-            .await
-    {
-        tracing::error!(error = %e, "could not release a SKU claim");
-    }
-    Ok(Written::created(product_id, result?))
+    // The SKU's claim commits with `ProductCreated`, or neither does.
+    let metadata = meta.by(&user).answering(201, &id);
+    let mut unit = state.bus.unit(&metadata);
+    unit.claim(ClaimKind::Sku, sku.as_str(), &id);
+    unit.decide::<Product>(&id, command, None).await?;
+    let mut executed = unit.commit().await?;
+    Ok(Written::created(product_id, executed.remove(0)))
 }
 
 /// The fields to change; those left out stay as they are.

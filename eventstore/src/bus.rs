@@ -5,6 +5,10 @@
 //! loads and appends in one round trip each (docs/adr/0004). An aggregate that a command in this process
 //! has just appended to is kept in memory and the next command starts from it; the append's optimistic
 //! lock proves it current, and whatever it cannot prove is decided again from the store (docs/adr/0009).
+//!
+//! A [`Unit`] runs commands on several aggregates that commit together or not at all (checkout: the cart
+//! checked out and the order placed), with the unique values they claim (docs/adr/0012). A command carrying
+//! an `Idempotency-Key` lease commits the request's answer in the same transaction as its events.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -24,8 +28,10 @@ use rand::Rng;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::claims::{ClaimError, ClaimKind, claim_with};
+use crate::idempotency::{CommittedAnswer, Lease, record_committed};
 use crate::position::Position;
-use crate::repository::{Loaded, Repository, RepositoryError};
+use crate::repository::{Appended, Loaded, PreparedAppend, Repository, RepositoryError, write};
 use crate::wake::CommitSignal;
 
 /// Aggregates that grow with use are loaded from a snapshot taken every this many events.
@@ -46,6 +52,9 @@ pub struct CommandMetadata {
     pub request_id: Option<String>,
     /// The client's `Idempotency-Key`, when it sent one.
     pub idempotency_key: Option<String>,
+    /// The request's hold on that key: the events commit only while it is still this request's, together
+    /// with the answer the request gives.
+    pub lease: Option<Lease>,
 }
 
 impl CommandMetadata {
@@ -55,6 +64,17 @@ impl CommandMetadata {
             correlation_id: Uuid::now_v7().to_string(),
             ..Self::default()
         }
+    }
+
+    /// Says what the request answers once its command commits: `status` (201 or 202) and the `id` of what
+    /// it wrote. Recorded with the events when the request holds an `Idempotency-Key`, so that a retry after
+    /// a crash gets the same answer.
+    pub fn answering(mut self, status: u16, id: impl ToString) -> Self {
+        if let Some(lease) = &mut self.lease {
+            lease.status = status;
+            lease.answer_id = Some(id.to_string());
+        }
+        self
     }
 
     fn to_map(&self, command: &str, command_id: Uuid) -> HashMap<String, String> {
@@ -101,6 +121,10 @@ pub enum BusError<E: std::error::Error> {
     /// Concurrent writers kept winning after every retry (409).
     #[error("the aggregate was changed concurrently; try again")]
     Conflict,
+    /// The request's `Idempotency-Key` lease lapsed and a retry of the request took the key over; this
+    /// command was not committed (409).
+    #[error("a retry of this request took its Idempotency-Key over")]
+    LeaseLost,
     /// The event store could not be reached (503).
     #[error("the event store is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -115,6 +139,46 @@ fn from_repository<E: std::error::Error>(error: RepositoryError) -> BusError<E> 
         RepositoryError::Corrupt(e) => BusError::Internal(Box::new(e)),
         RepositoryError::Database(e) => classify_store_error(Box::new(e)),
     }
+}
+
+/// Why a commit wrote nothing.
+enum CommitError {
+    Repository(RepositoryError),
+    /// A unique value the unit claims belongs to another owner.
+    Taken(ClaimKind),
+    LeaseLost,
+}
+
+impl From<RepositoryError> for CommitError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Repository(error)
+    }
+}
+
+impl From<sqlx::Error> for CommitError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Repository(RepositoryError::Database(error))
+    }
+}
+
+impl<E: std::error::Error> From<CommitError> for BusError<E> {
+    fn from(error: CommitError) -> Self {
+        match error {
+            CommitError::Repository(e) => from_repository(e),
+            // Only a unit claims values, and it reports `Taken` itself before converting.
+            CommitError::Taken(kind) => {
+                BusError::Internal(format!("unexpected claim of {kind:?}").into())
+            }
+            CommitError::LeaseLost => BusError::LeaseLost,
+        }
+    }
+}
+
+/// A unique value a unit's commit claims, e.g. the email of the user it registers.
+struct Claim {
+    kind: ClaimKind,
+    value: String,
+    owner_id: String,
 }
 
 /// postgres-es reports pool timeouts and refused connections as "unknown"; they are outages, not bugs.
@@ -261,6 +325,7 @@ impl CommandBus {
                     command.clone(),
                     metadata.to_map(&name, command_id),
                     expected_version,
+                    metadata.lease.as_ref(),
                 )
                 .await;
             match result {
@@ -283,10 +348,18 @@ impl CommandBus {
         command: A::Command,
         metadata: HashMap<String, String>,
         expected_version: Option<u64>,
+        lease: Option<&Lease>,
     ) -> Result<Executed, BusError<A::Error>> {
         if let Some(cached) = self.cached::<A>(id) {
             let outcome = self
-                .decide_and_append(id, cached, command.clone(), &metadata, expected_version)
+                .decide_and_append(
+                    id,
+                    cached,
+                    command.clone(),
+                    &metadata,
+                    expected_version,
+                    lease,
+                )
                 .await;
             match outcome {
                 Ok(executed) if executed.appended > 0 => {
@@ -294,7 +367,10 @@ impl CommandBus {
                         .increment(1);
                     return Ok(executed);
                 }
-                Err(error @ (BusError::Unavailable(_) | BusError::Internal(_))) => {
+                Err(
+                    error
+                    @ (BusError::Unavailable(_) | BusError::Internal(_) | BusError::LeaseLost),
+                ) => {
                     return Err(error);
                 }
                 _ => {
@@ -311,7 +387,7 @@ impl CommandBus {
             .load::<A>(id)
             .await
             .map_err(from_repository)?;
-        self.decide_and_append(id, loaded, command, &metadata, expected_version)
+        self.decide_and_append(id, loaded, command, &metadata, expected_version, lease)
             .await
     }
 
@@ -322,6 +398,7 @@ impl CommandBus {
         command: A::Command,
         metadata: &HashMap<String, String>,
         expected_version: Option<u64>,
+        lease: Option<&Lease>,
     ) -> Result<Executed, BusError<A::Error>> {
         let Loaded {
             mut aggregate,
@@ -355,41 +432,107 @@ impl CommandBus {
                 position,
             });
         }
+        let prepared = Repository::prepare(
+            id,
+            version,
+            &head_hash,
+            &events,
+            metadata,
+            &aggregate,
+            A::SNAPSHOT_EVERY,
+        )
+        .map_err(from_repository)?;
         let appended = self
-            .repository
-            .append(
-                id,
-                version,
-                &head_hash,
-                &events,
-                metadata,
-                &aggregate,
-                A::SNAPSHOT_EVERY,
-            )
-            .await
-            .map_err(from_repository)?;
-        self.commits.committed();
-        metrics::counter!("shop_events_appended_total", "aggregate_type" => A::TYPE)
-            .increment(events.len() as u64);
-        for event in &events {
-            crate::business::record(A::TYPE, &event.event_type(), || {
-                serde_json::to_value(event).ok()
-            });
-        }
+            .commit(std::slice::from_ref(&prepared), &[], lease)
+            .await?;
         let new_version = version + events.len() as u64;
-        self.remember(
+        self.after_append(
             id,
             Loaded {
                 aggregate,
                 version: new_version,
-                head_hash: appended.last_hash,
+                head_hash: prepared.last_hash(),
             },
+            &events,
         );
         Ok(Executed {
             version: new_version,
             appended: events.len(),
-            position: Some(appended.position),
+            position: appended.last().map(|a| a.position),
         })
+    }
+
+    /// Writes the appends, and the claims, in one transaction; with a lease, also the request's answer,
+    /// and only while the lease is still the request's. A single append without either needs no
+    /// transaction of its own: its one statement is atomic.
+    async fn commit(
+        &self,
+        appends: &[PreparedAppend],
+        claims: &[Claim],
+        lease: Option<&Lease>,
+    ) -> Result<Vec<Appended>, CommitError> {
+        let appended = if let ([append], [], None) = (appends, claims, lease) {
+            vec![write(self.repository.pool(), append).await?]
+        } else {
+            let mut transaction = self.pool.begin().await?;
+            for claim in claims {
+                match claim_with(&mut *transaction, claim.kind, &claim.value, &claim.owner_id).await
+                {
+                    Ok(()) => {}
+                    Err(ClaimError::Taken) => return Err(CommitError::Taken(claim.kind)),
+                    Err(ClaimError::Database(e)) => return Err(e.into()),
+                }
+            }
+            let mut appended = Vec::with_capacity(appends.len());
+            for append in appends {
+                appended.push(write(&mut *transaction, append).await?);
+            }
+            if let (Some(lease), Some((last, written))) =
+                (lease, appends.last().zip(appended.last()))
+            {
+                let answer = CommittedAnswer {
+                    status: lease.status,
+                    id: lease
+                        .answer_id
+                        .clone()
+                        .unwrap_or_else(|| last.id().to_owned()),
+                    version: last.last_sequence(),
+                    position: Some(written.position.to_string()),
+                };
+                if !record_committed(&mut transaction, lease, &answer).await? {
+                    return Err(CommitError::LeaseLost);
+                }
+            }
+            transaction.commit().await?;
+            appended
+        };
+        if !appended.is_empty() {
+            self.commits.committed();
+        }
+        Ok(appended)
+    }
+
+    /// What every successful append does after its commit: count its events and keep the aggregate.
+    fn after_append<A: Stored>(&self, id: &str, loaded: Loaded<A>, events: &[A::Event]) {
+        metrics::counter!("shop_events_appended_total", "aggregate_type" => A::TYPE)
+            .increment(events.len() as u64);
+        for event in events {
+            crate::business::record(A::TYPE, &event.event_type(), || {
+                serde_json::to_value(event).ok()
+            });
+        }
+        self.remember(id, loaded);
+    }
+
+    /// Starts a unit: commands on several aggregates that commit together or not at all.
+    pub fn unit(&self, metadata: &CommandMetadata) -> Unit<'_> {
+        Unit {
+            bus: self,
+            metadata: metadata.clone(),
+            loaded: HashMap::new(),
+            claims: Vec::new(),
+            staged: Vec::new(),
+        }
     }
 
     /// Full jitter: a random wait up to an exponentially growing cap, so that colliding writers spread out.
@@ -397,6 +540,216 @@ impl CommandBus {
         let cap = self.retry.base_delay * 2u32.saturating_pow(attempt.min(10));
         let micros = rand::rng().random_range(0..=cap.as_micros().max(1) as u64);
         Duration::from_micros(micros)
+    }
+}
+
+/// Commands on several aggregates, and the unique values they claim, committed in one transaction: after a
+/// crash either all of it is in the store or none of it is. Each command is decided on its aggregate as
+/// stored (a unit cannot retry on its own: a concurrent append to one of its aggregates fails the whole
+/// commit with [`BusError::Conflict`], and the caller decides again or reports it).
+pub struct Unit<'b> {
+    bus: &'b CommandBus,
+    metadata: CommandMetadata,
+    /// Aggregates loaded through [`Unit::load`], so that deciding on them needs no second read.
+    loaded: HashMap<(&'static str, String), Box<dyn Any + Send + Sync>>,
+    claims: Vec<Claim>,
+    staged: Vec<Staged>,
+}
+
+/// A decided command, waiting for the unit's commit.
+struct Staged {
+    aggregate_type: &'static str,
+    command: String,
+    executed: Executed,
+    prepared: Option<PreparedAppend>,
+    /// Counts the events and keeps the aggregate in the bus's cache, once committed.
+    after_commit: Box<dyn FnOnce(&CommandBus) + Send>,
+}
+
+/// A value the unit claims belongs to another owner (409).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub struct Taken(pub ClaimKind);
+
+impl std::fmt::Display for Taken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            ClaimKind::Email => "An account with this email already exists.",
+            ClaimKind::Sku => "A product with this SKU already exists.",
+        })
+    }
+}
+
+impl domain::RuleViolation for Taken {
+    fn code(&self) -> &'static str {
+        match self.0 {
+            ClaimKind::Email => "email_taken",
+            ClaimKind::Sku => "sku_taken",
+        }
+    }
+
+    fn refusal(&self) -> domain::Refusal {
+        domain::Refusal::Conflict
+    }
+}
+
+impl Unit<'_> {
+    /// Loads an aggregate for the unit; a later [`Unit::decide`] on it starts from this state and version.
+    pub async fn load<A: Stored>(&mut self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
+        let loaded = self
+            .bus
+            .repository
+            .load::<A>(id)
+            .await
+            .map_err(from_repository)?;
+        let answer = (loaded.aggregate.clone(), loaded.version);
+        self.loaded
+            .insert((A::TYPE, id.to_owned()), Box::new(loaded));
+        Ok(answer)
+    }
+
+    /// Decides `command` on aggregate `id` (at `expected_version`, if given) and stages its events.
+    /// Returns the version the aggregate will have once the unit commits.
+    pub async fn decide<A: Stored>(
+        &mut self,
+        id: &str,
+        command: A::Command,
+        expected_version: Option<u64>,
+    ) -> Result<u64, BusError<A::Error>> {
+        let name = command_name(&command);
+        let loaded = match self.loaded.remove(&(A::TYPE, id.to_owned())) {
+            Some(loaded) => *loaded
+                .downcast::<Loaded<A>>()
+                .map_err(|_| BusError::Internal("a unit loaded another type".into()))?,
+            None => self
+                .bus
+                .repository
+                .load::<A>(id)
+                .await
+                .map_err(from_repository)?,
+        };
+        let Loaded {
+            mut aggregate,
+            version,
+            head_hash,
+        } = loaded;
+        if let Some(expected) = expected_version
+            && expected != version
+        {
+            return Err(BusError::VersionMismatch {
+                expected,
+                actual: version,
+            });
+        }
+        let sink = EventSink::default();
+        if let Err(error) = aggregate.handle(command, &(), &sink).await {
+            let refused = Err(BusError::Rejected(error));
+            record_metrics(A::TYPE, &name, &refused, Instant::now());
+            return refused.map(|executed: Executed| executed.version);
+        }
+        let events = sink.collect().await;
+        let new_version = version + events.len() as u64;
+        let prepared = if events.is_empty() {
+            None
+        } else {
+            let metadata = self.metadata.to_map(&name, Uuid::now_v7());
+            Some(
+                Repository::prepare(
+                    id,
+                    version,
+                    &head_hash,
+                    &events,
+                    &metadata,
+                    &aggregate,
+                    A::SNAPSHOT_EVERY,
+                )
+                .map_err(from_repository)?,
+            )
+        };
+        let last_hash = prepared
+            .as_ref()
+            .map_or(head_hash, PreparedAppend::last_hash);
+        let id_owned = id.to_owned();
+        self.staged.push(Staged {
+            aggregate_type: A::TYPE,
+            command: name,
+            executed: Executed {
+                version: new_version,
+                appended: events.len(),
+                position: None,
+            },
+            prepared,
+            after_commit: Box::new(move |bus: &CommandBus| {
+                let loaded = Loaded {
+                    aggregate,
+                    version: new_version,
+                    head_hash: last_hash,
+                };
+                bus.after_append(&id_owned, loaded, &events);
+            }),
+        });
+        Ok(new_version)
+    }
+
+    /// Claims a unique value for `owner_id` in the unit's transaction, e.g. the email of a user it registers.
+    pub fn claim(&mut self, kind: ClaimKind, value: &str, owner_id: &str) {
+        self.claims.push(Claim {
+            kind,
+            value: value.to_owned(),
+            owner_id: owner_id.to_owned(),
+        });
+    }
+
+    /// Writes everything the unit decided in one transaction. Returns what each command did, in the order
+    /// they were decided; [`BusError::Rejected`] with [`Taken`] when a claimed value is another's.
+    pub async fn commit(mut self) -> Result<Vec<Executed>, BusError<Taken>> {
+        let started = Instant::now();
+        let appends: Vec<PreparedAppend> = self
+            .staged
+            .iter_mut()
+            .filter_map(|staged| staged.prepared.take())
+            .collect();
+        let outcome = if appends.is_empty() && self.claims.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.bus
+                .commit(&appends, &self.claims, self.metadata.lease.as_ref())
+                .await
+        };
+        let mut appended = match outcome {
+            Ok(appended) => appended.into_iter(),
+            Err(CommitError::Taken(kind)) => return Err(BusError::Rejected(Taken(kind))),
+            Err(error) => {
+                let error: BusError<Taken> = error.into();
+                for staged in &self.staged {
+                    record_metrics(
+                        staged.aggregate_type,
+                        &staged.command,
+                        &Err::<Executed, _>(match &error {
+                            BusError::Conflict => BusError::<Taken>::Conflict,
+                            BusError::LeaseLost => BusError::LeaseLost,
+                            _ => BusError::Unavailable("commit failed".into()),
+                        }),
+                        started,
+                    );
+                }
+                return Err(error);
+            }
+        };
+        let mut executed = Vec::with_capacity(self.staged.len());
+        for mut staged in self.staged {
+            if staged.executed.appended > 0 {
+                staged.executed.position = appended.next().map(|a| a.position);
+                (staged.after_commit)(self.bus);
+            }
+            record_metrics(
+                staged.aggregate_type,
+                &staged.command,
+                &Ok::<_, BusError<Taken>>(staged.executed.clone()),
+                started,
+            );
+            executed.push(staged.executed);
+        }
+        Ok(executed)
     }
 }
 
@@ -445,6 +798,7 @@ fn record_metrics<E: std::error::Error>(
         Err(BusError::Rejected(_)) => "rejected",
         Err(BusError::VersionMismatch { .. }) => "version_mismatch",
         Err(BusError::Conflict) => "conflict",
+        Err(BusError::LeaseLost) => "lease_lost",
         Err(BusError::Unavailable(_)) => "unavailable",
         Err(BusError::Internal(_)) => "error",
     };

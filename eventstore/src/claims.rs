@@ -1,9 +1,10 @@
 //! Values that must stay unique across aggregates: a user's email, a product's SKU (docs/adr/0002).
 //!
-//! A claim is taken before the command that introduces the value runs, and given back if that command fails.
-//! The primary key decides between concurrent writers, so exactly one of them gets the value.
+//! A claim is written in the same transaction as the events of the command that introduces the value
+//! (`Unit::claim`), so it exists exactly when they do. The primary key decides between concurrent writers,
+//! so exactly one of them gets the value.
 
-use sqlx::{PgPool, Row};
+use sqlx::{PgExecutor, PgPool, Row};
 
 /// The kinds of unique values, with the aggregate type that owns them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,32 +48,16 @@ impl UniqueClaims {
     }
 
     /// Claims `value` for `owner_id`. Succeeds if it is free, already this owner's, or held by an owner that
-    /// never got a single event for a minute (a writer that crashed between claiming and appending).
+    /// never got a single event for a minute (a claim taken on its own by an older version, whose writer
+    /// crashed before appending). Writers that claim with their events use `Unit::claim` instead, so a claim
+    /// never outlives a failed command.
     pub async fn claim(
         &self,
         kind: ClaimKind,
         value: &str,
         owner_id: &str,
     ) -> Result<(), ClaimError> {
-        let row = sqlx::query(
-            "INSERT INTO unique_claims (kind, value, owner_id) VALUES ($1, $2, $3) \
-             ON CONFLICT (kind, value) DO UPDATE SET owner_id = EXCLUDED.owner_id, claimed_at = now() \
-               WHERE unique_claims.owner_id = EXCLUDED.owner_id \
-                  OR (unique_claims.claimed_at < now() - interval '60 seconds' \
-                      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.aggregate_type = $4 \
-                                      AND e.aggregate_id = unique_claims.owner_id)) \
-             RETURNING owner_id",
-        )
-        .bind(kind.as_str())
-        .bind(value)
-        .bind(owner_id)
-        .bind(kind.owner_type())
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) if row.get::<String, _>("owner_id") == owner_id => Ok(()),
-            _ => Err(ClaimError::Taken),
-        }
+        claim_with(&self.pool, kind, value, owner_id).await
     }
 
     /// Gives a claim back after the command that needed it failed.
@@ -99,5 +84,34 @@ impl UniqueClaims {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|row| row.get("owner_id")))
+    }
+}
+
+/// Claims `value` for `owner_id` on the pool or inside the caller's transaction (see [`UniqueClaims::claim`]).
+/// Inside a transaction, a concurrent claim of the same value waits for it to end.
+pub(crate) async fn claim_with<'c>(
+    executor: impl PgExecutor<'c>,
+    kind: ClaimKind,
+    value: &str,
+    owner_id: &str,
+) -> Result<(), ClaimError> {
+    let row = sqlx::query(
+        "INSERT INTO unique_claims (kind, value, owner_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (kind, value) DO UPDATE SET owner_id = EXCLUDED.owner_id, claimed_at = now() \
+           WHERE unique_claims.owner_id = EXCLUDED.owner_id \
+              OR (unique_claims.claimed_at < now() - interval '60 seconds' \
+                  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.aggregate_type = $4 \
+                                  AND e.aggregate_id = unique_claims.owner_id)) \
+         RETURNING owner_id",
+    )
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(owner_id)
+    .bind(kind.owner_type())
+    .fetch_optional(executor)
+    .await?;
+    match row {
+        Some(row) if row.get::<String, _>("owner_id") == owner_id => Ok(()),
+        _ => Err(ClaimError::Taken),
     }
 }

@@ -3,11 +3,12 @@
 //!
 //! # Layout
 //!
-//! - [`bus`]: the `CommandBus` — load, decide, append, with metadata, `If-Match`, retries on conflict.
+//! - [`bus`]: the `CommandBus` — load, decide, append, with metadata, `If-Match`, retries on conflict; and
+//!   `Unit`, commands on several aggregates committed in one transaction.
 //! - [`position`]: the `Position` token that names a point of the feed.
 //! - [`feed`]: events in `(transaction id, position)` order, never skipping one; subscribers' checkpoints.
 //! - [`claims`]: values unique across aggregates (emails, SKUs).
-//! - [`idempotency`]: `Idempotency-Key` records, kept 24 hours.
+//! - [`idempotency`]: `Idempotency-Key` records, kept 24 hours, held by leases that commit with the events.
 //! - [`audit`]: verification of the per-stream hash chain that the database writes at insert.
 //! - [`wake`]: waking subscribers when events are appended.
 //! - [`db`]: connecting and migrating.
@@ -26,9 +27,9 @@ pub mod testing;
 pub mod wake;
 
 pub use audit::{AuditReport, BrokenLink};
-pub use bus::{BusError, CommandBus, CommandMetadata, Executed, Stored};
-pub use claims::{ClaimError, UniqueClaims};
+pub use bus::{BusError, CommandBus, CommandMetadata, Executed, Stored, Taken, Unit};
+pub use claims::{ClaimError, ClaimKind, UniqueClaims};
 pub use db::{connect, migrate};
 pub use feed::{Checkpoints, EventFilter, Feed, StoredEvent};
-pub use idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+pub use idempotency::{CommittedAnswer, IdempotencyClaim, IdempotencyStore, Lease, StoredResponse};
 pub use position::Position;

@@ -27,10 +27,48 @@ pub struct Loaded<A> {
     pub head_hash: Vec<u8>,
 }
 
-/// What an append wrote: the last event's position and audit hash.
+/// Events ready to be appended to one stream, their audit hashes computed.
+pub struct PreparedAppend {
+    aggregate_type: &'static str,
+    id: String,
+    sequences: Vec<i64>,
+    types: Vec<String>,
+    versions: Vec<String>,
+    payloads: Vec<String>,
+    metadata: String,
+    recorded_at: DateTime<Utc>,
+    event_ids: Vec<Uuid>,
+    hashes: Vec<Vec<u8>>,
+    snapshot: Option<Snapshot>,
+}
+
+impl PreparedAppend {
+    /// The hash of the last event, which the stream's next append chains to.
+    pub fn last_hash(&self) -> Vec<u8> {
+        self.hashes.last().cloned().unwrap_or_default()
+    }
+
+    /// The aggregate's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The sequence of the last event: the aggregate's version once written.
+    pub fn last_sequence(&self) -> u64 {
+        self.sequences.last().map_or(0, |s| *s as u64)
+    }
+}
+
+/// A snapshot written with the append that makes it due.
+struct Snapshot {
+    last_sequence: i64,
+    current_snapshot: i64,
+    payload: String,
+}
+
+/// What an append wrote: the last event's position.
 pub struct Appended {
     pub position: Position,
-    pub last_hash: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,12 +169,11 @@ impl Repository {
         })
     }
 
-    /// Appends `events` after `version` (whose event's audit hash is `head_hash`) in one atomic statement,
-    /// with a snapshot of `aggregate` (already holding the events) when `snapshot_every` says one is due.
-    /// Returns the last event's position and hash.
+    /// Prepares the append of `events` after `version` (whose event's audit hash is `head_hash`), with a
+    /// snapshot of `aggregate` (already holding the events) when `snapshot_every` says one is due: the rows
+    /// with their audit hashes, ready for [`write`].
     #[allow(clippy::too_many_arguments)]
-    pub async fn append<A: Aggregate>(
-        &self,
+    pub fn prepare<A: Aggregate>(
         id: &str,
         version: u64,
         head_hash: &[u8],
@@ -144,7 +181,7 @@ impl Repository {
         metadata: &HashMap<String, String>,
         aggregate: &A,
         snapshot_every: Option<u64>,
-    ) -> Result<Appended, RepositoryError> {
+    ) -> Result<PreparedAppend, RepositoryError> {
         let new_version = version + events.len() as u64;
         let sequences: Vec<i64> = (version + 1..=new_version).map(|s| s as i64).collect();
         let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
@@ -169,44 +206,32 @@ impl Repository {
             &event_ids,
             recorded_at,
         );
-        let snapshot_due = snapshot_every.filter(|n| *n > 0 && new_version / n > version / n);
-        let query = match snapshot_due {
-            None => sqlx::query(&APPEND),
-            Some(_) => sqlx::query(&APPEND_WITH_SNAPSHOT),
+        let snapshot = match snapshot_every.filter(|n| *n > 0 && new_version / n > version / n) {
+            Some(every) => Some(Snapshot {
+                last_sequence: new_version as i64,
+                current_snapshot: (new_version / every) as i64,
+                payload: serde_json::to_string(aggregate)?,
+            }),
+            None => None,
         };
-        let mut query = query
-            .bind(A::TYPE)
-            .bind(id)
-            .bind(&sequences)
-            .bind(&types)
-            .bind(&versions)
-            .bind(&payloads)
-            .bind(&metadata)
-            .bind(recorded_at)
-            .bind(&event_ids)
-            .bind(&hashes);
-        if let Some(every) = snapshot_due {
-            query = query
-                .bind(new_version as i64)
-                .bind((new_version / every) as i64)
-                .bind(serde_json::to_string(aggregate)?);
-        }
-        let row = query
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|error| match &error {
-                sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => {
-                    RepositoryError::Conflict
-                }
-                _ => RepositoryError::Database(error),
-            })?;
-        Ok(Appended {
-            position: Position::new(
-                row.try_get::<i64, _>("xid")? as u64,
-                row.try_get("position")?,
-            ),
-            last_hash: hashes.last().cloned().unwrap_or_default(),
+        Ok(PreparedAppend {
+            aggregate_type: A::TYPE,
+            id: id.to_owned(),
+            sequences,
+            types,
+            versions,
+            payloads,
+            metadata,
+            recorded_at,
+            event_ids,
+            hashes,
+            snapshot,
         })
+    }
+
+    /// The pool, for appends that need no transaction of their own.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// The position of an aggregate's event, when a command appended nothing new.
@@ -230,6 +255,50 @@ impl Repository {
         .await?;
         Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
     }
+}
+
+/// Writes a prepared append in one statement, on the pool or inside the caller's transaction. Returns the
+/// last event's position; [`RepositoryError::Conflict`] when another writer appended first.
+pub async fn write<'c>(
+    executor: impl sqlx::PgExecutor<'c>,
+    prepared: &PreparedAppend,
+) -> Result<Appended, RepositoryError> {
+    let query = match prepared.snapshot {
+        None => sqlx::query(&APPEND),
+        Some(_) => sqlx::query(&APPEND_WITH_SNAPSHOT),
+    };
+    let mut query = query
+        .bind(prepared.aggregate_type)
+        .bind(&prepared.id)
+        .bind(&prepared.sequences)
+        .bind(&prepared.types)
+        .bind(&prepared.versions)
+        .bind(&prepared.payloads)
+        .bind(&prepared.metadata)
+        .bind(prepared.recorded_at)
+        .bind(&prepared.event_ids)
+        .bind(&prepared.hashes);
+    if let Some(snapshot) = &prepared.snapshot {
+        query = query
+            .bind(snapshot.last_sequence)
+            .bind(snapshot.current_snapshot)
+            .bind(&snapshot.payload);
+    }
+    let row = query
+        .fetch_one(executor)
+        .await
+        .map_err(|error| match &error {
+            sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => {
+                RepositoryError::Conflict
+            }
+            _ => RepositoryError::Database(error),
+        })?;
+    Ok(Appended {
+        position: Position::new(
+            row.try_get::<i64, _>("xid")? as u64,
+            row.try_get("position")?,
+        ),
+    })
 }
 
 /// The audit hashes of events appended after an event hashed `previous`, each chained to the one before.

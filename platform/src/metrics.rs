@@ -106,6 +106,11 @@ fn describe() {
         "shop_near_cache_live",
         "1 while the near cache is subscribed to the writers' announcements"
     );
+    describe_gauge!(
+        "shop_feed_horizon_age_seconds",
+        Unit::Seconds,
+        "How long the oldest writing transaction of the shop's database has been holding the feed back"
+    );
     describe_gauge!("shop_saga_instances", "Checkout saga instances by state");
     describe_gauge!("shop_messages_parked", "Messages waiting in a parked queue");
     describe_gauge!(

@@ -14,7 +14,7 @@ use domain::{
     Role, Sku, UserId,
 };
 use eventstore::claims::ClaimKind;
-use eventstore::{CommandBus, CommandMetadata, UniqueClaims};
+use eventstore::{CommandBus, CommandMetadata};
 use futures::{StreamExt, TryStreamExt};
 use platform::Settings;
 use rand::Rng;
@@ -71,11 +71,10 @@ pub async fn run(
         return Ok(());
     }
     let bus = stores.bus.clone();
-    let claims = UniqueClaims::new(stores.pool.clone());
     let run_id = &Uuid::now_v7().simple().to_string()[20..];
-    let catalog = seed_products(&bus, &claims, products, run_id).await?;
+    let catalog = seed_products(&bus, products, run_id).await?;
     println!("seeded {} products", catalog.len());
-    let people = seed_customers(&bus, &claims, customers, run_id).await?;
+    let people = seed_customers(&bus, customers, run_id).await?;
     println!(
         "seeded {} customers (password {SEED_PASSWORD:?})",
         people.len()
@@ -93,14 +92,13 @@ fn meta() -> CommandMetadata {
 
 async fn seed_products(
     bus: &Arc<CommandBus>,
-    claims: &UniqueClaims,
     count: u64,
     run_id: &str,
 ) -> anyhow::Result<Vec<SeededProduct>> {
     let eur = Currency::parse("EUR")?;
     futures::stream::iter(0..count)
         .map(|n| {
-            let (bus, claims) = (bus.clone(), claims.clone());
+            let bus = bus.clone();
             async move {
                 let (adjective, (thing, category), price, stock) = {
                     let mut rng = rand::rng();
@@ -113,9 +111,6 @@ async fn seed_products(
                 };
                 let id = ProductId::new(Uuid::now_v7());
                 let sku = Sku::parse(&format!("{}-{}-{run_id}-{n}", &thing[..3], &adjective[..3]))?;
-                claims
-                    .claim(ClaimKind::Sku, sku.as_str(), &id.to_string())
-                    .await?;
                 let name = format!("{adjective} {thing}");
                 let price = Money::new(price, eur)?;
                 let command = ProductCommand::Create {
@@ -132,8 +127,13 @@ async fn seed_products(
                     stock,
                     at: Utc::now(),
                 };
-                bus.execute::<Product>(&id.to_string(), command, &meta(), None)
+                // The SKU's claim commits with the product, as through the API.
+                let metadata = meta();
+                let mut unit = bus.unit(&metadata);
+                unit.claim(ClaimKind::Sku, sku.as_str(), &id.to_string());
+                unit.decide::<Product>(&id.to_string(), command, None)
                     .await?;
+                unit.commit().await?;
                 Ok::<_, anyhow::Error>(SeededProduct {
                     snapshot: ProductSnapshot {
                         product_id: id,
@@ -152,7 +152,6 @@ async fn seed_products(
 
 async fn seed_customers(
     bus: &Arc<CommandBus>,
-    claims: &UniqueClaims,
     count: u64,
     run_id: &str,
 ) -> anyhow::Result<Vec<UserId>> {
@@ -162,13 +161,11 @@ async fn seed_customers(
         .map_err(|e| anyhow::anyhow!("hashing the seed password: {e}"))?;
     futures::stream::iter(0..count)
         .map(|n| {
-            let (bus, claims, hash) = (bus.clone(), claims.clone(), hash.clone());
+            let (bus, hash) = (bus.clone(), hash.clone());
             async move {
                 let id = UserId::new(Uuid::now_v7());
                 let email = Email::parse(&format!("customer{n}-{run_id}@example.com"))?;
-                claims
-                    .claim(ClaimKind::Email, email.as_str(), &id.to_string())
-                    .await?;
+                let claimed = email.as_str().to_owned();
                 let name = format!(
                     "{} Customer{n}",
                     FIRST_NAMES[n as usize % FIRST_NAMES.len()]
@@ -181,8 +178,11 @@ async fn seed_customers(
                     role: Role::Customer,
                     at: Utc::now(),
                 };
-                bus.execute::<User>(&id.to_string(), command, &meta(), None)
-                    .await?;
+                let metadata = meta();
+                let mut unit = bus.unit(&metadata);
+                unit.claim(ClaimKind::Email, &claimed, &id.to_string());
+                unit.decide::<User>(&id.to_string(), command, None).await?;
+                unit.commit().await?;
                 Ok::<_, anyhow::Error>(id)
             }
         })
@@ -277,7 +277,10 @@ async fn place_order(
         order_id,
         at: Utc::now(),
     };
-    bus.execute::<Cart>(&cart, checkout, &meta(), None).await?;
+    // The cart and the order commit together, as at the API's checkout.
+    let metadata = meta();
+    let mut unit = bus.unit(&metadata);
+    unit.decide::<Cart>(&cart, checkout, None).await?;
     let place = OrderCommand::Place {
         order_id,
         user_id: user,
@@ -286,8 +289,8 @@ async fn place_order(
         payment_method: method.clone(),
         at: Utc::now(),
     };
-    bus.execute::<Order>(&order_id.to_string(), place, &meta(), None)
-        .await
-        .context("placing a seeded order")?;
+    unit.decide::<Order>(&order_id.to_string(), place, None)
+        .await?;
+    unit.commit().await.context("placing a seeded order")?;
     Ok(())
 }

@@ -278,6 +278,12 @@ impl Application {
                 stopping.clone(),
             ));
         }
+        if self.role.runs_projectors() || self.role.runs_relay() {
+            workers.push(tokio::spawn(watch_the_horizon(
+                Feed::new(self.stores.pool.clone()),
+                stopping.clone(),
+            )));
+        }
         if self.role.runs_relay() {
             workers.push(tokio::spawn(seal_the_feed(
                 self.stores.pool.clone(),
@@ -305,6 +311,10 @@ impl Application {
             )));
             workers.push(tokio::spawn(saga::checkout::run_timers(
                 saga,
+                stopping.clone(),
+            )));
+            workers.push(tokio::spawn(saga::instances::report(
+                self.stores.pool.clone(),
                 stopping.clone(),
             )));
             match Mailer::from_url(&self.smtp_url) {
@@ -491,6 +501,22 @@ async fn seal_the_feed(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {},
+            _ = shutdown.changed() => {},
+        }
+    }
+}
+
+/// Shows how long the oldest writing transaction of the shop's database has held the feed back
+/// (`shop_feed_horizon_age_seconds`, docs/adr/0011), in every process that reads the feed.
+async fn watch_the_horizon(feed: Feed, mut shutdown: watch::Receiver<bool>) {
+    metrics::gauge!("shop_feed_horizon_age_seconds").set(0.0);
+    while !*shutdown.borrow() {
+        match feed.horizon_age().await {
+            Ok(age) => metrics::gauge!("shop_feed_horizon_age_seconds").set(age),
+            Err(error) => tracing::warn!(%error, "could not read the feed's horizon; will retry"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(5)) => {},
             _ = shutdown.changed() => {},
         }
     }

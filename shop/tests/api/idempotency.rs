@@ -72,3 +72,110 @@ async fn keys_belong_to_their_user() {
     assert_eq!(app.event_types("cart", &first_user).await, ["ItemAdded"]);
     assert_eq!(app.event_types("cart", &second_user).await, ["ItemAdded"]);
 }
+
+/// The idempotency record as a crash leaves it: the request's events committed with its answer, but the
+/// process died before it stored the whole response.
+async fn crash_after_commit(app: &crate::helpers::TestApp, key: &str) {
+    let updated = sqlx::query(
+        "UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL \
+         WHERE key = $1 AND committed IS NOT NULL",
+    )
+    .bind(key)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        updated.rows_affected(),
+        1,
+        "the answer committed with the events"
+    );
+}
+
+#[tokio::test]
+async fn a_checkout_retried_after_a_crash_that_followed_its_commit_gets_its_order_never_an_empty_cart()
+ {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Lamp", 4200, 5).await;
+    let (_, token) = app.customer().await;
+    let added = app
+        .post(
+            "/cart/items",
+            Some(&token),
+            json!({"product_id": product, "quantity": 1}),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::ACCEPTED);
+    let send = || {
+        app.request(Method::POST, "/cart/checkout", Some(&token))
+            .header("idempotency-key", "checkout-after-crash")
+            .json(&json!({"shipping_address": {"name": "A", "line1": "B", "city": "C", "postal_code": "1",
+                    "country": "DE"}, "payment_method": "pm_card_visa"}))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let etag = first.headers()["etag"].clone();
+    let first: serde_json::Value = first.json().await.unwrap();
+
+    crash_after_commit(&app, "checkout-after-crash").await;
+    let retried = send().await.unwrap();
+    assert_eq!(retried.status(), StatusCode::ACCEPTED);
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    assert_eq!(retried.headers()["etag"], etag);
+    let retried: serde_json::Value = retried.json().await.unwrap();
+    assert_eq!(retried, first, "the same order, version and position");
+    let placed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(placed, 1);
+}
+
+#[tokio::test]
+async fn a_key_whose_request_died_before_committing_is_in_flight_until_its_lease_lapses_then_runs_afresh()
+ {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Pen", 200, 50).await;
+    let (user, token) = app.customer().await;
+    let send = || {
+        app.request(Method::POST, "/cart/items", Some(&token))
+            .header("idempotency-key", "add-before-crash")
+            .json(&json!({"product_id": product, "quantity": 1}))
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), StatusCode::ACCEPTED);
+    // The record as a request leaves it that claimed the key and died before its commit.
+    let forget = |lease: &'static str| {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL, committed = NULL, \
+             lease_until = now() + $2::interval WHERE key = $1",
+        )
+        .bind("add-before-crash")
+        .bind(lease)
+        .execute(&app.pool)
+    };
+    forget("3 seconds").await.unwrap();
+
+    let in_flight = send().await.unwrap();
+    let retry_after: u64 = in_flight.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3).contains(&retry_after), "{retry_after}");
+    let body = problem(in_flight, StatusCode::CONFLICT).await;
+    assert_eq!(body["type"], "/problems/idempotency_key_in_flight");
+
+    forget("-1 second").await.unwrap();
+    let afresh = send().await.unwrap();
+    assert_eq!(afresh.status(), StatusCode::ACCEPTED);
+    assert!(!afresh.headers().contains_key("idempotent-replayed"));
+    assert_eq!(
+        app.event_types("cart", &user).await.len(),
+        2,
+        "the retry ran as a new request"
+    );
+}
