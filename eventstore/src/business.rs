@@ -49,3 +49,42 @@ pub fn record(aggregate_type: &str, event_type: &str, payload: impl FnOnce() -> 
         _ => {}
     }
 }
+
+/// Creates, at zero, every series whose labels are known in advance, so that a fresh process exports them
+/// (dashboards and alerts see 0, not "no data"). Call once the metrics recorder is installed.
+pub fn register_at_zero() {
+    use cqrs_es::Aggregate;
+    use domain::order::CancellationReason;
+
+    let aggregate_types = [
+        domain::user::User::TYPE,
+        domain::product::Product::TYPE,
+        domain::cart::Cart::TYPE,
+        domain::order::Order::TYPE,
+        domain::payment::Payment::TYPE,
+        domain::checkout::Checkout::TYPE,
+        domain::notification::Notification::TYPE,
+    ];
+    for aggregate_type in aggregate_types {
+        metrics::counter!("shop_events_appended_total", "aggregate_type" => aggregate_type)
+            .increment(0);
+        // Registering is enough: an unused handle records nothing.
+        let _registered = metrics::histogram!("shop_command_duration_seconds", "aggregate_type" => aggregate_type);
+    }
+    for outcome in ["hit", "stale", "miss"] {
+        metrics::counter!("shop_aggregate_cache_total", "outcome" => outcome).increment(0);
+    }
+    metrics::counter!("shop_orders_confirmed_total").increment(0);
+    for reason in [
+        CancellationReason::OutOfStock,
+        CancellationReason::PaymentDeclined,
+        CancellationReason::PaymentTimeout,
+        CancellationReason::CancelledByCustomer,
+        CancellationReason::CancelledByAdmin,
+    ] {
+        metrics::counter!("shop_orders_cancelled_total", "reason" => reason.as_str()).increment(0);
+    }
+    for outcome in ["authorized", "captured", "declined", "refunded", "voided"] {
+        metrics::counter!("shop_payments_total", "outcome" => outcome).increment(0);
+    }
+}

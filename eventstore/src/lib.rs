@@ -9,13 +9,14 @@
 //! - [`feed`]: events in `(transaction id, position)` order, never skipping one; subscribers' checkpoints.
 //! - [`claims`]: values unique across aggregates (emails, SKUs).
 //! - [`idempotency`]: `Idempotency-Key` records, kept 24 hours, held by leases that commit with the events.
-//! - [`audit`]: verification of the per-stream hash chain that the database writes at insert.
+//! - [`audit`]: the per-stream hash chain (computed by the bus at append) and the seals over the feed.
 //! - [`wake`]: waking subscribers when events are appended.
+//! - [`business`]: business counters (orders, payments), counted where events are appended.
 //! - [`db`]: connecting and migrating.
 
 pub mod audit;
 pub mod bus;
-mod business;
+pub mod business;
 pub mod claims;
 pub mod db;
 pub mod feed;

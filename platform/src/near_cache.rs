@@ -414,6 +414,7 @@ impl NearCache {
     /// Listens to the announcements until `stop` turns true, resubscribing after any loss. Serves from
     /// memory only while subscribed.
     pub async fn run(self, client: redis::Client, mut stop: watch::Receiver<bool>) {
+        metrics::gauge!("shop_near_cache_live").set(0.0);
         loop {
             match self.listen(&client, &mut stop).await {
                 Ok(()) => {

@@ -267,6 +267,7 @@ pub fn spawn_all(
         lag: &LagBoard,
         shutdown: &watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
+        metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME).increment(0);
         let runner = Runner::<V>::new(pool.clone(), stores.clone(), lag.clone());
         tokio::spawn(runner.run(wakeups.clone(), shutdown.clone()))
     }

@@ -129,12 +129,16 @@ async fn retry_or_park(
     let target = if park {
         metrics::counter!("shop_messages_parked_total", "queue" => consumer.to_owned())
             .increment(1);
+        metrics::counter!("shop_messages_consumed_total", "queue" => consumer.to_owned(), "outcome" => "park")
+            .increment(1);
         tracing::error!(consumer, attempts = next, %error, "message parked");
         &queues.parked
     } else {
         let backoff = retry_base.as_millis() as u64 * 4u64.pow(next as u32 - 1);
         properties = properties.with_expiration(backoff.to_string().into());
         metrics::counter!("shop_messages_retried_total", "queue" => consumer.to_owned())
+            .increment(1);
+        metrics::counter!("shop_messages_consumed_total", "queue" => consumer.to_owned(), "outcome" => "retry")
             .increment(1);
         tracing::warn!(consumer, attempt = next, %error, retry_in_ms = backoff, "message will be retried");
         &queues.retry
@@ -249,6 +253,13 @@ pub async fn run<H: Handler>(
     pool: PgPool,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Every series this consumer may report exists from the start, at zero.
+    for outcome in ["ack", "retry", "park"] {
+        metrics::counter!("shop_messages_consumed_total", "queue" => consumer, "outcome" => outcome)
+            .increment(0);
+    }
+    metrics::counter!("shop_messages_retried_total", "queue" => consumer).increment(0);
+    metrics::counter!("shop_messages_parked_total", "queue" => consumer).increment(0);
     let mut backoff = Duration::from_millis(200);
     while !*shutdown.borrow() {
         let session = async {

@@ -132,6 +132,8 @@ impl Relay {
         self.position = Some(last_position);
         metrics::counter!("shop_messages_published_total", "exchange" => "shop.events")
             .increment(events.len() as u64);
+        metrics::counter!("shop_subscriber_events_total", "subscriber" => NAME)
+            .increment(events.len() as u64);
         metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => NAME)
             .set(last_position.position as f64);
         let behind = (Utc::now() - recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
@@ -142,6 +144,9 @@ impl Relay {
     /// Publishes until `shutdown`, reconnecting to RabbitMQ with back-off whenever it goes away. Only one
     /// process relays at a time (a PostgreSQL advisory lock); others stand by.
     pub async fn run(mut self, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
+        metrics::counter!("shop_messages_published_total", "exchange" => "shop.events")
+            .increment(0);
+        metrics::counter!("shop_subscriber_events_total", "subscriber" => NAME).increment(0);
         let Some(lock) =
             eventstore::db::advisory_lock_or_stand_by(&self.pool, "relay", &mut shutdown).await
         else {

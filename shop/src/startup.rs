@@ -361,6 +361,9 @@ impl Application {
 pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard) -> Router {
     // Install the recorder before the first request, so no early measurement is lost.
     platform::metrics::recorder();
+    if role.serves_commands() || role.runs_saga() {
+        eventstore::business::register_at_zero();
+    }
     let mut api = Router::new();
     if role.serves_commands() {
         api = api.merge(command_api::router(stores.command_state(settings)));
