@@ -229,7 +229,7 @@ async fn main() {
         let cart = carts[i % customers].clone();
         let product = products[i % products.len()].clone();
         orders.push(tokio::spawn(async move {
-            let (started, placed) = {
+            let (started, answered, placed) = {
                 let _cart = cart.lock().await;
                 client
                     .call(
@@ -250,7 +250,7 @@ async fn main() {
                         ),
                     )
                     .await;
-                (started, placed)
+                (started, started.elapsed(), placed)
             };
             let id = placed["id"].as_str().expect("order id").to_owned();
             let settled = watch.expect(&id);
@@ -275,15 +275,17 @@ async fn main() {
             if order["status"] != "confirmed" {
                 return Err(format!("{id}: read model says {}", order["status"]));
             }
-            Ok((committed, started.elapsed()))
+            Ok((answered, committed, started.elapsed()))
         }));
     }
+    let mut answered = Vec::new();
     let mut committed = Vec::new();
     let mut visible = Vec::new();
     let mut failures = Vec::new();
     for order in orders {
         match order.await.expect("order task") {
-            Ok((c, v)) => {
+            Ok((a, c, v)) => {
+                answered.push(a);
                 committed.push(c);
                 visible.push(v);
             }
@@ -291,6 +293,7 @@ async fn main() {
         }
     }
     let elapsed = began.elapsed();
+    answered.sort();
     committed.sort();
     visible.sort();
     println!();
@@ -299,6 +302,11 @@ async fn main() {
         visible.len(),
         elapsed.as_secs_f64(),
         visible.len() as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "checkout request answered (202):            p50 {:>6.0} ms   p99 {:>6.0} ms",
+        percentile(&answered, 0.5),
+        percentile(&answered, 0.99)
     );
     println!(
         "checkout -> confirmation committed (saga):  p50 {:>6.0} ms   p99 {:>6.0} ms",
