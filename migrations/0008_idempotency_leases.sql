@@ -5,6 +5,7 @@
 -- runs the request afresh).
 ALTER TABLE idempotency_keys
     ADD COLUMN lease       uuid,
-    -- Rows claimed before this migration have no holder left: their lease lapses at once.
-    ADD COLUMN lease_until timestamptz NOT NULL DEFAULT now(),
+    -- A row inserted without a lease (rows claimed before this migration, or by a process still running
+    -- the older code during a rolling upgrade) is held for 30 s, longer than such a request takes.
+    ADD COLUMN lease_until timestamptz NOT NULL DEFAULT now() + interval '30 seconds',
     ADD COLUMN committed   jsonb;

@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use eventstore::{IdempotencyClaim, StoredResponse};
+use eventstore::{IdempotencyClaim, Lease, StoredResponse};
 
 use crate::extract::committed_response;
 use platform::Problem;
@@ -101,7 +101,7 @@ pub async fn replay_or_record(
 
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(lease.clone());
-    let response = next.run(request).await;
+    let response = hold_while_running(&state, &lease, next.run(request)).await;
     if response.status().is_server_error() {
         // Worth retrying with the same key: forget it, unless its command committed.
         if let Err(e) = state.idempotency.abandon(&lease).await {
@@ -130,6 +130,29 @@ pub async fn replay_or_record(
         tracing::error!(error = %e, "could not record an idempotent response");
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Runs the request, renewing its lease every third of the lease's time, so that a slow request keeps its key
+/// and only the lease of a process that died lapses. If the process dies, renewals stop with it.
+async fn hold_while_running(
+    state: &CommandState,
+    lease: &Lease,
+    request: impl Future<Output = Response>,
+) -> Response {
+    let mut renewals = tokio::time::interval(state.idempotency.lease() / 3);
+    renewals.tick().await;
+    let mut request = std::pin::pin!(request);
+    loop {
+        tokio::select! {
+            response = &mut request => return response,
+            _ = renewals.tick() => match state.idempotency.renew(lease).await {
+                Ok(true) => {}
+                // Taken over or answered: the commit's fence decides what this request may still do.
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not renew an idempotency lease"),
+            },
+        }
+    }
 }
 
 /// Keys are per user: the token's subject, or the client address for anonymous requests.

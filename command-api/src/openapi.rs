@@ -28,7 +28,8 @@ pub struct Forbidden(pub ProblemBody);
 pub struct NotFound(pub ProblemBody);
 
 /// A duplicate (email, SKU) or a concurrent change; also a request with the same `Idempotency-Key` still
-/// running.
+/// running (`idempotency_key_in_flight`, with `Retry-After`), or one that outlasted its key's lease and was
+/// taken over by a retry (`idempotency_key_taken_over`).
 #[derive(IntoResponses)]
 #[response(status = 409, content_type = "application/problem+json")]
 pub struct Conflict(pub ProblemBody);
@@ -97,7 +98,10 @@ fn idempotency_key() -> Parameter {
         .description(Some(
             "Up to 255 characters. The same key with the same body from the same user within 24 h \
              answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; \
-             the same key with another body answers 422.",
+             the same key with another body answers 422. While the first request still runs, a retry \
+             answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, \
+             the retry gets its answer (when its changes were committed) or runs afresh once the key's \
+             10 s lease has lapsed.",
         ))
         .schema(Some(
             ObjectBuilder::new()

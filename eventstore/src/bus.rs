@@ -29,7 +29,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::claims::{ClaimError, ClaimKind, claim_with};
-use crate::idempotency::{CommittedAnswer, Lease, record_committed};
+use crate::idempotency::{CommittedAnswer, Lease, Recorded, record_committed};
 use crate::position::Position;
 use crate::repository::{Appended, Loaded, PreparedAppend, Repository, RepositoryError, write};
 use crate::wake::CommitSignal;
@@ -147,6 +147,8 @@ enum CommitError {
     /// A unique value the unit claims belongs to another owner.
     Taken(ClaimKind),
     LeaseLost,
+    /// The request already committed under its Idempotency-Key: a handler that commits twice is a bug.
+    AlreadyCommitted,
 }
 
 impl From<RepositoryError> for CommitError {
@@ -170,6 +172,10 @@ impl<E: std::error::Error> From<CommitError> for BusError<E> {
                 BusError::Internal(format!("unexpected claim of {kind:?}").into())
             }
             CommitError::LeaseLost => BusError::LeaseLost,
+            CommitError::AlreadyCommitted => BusError::Internal(
+                "a request committed twice under one Idempotency-Key; only its first commit stands"
+                    .into(),
+            ),
         }
     }
 }
@@ -499,8 +505,10 @@ impl CommandBus {
                     version: last.last_sequence(),
                     position: Some(written.position.to_string()),
                 };
-                if !record_committed(&mut transaction, lease, &answer).await? {
-                    return Err(CommitError::LeaseLost);
+                match record_committed(&mut transaction, lease, &answer).await? {
+                    Recorded::Yes => {}
+                    Recorded::LeaseLost => return Err(CommitError::LeaseLost),
+                    Recorded::AlreadyCommitted => return Err(CommitError::AlreadyCommitted),
                 }
             }
             transaction.commit().await?;
@@ -532,6 +540,7 @@ impl CommandBus {
             loaded: HashMap::new(),
             claims: Vec::new(),
             staged: Vec::new(),
+            started: Instant::now(),
         }
     }
 
@@ -554,6 +563,8 @@ pub struct Unit<'b> {
     loaded: HashMap<(&'static str, String), Box<dyn Any + Send + Sync>>,
     claims: Vec<Claim>,
     staged: Vec<Staged>,
+    /// When the unit began: its commands' durations count from here.
+    started: Instant,
 }
 
 /// A decided command, waiting for the unit's commit.
@@ -643,7 +654,7 @@ impl Unit<'_> {
         let sink = EventSink::default();
         if let Err(error) = aggregate.handle(command, &(), &sink).await {
             let refused = Err(BusError::Rejected(error));
-            record_metrics(A::TYPE, &name, &refused, Instant::now());
+            record_metrics(A::TYPE, &name, &refused, self.started);
             return refused.map(|executed: Executed| executed.version);
         }
         let events = sink.collect().await;
@@ -702,7 +713,7 @@ impl Unit<'_> {
     /// Writes everything the unit decided in one transaction. Returns what each command did, in the order
     /// they were decided; [`BusError::Rejected`] with [`Taken`] when a claimed value is another's.
     pub async fn commit(mut self) -> Result<Vec<Executed>, BusError<Taken>> {
-        let started = Instant::now();
+        let started = self.started;
         let appends: Vec<PreparedAppend> = self
             .staged
             .iter_mut()
@@ -717,18 +728,16 @@ impl Unit<'_> {
         };
         let mut appended = match outcome {
             Ok(appended) => appended.into_iter(),
-            Err(CommitError::Taken(kind)) => return Err(BusError::Rejected(Taken(kind))),
             Err(error) => {
-                let error: BusError<Taken> = error.into();
+                let error: BusError<Taken> = match error {
+                    CommitError::Taken(kind) => BusError::Rejected(Taken(kind)),
+                    other => other.into(),
+                };
                 for staged in &self.staged {
-                    record_metrics(
+                    record_outcome(
                         staged.aggregate_type,
                         &staged.command,
-                        &Err::<Executed, _>(match &error {
-                            BusError::Conflict => BusError::<Taken>::Conflict,
-                            BusError::LeaseLost => BusError::LeaseLost,
-                            _ => BusError::Unavailable("commit failed".into()),
-                        }),
+                        error_label(&error),
                         started,
                     );
                 }
@@ -795,13 +804,29 @@ fn record_metrics<E: std::error::Error>(
 ) {
     let label = match outcome {
         Ok(_) => "ok",
-        Err(BusError::Rejected(_)) => "rejected",
-        Err(BusError::VersionMismatch { .. }) => "version_mismatch",
-        Err(BusError::Conflict) => "conflict",
-        Err(BusError::LeaseLost) => "lease_lost",
-        Err(BusError::Unavailable(_)) => "unavailable",
-        Err(BusError::Internal(_)) => "error",
+        Err(error) => error_label(error),
     };
+    record_outcome(aggregate_type, command, label, started);
+}
+
+/// The `outcome` label of a command that failed.
+fn error_label<E: std::error::Error>(error: &BusError<E>) -> &'static str {
+    match error {
+        BusError::Rejected(_) => "rejected",
+        BusError::VersionMismatch { .. } => "version_mismatch",
+        BusError::Conflict => "conflict",
+        BusError::LeaseLost => "lease_lost",
+        BusError::Unavailable(_) => "unavailable",
+        BusError::Internal(_) => "error",
+    }
+}
+
+fn record_outcome(
+    aggregate_type: &'static str,
+    command: &str,
+    label: &'static str,
+    started: Instant,
+) {
     metrics::counter!("shop_commands_total", "aggregate_type" => aggregate_type,
         "command" => command.to_owned(), "outcome" => label)
     .increment(1);

@@ -60,22 +60,6 @@ impl UniqueClaims {
         claim_with(&self.pool, kind, value, owner_id).await
     }
 
-    /// Gives a claim back after the command that needed it failed.
-    pub async fn release(
-        &self,
-        kind: ClaimKind,
-        value: &str,
-        owner_id: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM unique_claims WHERE kind = $1 AND value = $2 AND owner_id = $3")
-            .bind(kind.as_str())
-            .bind(value)
-            .bind(owner_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// The owner of a value, e.g. the user id registered with an email.
     pub async fn owner(&self, kind: ClaimKind, value: &str) -> Result<Option<String>, sqlx::Error> {
         let row = sqlx::query("SELECT owner_id FROM unique_claims WHERE kind = $1 AND value = $2")

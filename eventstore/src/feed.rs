@@ -228,15 +228,40 @@ impl Feed {
         Ok(row.map(|row| Position::new(row.get::<i64, _>("xid") as u64, row.get("position"))))
     }
 
-    /// How long the oldest transaction of the shop's database that has written anything has been running,
-    /// in seconds (0 when none): the feed holds back every event committed after it began until it ends.
-    pub async fn horizon_age(&self) -> Result<f64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(xact_start))::float8, 0) FROM pg_stat_activity \
-             WHERE datname = current_database() AND backend_xid IS NOT NULL",
+    /// The transaction of the shop's database (prepared ones included) that holds the feed back now, if
+    /// any: the oldest one still running. Needs no privilege, unlike the start times in
+    /// `pg_stat_activity`, which a role sees only for its own sessions.
+    pub async fn holding_transaction(&self) -> Result<Option<u64>, sqlx::Error> {
+        let elsewhere = self.xids_elsewhere().await?;
+        let row = sqlx::query(
+            "SELECT (SELECT feed_horizon($1))::text::bigint AS horizon, \
+                    pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax",
         )
+        .bind(&elsewhere)
         .fetch_one(&self.pool)
-        .await
+        .await?;
+        let (horizon, xmax): (i64, i64) = (row.try_get("horizon")?, row.try_get("xmax")?);
+        Ok((horizon < xmax).then_some(horizon as u64))
+    }
+}
+
+/// How long one transaction has been holding the feed back, from samples of
+/// [`Feed::holding_transaction`]: the time since the holder was first seen, 0 when nothing holds it.
+#[derive(Debug, Default)]
+pub struct HorizonAge {
+    holder: Option<(u64, std::time::Instant)>,
+}
+
+impl HorizonAge {
+    /// Takes a sample taken at `now`; returns how long the holder has held the feed, as far as seen.
+    pub fn observe(&mut self, holder: Option<u64>, now: std::time::Instant) -> std::time::Duration {
+        self.holder = match (holder, self.holder) {
+            (Some(xid), Some((held, since))) if xid == held => Some((held, since)),
+            (Some(xid), _) => Some((xid, now)),
+            (None, _) => None,
+        };
+        self.holder
+            .map_or(std::time::Duration::ZERO, |(_, since)| now - since)
     }
 }
 
@@ -276,5 +301,29 @@ impl Checkpoints {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::HorizonAge;
+
+    #[test]
+    fn it_should_count_how_long_the_same_transaction_holds_the_feed_and_restart_for_another() {
+        let start = Instant::now();
+        let at = |s| start + Duration::from_secs(s);
+        let mut age = HorizonAge::default();
+        assert_eq!(age.observe(None, at(0)), Duration::ZERO);
+        assert_eq!(age.observe(Some(7), at(5)), Duration::ZERO);
+        assert_eq!(age.observe(Some(7), at(65)), Duration::from_secs(60));
+        assert_eq!(
+            age.observe(Some(9), at(70)),
+            Duration::ZERO,
+            "another holder"
+        );
+        assert_eq!(age.observe(Some(9), at(75)), Duration::from_secs(5));
+        assert_eq!(age.observe(None, at(80)), Duration::ZERO);
     }
 }

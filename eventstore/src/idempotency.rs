@@ -168,6 +168,27 @@ impl IdempotencyStore {
         })
     }
 
+    /// Extends the lease of a request that is still running, so that only a dead process's lease lapses.
+    /// `false` when the key is no longer this request's (a retry took it over) or its answer is in.
+    pub async fn renew(&self, lease: &Lease) -> Result<bool, sqlx::Error> {
+        let renewed = sqlx::query(
+            "UPDATE idempotency_keys SET lease_until = now() + make_interval(secs => $4) \
+             WHERE scope = $1 AND key = $2 AND lease = $3 AND status IS NULL AND committed IS NULL",
+        )
+        .bind(&lease.scope)
+        .bind(&lease.key)
+        .bind(lease.token)
+        .bind(self.lease.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// How long a claim holds its key without renewal.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
     /// Stores the response to a key this request still holds.
     pub async fn complete(
         &self,
@@ -214,23 +235,45 @@ impl IdempotencyStore {
     }
 }
 
+/// Whether a request's answer could be recorded with its events.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    Yes,
+    /// A retry took the key over: this request must not commit.
+    LeaseLost,
+    /// This request already committed under its key: one request, one commit (a bug if it happens).
+    AlreadyCommitted,
+}
+
 /// Records `answer` for the key `lease` names, in the caller's transaction, if the lease is still this
-/// request's and nothing was committed under it yet. `false` means the transaction must not commit.
+/// request's and nothing was committed under it yet. Anything but [`Recorded::Yes`] means the transaction
+/// must not commit.
 pub(crate) async fn record_committed(
     transaction: &mut sqlx::PgConnection,
     lease: &Lease,
     answer: &CommittedAnswer,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Recorded, sqlx::Error> {
     let answer = serde_json::to_value(answer).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let updated = sqlx::query(
-        "UPDATE idempotency_keys SET committed = $4 \
-         WHERE scope = $1 AND key = $2 AND lease = $3 AND status IS NULL AND committed IS NULL",
+    let row = sqlx::query(
+        "WITH recorded AS ( \
+           UPDATE idempotency_keys SET committed = $4 \
+           WHERE scope = $1 AND key = $2 AND lease = $3 AND status IS NULL AND committed IS NULL \
+           RETURNING 1) \
+         SELECT EXISTS (SELECT 1 FROM recorded) AS recorded, \
+                EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $1 AND key = $2 AND lease = $3 \
+                        AND committed IS NOT NULL) AS before",
     )
     .bind(&lease.scope)
     .bind(&lease.key)
     .bind(lease.token)
     .bind(answer)
-    .execute(transaction)
+    .fetch_one(&mut *transaction)
     .await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(if row.get::<bool, _>("recorded") {
+        Recorded::Yes
+    } else if row.get::<bool, _>("before") {
+        Recorded::AlreadyCommitted
+    } else {
+        Recorded::LeaseLost
+    })
 }

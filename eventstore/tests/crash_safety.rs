@@ -188,3 +188,48 @@ async fn a_request_that_crashed_before_committing_runs_again_once_its_lease_laps
         IdempotencyClaim::Committed(_)
     ));
 }
+
+#[tokio::test]
+async fn a_request_that_renews_its_lease_keeps_its_key_however_long_it_runs() {
+    let (pool, _) = fresh_database().await;
+    let bus = CommandBus::new(pool.clone());
+    let lease_time = Duration::from_millis(300);
+    let store = IdempotencyStore::new(pool.clone()).with_lease(lease_time);
+    let cart = Uuid::now_v7().to_string();
+    let lease = run(&store, "slow-1").await;
+
+    // Alive for three leases, renewing as the middleware does; retries meanwhile find it in flight.
+    let running = Instant::now();
+    while running.elapsed() < lease_time * 3 {
+        assert!(store.renew(&lease).await.unwrap());
+        assert!(matches!(
+            store.claim("user:1", "slow-1", b"request").await.unwrap(),
+            IdempotencyClaim::InFlight { .. }
+        ));
+        tokio::time::sleep(lease_time / 3).await;
+    }
+    bus.execute::<Cart>(&cart, add(1), &with_lease(&lease), None)
+        .await
+        .unwrap();
+    assert!(
+        !store.renew(&lease).await.unwrap(),
+        "nothing to renew once committed"
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_commits_twice_under_one_key_is_refused_and_its_first_commit_stands() {
+    let (pool, _) = fresh_database().await;
+    let bus = CommandBus::new(pool.clone());
+    let store = IdempotencyStore::new(pool.clone());
+    let cart = Uuid::now_v7().to_string();
+    let lease = run(&store, "twice-1").await;
+    bus.execute::<Cart>(&cart, add(1), &with_lease(&lease), None)
+        .await
+        .unwrap();
+    let second = bus
+        .execute::<Cart>(&cart, add(2), &with_lease(&lease), None)
+        .await;
+    assert!(matches!(second, Err(BusError::Internal(_))), "{second:?}");
+    assert_eq!(events_of(&pool, &cart).await, 1);
+}
