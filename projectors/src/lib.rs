@@ -8,9 +8,11 @@
 //! - [`store`]: where view documents live, by generation, and the reads the query API makes.
 //! - [`runner`]: a feed subscriber per view with a durable checkpoint, batching, wake-ups, lag metrics.
 //! - [`replay`]: rebuild a view into a fresh generation and swap it in; verify against a shadow copy.
+//! - [`search`]: the catalog as an in-process search index (tantivy) held by every query process.
 
 pub mod replay;
 pub mod runner;
+pub mod search;
 pub mod store;
 pub mod view;
 pub mod views;

@@ -254,7 +254,7 @@ pub fn spawn_all(
     lag: &LagBoard,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    use crate::views::{carts::CartView, catalog::CatalogProduct, orders::OrderView};
+    use crate::views::{carts::CartView, orders::OrderView};
     use crate::views::{
         notifications::NotificationView, product_cache::ProductDetails, stock::Stock,
         users::UserProfile,
@@ -273,7 +273,6 @@ pub fn spawn_all(
     }
 
     vec![
-        spawn::<CatalogProduct>(pool, stores, wakeups, lag, &shutdown),
         spawn::<UserProfile>(pool, stores, wakeups, lag, &shutdown),
         spawn::<OrderView>(pool, stores, wakeups, lag, &shutdown),
         spawn::<ProductDetails>(pool, stores, wakeups, lag, &shutdown),

@@ -1,12 +1,15 @@
 //! `GET /products`, `GET /products/{id}`, `GET /categories`.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use platform::Problem;
-use projectors::store::query::{CatalogQuery, CatalogSort};
+use projectors::search::{Found, SearchError, SearchQuery};
+use projectors::store::query::CatalogSort;
 use projectors::views::catalog::CatalogProduct;
 use projectors::views::product_cache::ProductDetails;
 use projectors::views::stock::Stock;
@@ -16,8 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::consistency::{MinPosition, Wait, unavailable};
-use crate::openapi::{BadRequest, MoneyBody, NotFound, Unavailable};
-use crate::params::{Page, Paging, invalid, optional};
+use crate::openapi::{BadRequest, MoneyBody, NotFound, Unavailable, Unprocessable};
+use crate::params::{Paging, invalid, optional};
 use crate::state::QueryState;
 
 pub fn router() -> OpenApiRouter<QueryState> {
@@ -82,32 +85,38 @@ impl Product {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CatalogFilter {
-    /// Words that must all match (prefixes count) the name, description, SKU or category,
-    /// case-insensitive: `blu shi` finds "Blue Shirt".
+    /// Words that must all match a word of the name, description, SKU or category, case- and
+    /// accent-insensitive: exactly, with one typo in words of 5+ letters and two in words of 9+ (a
+    /// transposition counts as one), or as a prefix for the last word. `blue shi` and `blue shrit` find
+    /// "Blue Shirt". At most 200 characters and 10 words.
+    #[param(max_length = 200)]
     q: Option<String>,
     category: Option<String>,
-    /// In minor units.
+    /// In minor units, inclusive.
     #[param(value_type = Option<i64>)]
     min_price: Option<String>,
-    /// In minor units.
+    /// In minor units, inclusive; not below `min_price`.
     #[param(value_type = Option<i64>)]
     max_price: Option<String>,
     /// Only products with units available (`true`) or only those without (`false`).
     #[param(value_type = Option<bool>)]
     in_stock: Option<String>,
-    /// `relevance` (the default), `price_asc`, `price_desc`, `name` or `newest`.
+    /// `relevance` (the default with `q`: an exact SKU first, then products whose name holds every word,
+    /// then the rest, BM25 within each), `price_asc`, `price_desc`, `name` (the default without `q`) or
+    /// `newest`.
     #[param(example = "price_asc")]
     sort: Option<String>,
 }
 
 impl CatalogFilter {
-    fn sort(&self) -> Result<CatalogSort, Problem> {
+    fn sort(&self) -> Result<Option<CatalogSort>, Problem> {
         Ok(match self.sort.as_deref() {
-            None | Some("") | Some("relevance") => CatalogSort::Relevance,
-            Some("price_asc") => CatalogSort::PriceAsc,
-            Some("price_desc") => CatalogSort::PriceDesc,
-            Some("name") => CatalogSort::Name,
-            Some("newest") => CatalogSort::Newest,
+            None | Some("") => None,
+            Some("relevance") => Some(CatalogSort::Relevance),
+            Some("price_asc") => Some(CatalogSort::PriceAsc),
+            Some("price_desc") => Some(CatalogSort::PriceDesc),
+            Some("name") => Some(CatalogSort::Name),
+            Some("newest") => Some(CatalogSort::Newest),
             Some(_) => {
                 return Err(invalid(
                     "sort",
@@ -116,9 +125,108 @@ impl CatalogFilter {
             }
         })
     }
+
+    /// The search as the index runs it; a search it cannot answer as asked is 422.
+    fn search(&self, page: u64, limit: u64) -> Result<SearchQuery, Problem> {
+        SearchQuery::new(
+            self.q.as_deref(),
+            self.category.clone(),
+            optional(
+                self.min_price.as_deref(),
+                "min_price",
+                "an amount in minor units",
+            )?,
+            optional(
+                self.max_price.as_deref(),
+                "max_price",
+                "an amount in minor units",
+            )?,
+            optional(self.in_stock.as_deref(), "in_stock", "true or false")?,
+            self.sort()?,
+            page,
+            limit,
+        )
+        .map_err(|error| {
+            Problem::validation(BTreeMap::from([(
+                error.parameter().to_owned(),
+                error.to_string(),
+            )]))
+        })
+    }
 }
 
-/// Searches the catalog; discontinued products are not listed.
+/// A page of the catalog, with the facets of the query.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogPage {
+    items: Vec<Product>,
+    /// This page's number, from 1.
+    page: u64,
+    limit: u64,
+    /// Products matching the query and every filter, on all pages.
+    total: u64,
+    /// How many pages there are.
+    pages: u64,
+    facets: FacetsBody,
+}
+
+/// Counts for the current query; each facet counts the products matching `q` and every other filter, but
+/// not its own.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Facets)]
+pub struct FacetsBody {
+    /// Most products first.
+    categories: Vec<Category>,
+    /// Non-empty price ranges, cheapest first.
+    price: Vec<PriceRange>,
+    /// How many are in stock.
+    in_stock: u64,
+}
+
+/// Products priced in `[min, max)` major units of the catalog's currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceRange {
+    min: i64,
+    /// Absent for the last range (250 and over).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max: Option<i64>,
+    count: u64,
+}
+
+impl CatalogPage {
+    fn of(found: &Found) -> Self {
+        Self {
+            items: found.items.iter().map(Product::from).collect(),
+            page: found.page,
+            limit: found.limit,
+            total: found.total,
+            pages: found.pages(),
+            facets: FacetsBody {
+                categories: found
+                    .facets
+                    .categories
+                    .iter()
+                    .map(|(name, count)| Category {
+                        name: name.clone(),
+                        count: *count as i64,
+                    })
+                    .collect(),
+                price: found
+                    .facets
+                    .price
+                    .iter()
+                    .map(|b| PriceRange {
+                        min: b.min,
+                        max: b.max,
+                        count: b.count,
+                    })
+                    .collect(),
+                in_stock: found.facets.in_stock,
+            },
+        }
+    }
+}
+
+/// Searches the catalog (this process's search index); discontinued products are not listed.
 #[utoipa::path(
     get,
     path = "/products",
@@ -126,9 +234,9 @@ impl CatalogFilter {
     tag = "catalog",
     params(CatalogFilter, Paging, MinPosition),
     responses(
-        (status = 200, description = "A page of products", body = Page<Product>,
+        (status = 200, description = "A page of products and the facets of the query", body = CatalogPage,
             headers(("X-Read-Model-Stale" = bool, description = "`true` when `X-Min-Position` was not reached in 5 s"))),
-        BadRequest, Unavailable,
+        BadRequest, Unprocessable, Unavailable,
     )
 )]
 async fn list(
@@ -138,28 +246,16 @@ async fn list(
     Query(paging): Query<Paging>,
 ) -> Result<Response, Problem> {
     let (page, limit) = paging.parse()?;
-    let query = CatalogQuery {
-        text: filter.q.clone(),
-        category: filter.category.clone().filter(|c| !c.is_empty()),
-        min_price: optional(
-            filter.min_price.as_deref(),
-            "min_price",
-            "an amount in minor units",
-        )?,
-        max_price: optional(
-            filter.max_price.as_deref(),
-            "max_price",
-            "an amount in minor units",
-        )?,
-        in_stock: optional(filter.in_stock.as_deref(), "in_stock", "true or false")?,
-        sort: filter.sort()?,
-        page,
-        limit,
-    };
+    let query = filter.search(page, limit)?;
     let mut wait = Wait::new(after);
-    wait.for_view::<CatalogProduct>(&state.models).await;
-    let found = state.models.catalog(&query).await.map_err(unavailable)?;
-    Ok(wait.finish(Json(Page::of(&found, Product::from))))
+    wait.for_catalog(&state.catalog).await;
+    let found = state.catalog.search(&query).map_err(search_failed)?;
+    Ok(wait.finish(Json(CatalogPage::of(&found))))
+}
+
+fn search_failed(error: SearchError) -> Problem {
+    tracing::error!(%error, "catalog search failed");
+    Problem::unavailable("catalog index")
 }
 
 /// One product, with its version as `ETag`. A discontinued product is not found.
@@ -236,11 +332,17 @@ async fn categories(
     MinPosition(after): MinPosition,
 ) -> Result<Response, Problem> {
     let mut wait = Wait::new(after);
-    wait.for_view::<CatalogProduct>(&state.models).await;
-    let categories = state.models.categories().await.map_err(unavailable)?;
-    let categories = categories
+    wait.for_catalog(&state.catalog).await;
+    let mut categories: Vec<Category> = state
+        .catalog
+        .categories()
+        .map_err(search_failed)?
         .into_iter()
-        .map(|(name, count)| Category { name, count })
+        .map(|(name, count)| Category {
+            name,
+            count: count as i64,
+        })
         .collect();
+    categories.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(wait.finish(Json(Categories { categories })))
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use eventstore::Position;
 use platform::Problem;
 use projectors::View;
+use projectors::search::CatalogIndex;
 use projectors::store::query::ReadModels;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -126,6 +127,15 @@ impl Wait {
                 () = &mut announced => {}
                 () = tokio::time::sleep(poll) => {}
             }
+        }
+    }
+
+    /// Waits until this process's catalog index shows the target (or the deadline passed): the reader that
+    /// answers, not only the writer, holds the position.
+    pub async fn for_catalog(&mut self, catalog: &CatalogIndex) {
+        let Some(target) = self.target else { return };
+        if !catalog.wait_for(target, self.deadline).await {
+            self.stale = true;
         }
     }
 

@@ -26,6 +26,12 @@ pub struct Forbidden(pub ProblemBody);
 #[response(status = 404, content_type = "application/problem+json")]
 pub struct NotFound(pub ProblemBody);
 
+/// A search that cannot be answered as asked: `q` over 200 characters or 10 words, `page × limit` over
+/// 10,000, `min_price` above `max_price`. `errors` names the parameter.
+#[derive(IntoResponses)]
+#[response(status = 422, content_type = "application/problem+json")]
+pub struct Unprocessable(pub ProblemBody);
+
 /// A read model or the event store is down; try again after `Retry-After` seconds.
 #[derive(IntoResponses)]
 #[response(

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use eventstore::Feed;
 use eventstore::db::PgPool;
 use platform::auth::Authenticator;
+use projectors::search::CatalogIndex;
 use projectors::store::query::ReadModels;
 
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct QueryState {
     pub pool: PgPool,
     /// Behind an `Arc`: the state is cloned for every request.
     pub models: Arc<ReadModels>,
+    /// The catalog's search index, held by this process (listing, search, categories).
+    pub catalog: CatalogIndex,
     pub auth: Authenticator,
 }
 

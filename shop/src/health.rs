@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use eventstore::db::PgPool;
 use platform::Settings;
 use projectors::runner::LagBoard;
+use projectors::search::CatalogIndex;
 use projectors::store::ReadStores;
 use redis::aio::ConnectionManager;
 use saga::Broker;
@@ -32,16 +33,24 @@ pub struct Readiness {
     /// (credentials, vhost, a broker that answers the protocol).
     broker: Broker,
     lag: LagBoard,
+    /// The catalog index of a query process: not ready until it is built from the feed.
+    catalog: Option<CatalogIndex>,
 }
 
 impl Readiness {
-    pub fn new(stores: &Stores, settings: &Settings, lag: LagBoard) -> Self {
+    pub fn new(
+        stores: &Stores,
+        settings: &Settings,
+        lag: LagBoard,
+        catalog: Option<CatalogIndex>,
+    ) -> Self {
         Self {
             pool: stores.pool.clone(),
             redis: stores.redis.clone(),
             read: stores.read.clone(),
             broker: crate::startup::broker(settings),
             lag,
+            catalog,
         }
     }
 }
@@ -76,11 +85,16 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
             .and_then(|r| r.map_err(|e| e.to_string()))
     };
     let (postgres, redis, mongodb, rabbitmq) = tokio::join!(postgres, redis, mongodb, rabbitmq);
+    let catalog = match &readiness.catalog {
+        Some(index) if !index.is_built() => Err("building from the event feed".to_owned()),
+        _ => Ok(()),
+    };
     let checks = [
         ("postgresql", postgres),
         ("redis", redis),
         ("mongodb", mongodb),
         ("rabbitmq", rabbitmq),
+        ("catalog_index", catalog),
     ];
     let ready = checks.iter().all(|(_, r)| r.is_ok());
     let mut body = serde_json::Map::new();

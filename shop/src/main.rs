@@ -40,7 +40,8 @@ enum Command {
         /// Every projector.
         #[arg(long, conflicts_with = "projector")]
         all: bool,
-        /// One projector: catalog, users, orders, product_details, stock, carts.
+        /// One projector: users, orders, product_details, stock, carts, notifications (the catalog is each
+        /// query process's own index, rebuilt when it starts).
         #[arg(long)]
         projector: Option<String>,
         /// Rebuild into a shadow copy, print the documents that differ, exit non-zero if any do.

@@ -7,7 +7,6 @@ use platform::Settings;
 use projectors::View;
 use projectors::replay::{self, Progress};
 use projectors::views::carts::CartView;
-use projectors::views::catalog::CatalogProduct;
 use projectors::views::notifications::NotificationView;
 use projectors::views::orders::OrderView;
 use projectors::views::product_cache::ProductDetails;
@@ -76,7 +75,10 @@ macro_rules! for_views {
     ($names:expr, $action:ident, $stores:expr, $acc:expr) => {
         for name in $names {
             match name.as_str() {
-                "catalog" => $acc($action::<CatalogProduct>($stores).await?),
+                "catalog" => bail!(
+                    "the catalog is each query process's own search index, built from the event feed \
+                     when the process starts (docs/adr/0013): restart a query process to rebuild it"
+                ),
                 "users" => $acc($action::<UserProfile>($stores).await?),
                 "orders" => $acc($action::<OrderView>($stores).await?),
                 "product_details" => $acc($action::<ProductDetails>($stores).await?),

@@ -14,6 +14,7 @@ use axum::middleware::{from_fn, map_response};
 use command_api::CommandState;
 use command_api::state::Limits;
 use eventstore::db::PgPool;
+use eventstore::feed::HorizonAge;
 use eventstore::wake::Wakeups;
 use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
@@ -23,6 +24,7 @@ use platform::rate_limit::RateLimiter;
 use platform::settings::PaymentGatewayChoice;
 use platform::tokens::{DenyList, TokenService};
 use projectors::runner::LagBoard;
+use projectors::search::CatalogIndex;
 use projectors::store::ReadStores;
 use projectors::store::query::ReadModels;
 use query_api::QueryState;
@@ -200,6 +202,8 @@ pub struct Application {
     stores: Stores,
     role: Roles,
     lag: LagBoard,
+    /// The catalog's search index, in processes that serve queries.
+    catalog: Option<CatalogIndex>,
     broker: Broker,
     smtp_url: String,
     payment_deadline: Duration,
@@ -211,7 +215,13 @@ impl Application {
         let role = role.into();
         let stores = Stores::open(settings).await?;
         let lag = LagBoard::default();
-        let router = router(settings, &stores, &role, &lag);
+        // Each process that serves queries holds the catalog itself (docs/adr/0013).
+        let catalog = if role.serves_queries() {
+            Some(CatalogIndex::new().context("could not create the catalog index")?)
+        } else {
+            None
+        };
+        let router = router(settings, &stores, &role, &lag, catalog.as_ref());
         let listener = TcpListener::bind(settings.http_addr)
             .await
             .with_context(|| format!("could not listen on {}", settings.http_addr))?;
@@ -221,6 +231,7 @@ impl Application {
             stores,
             role,
             lag,
+            catalog,
             smtp_url: settings.smtp_url.expose().to_owned(),
             payment_deadline: settings.payment_deadline,
             gateway: Arc::new(gateway(settings)?),
@@ -268,6 +279,13 @@ impl Application {
                     .clone()
                     .run(self.stores.redis_client.clone(), stopping.clone()),
             ));
+        }
+        if let Some(catalog) = &self.catalog {
+            workers.push(tokio::spawn(catalog.clone().run(
+                Feed::new(self.stores.pool.clone()),
+                wakeups.clone(),
+                stopping.clone(),
+            )));
         }
         if self.role.runs_projectors() {
             workers.extend(projectors::runner::spawn_all(
@@ -358,7 +376,13 @@ impl Application {
 }
 
 /// Builds every route of `role`, with the layers every request passes through.
-pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard) -> Router {
+pub fn router(
+    settings: &Settings,
+    stores: &Stores,
+    role: &Roles,
+    lag: &LagBoard,
+    catalog: Option<&CatalogIndex>,
+) -> Router {
     // Install the recorder before the first request, so no early measurement is lost.
     platform::metrics::recorder();
     if role.serves_commands() || role.runs_saga() {
@@ -368,8 +392,9 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
     if role.serves_commands() {
         api = api.merge(command_api::router(stores.command_state(settings)));
     }
-    if role.serves_queries() {
+    if let Some(catalog) = catalog {
         api = api.merge(query_api::router(QueryState {
+            catalog: catalog.clone(),
             feed: Feed::new(stores.pool.clone()),
             pool: stores.pool.clone(),
             models: Arc::new(ReadModels::new(
@@ -388,7 +413,7 @@ pub fn router(settings: &Settings, stores: &Stores, role: &Roles, lag: &LagBoard
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(platform::metrics::track));
 
-    let readiness = Readiness::new(stores, settings, lag.clone());
+    let readiness = Readiness::new(stores, settings, lag.clone(), catalog.cloned());
     let mut app = Router::new()
         .nest(reference::API_BASE, api)
         .merge(reference::operations_router(readiness));
@@ -513,9 +538,11 @@ async fn seal_the_feed(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
 /// (`shop_feed_horizon_age_seconds`, docs/adr/0011), in every process that reads the feed.
 async fn watch_the_horizon(feed: Feed, mut shutdown: watch::Receiver<bool>) {
     metrics::gauge!("shop_feed_horizon_age_seconds").set(0.0);
+    let mut age = HorizonAge::default();
     while !*shutdown.borrow() {
-        match feed.horizon_age().await {
-            Ok(age) => metrics::gauge!("shop_feed_horizon_age_seconds").set(age),
+        match feed.holding_transaction().await {
+            Ok(holder) => metrics::gauge!("shop_feed_horizon_age_seconds")
+                .set(age.observe(holder, std::time::Instant::now()).as_secs_f64()),
             Err(error) => tracing::warn!(%error, "could not read the feed's horizon; will retry"),
         }
         tokio::select! {

@@ -14,7 +14,6 @@ use platform::near_cache::{self, Lookup, NearCache, Stamp};
 use super::{ReadStores, StoreError, collection_name};
 use crate::view::{Versioned, View};
 use crate::views::carts::CartView;
-use crate::views::catalog::CatalogProduct;
 use crate::views::notifications::NotificationView;
 use crate::views::orders::OrderView;
 use crate::views::product_cache::ProductDetails;
@@ -67,7 +66,7 @@ impl<T> Page<T> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CatalogSort {
     #[default]
     Relevance,
@@ -75,18 +74,6 @@ pub enum CatalogSort {
     PriceDesc,
     Name,
     Newest,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CatalogQuery {
-    pub text: Option<String>,
-    pub category: Option<String>,
-    pub min_price: Option<i64>,
-    pub max_price: Option<i64>,
-    pub in_stock: Option<bool>,
-    pub sort: CatalogSort,
-    pub page: u64,
-    pub limit: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -103,18 +90,6 @@ fn stamp(position: Position) -> Stamp {
         position.transaction_id,
         u64::try_from(position.position).unwrap_or(0),
     )
-}
-
-/// Escapes a word for use inside a regular expression: user text is only ever matched literally.
-fn literal(word: &str) -> String {
-    let mut escaped = String::with_capacity(word.len());
-    for c in word.chars() {
-        if !c.is_alphanumeric() {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 impl ReadModels {
@@ -303,70 +278,6 @@ impl ReadModels {
             .filter_map(|(id, doc)| Some((id, doc?.view.clone())))
             .collect();
         Ok((cart, products))
-    }
-
-    pub async fn catalog(&self, query: &CatalogQuery) -> Result<Page<CatalogProduct>, StoreError> {
-        let mut filter = doc! {"discontinued": false};
-        let words = crate::views::words(&[query.text.as_deref().unwrap_or("")]);
-        if !words.is_empty() {
-            // Every word must be the start of some word of the product.
-            let all: Vec<Document> = words
-                .iter()
-                .map(|w| doc! {"words": {"$regex": format!("^{}", literal(w))}})
-                .collect();
-            filter.insert("$and", all);
-        }
-        if let Some(category) = &query.category {
-            filter.insert("category", category.as_str());
-        }
-        let mut price = Document::new();
-        if let Some(min) = query.min_price {
-            price.insert("$gte", min);
-        }
-        if let Some(max) = query.max_price {
-            price.insert("$lte", max);
-        }
-        if !price.is_empty() {
-            filter.insert("price_key", price);
-        }
-        if let Some(in_stock) = query.in_stock {
-            filter.insert("in_stock", in_stock);
-        }
-        let sort = match query.sort {
-            // No text index here: relevance ranks by name, which the search words matched already.
-            CatalogSort::Relevance | CatalogSort::Name => doc! {"name_key": 1, "_id": 1},
-            CatalogSort::PriceAsc => doc! {"price_key": 1, "_id": 1},
-            CatalogSort::PriceDesc => doc! {"price_key": -1, "_id": 1},
-            CatalogSort::Newest => doc! {"created_key": -1, "_id": 1},
-        };
-        self.page::<CatalogProduct>(filter, sort, query.page, query.limit)
-            .await
-    }
-
-    /// Listed categories and how many listed products each has, by name.
-    pub async fn categories(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let generation = self.generation::<CatalogProduct>().await?;
-        let collection = self
-            .stores
-            .mongo
-            .collection::<Document>(&collection_name(CatalogProduct::NAME, generation));
-        let pipeline = [
-            doc! {"$match": {"discontinued": false}},
-            doc! {"$group": {"_id": "$category", "count": {"$sum": 1}}},
-            doc! {"$sort": {"_id": 1}},
-        ];
-        let groups: Vec<Document> = collection.aggregate(pipeline).await?.try_collect().await?;
-        Ok(groups
-            .into_iter()
-            .filter_map(|g| {
-                let name = g.get_str("_id").ok()?.to_owned();
-                let count = g
-                    .get_i64("count")
-                    .or_else(|_| g.get_i32("count").map(i64::from))
-                    .ok()?;
-                Some((name, count))
-            })
-            .collect())
     }
 
     pub async fn orders(&self, query: &OrderQuery) -> Result<Page<OrderView>, StoreError> {

@@ -50,7 +50,7 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
     );
     let stdout = String::from_utf8_lossy(&replayed.stdout);
     assert!(
-        stdout.contains("catalog: rebuilt") && stdout.contains("carts: rebuilt"),
+        stdout.contains("users: rebuilt") && stdout.contains("carts: rebuilt"),
         "{stdout}"
     );
     let stderr = String::from_utf8_lossy(&replayed.stderr);

@@ -93,17 +93,43 @@ async fn the_catalog_is_searched_filtered_sorted_and_paged() {
     )
     .await;
 
-    let search = body(read(&app, "/products?q=blu%20shi", None, &last).await).await;
-    let names: Vec<&str> = search["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (q, found) in [
+        ("blue%20shi", vec!["Blue Shirt"]),
+        ("blue%20shrit", vec!["Blue Shirt"]),
+        ("bleu%20shirt", vec![]),
+        ("blu%20shirt", vec![]),
+    ] {
+        let search = body(read(&app, &format!("/products?q={q}"), None, &last).await).await;
+        assert_eq!(
+            names(&search),
+            found,
+            "{q}: every word exactly, within its typo limit, or the last as a prefix"
+        );
+    }
+    // An exact SKU first, then names holding every word, then the rest.
+    let shirts = body(app.get("/products?q=shirt-red", None).await).await;
+    assert_eq!(names(&shirts)[0], "Red Shirt");
+    let facets = &body(app.get("/products?q=shirt&category=Shirts", None).await).await["facets"];
     assert_eq!(
-        names,
-        ["Blue Shirt"],
-        "every word must match a word's start"
+        facets["categories"],
+        json!([{"name": "Shirts", "count": 2}]),
+        "{facets}"
+    );
+    assert_eq!(facets["in_stock"], 1);
+    assert_eq!(facets["price"], json!([{"min": 10, "max": 25, "count": 2}]));
+    let facets = &body(app.get("/products?q=blue&category=Kitchen", None).await).await["facets"];
+    assert_eq!(
+        facets["categories"],
+        json!([{"name": "Kitchen", "count": 1}, {"name": "Shirts", "count": 1}]),
+        "a category chosen still shows the others' counts"
     );
 
     let blue = body(app.get("/products?q=BLUE&sort=price_asc", None).await).await;
@@ -187,6 +213,22 @@ async fn bad_catalog_parameters_are_refused_and_operators_in_search_text_are_pla
             StatusCode::BAD_REQUEST,
         )
         .await;
+    }
+    let long = "a".repeat(201);
+    let many = "a%20".repeat(11);
+    for (bad, parameter) in [
+        (format!("q={long}"), "q"),
+        (format!("q={many}"), "q"),
+        ("page=101&limit=100".to_owned(), "page"),
+        ("page=184467440737095517&limit=100".to_owned(), "page"),
+        ("min_price=500&max_price=100".to_owned(), "min_price"),
+    ] {
+        let refused = problem(
+            app.get(&format!("/products?{bad}"), None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(refused["errors"][parameter].is_string(), "{bad}: {refused}");
     }
     let injected = read(
         &app,

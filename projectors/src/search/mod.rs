@@ -1,0 +1,519 @@
+//! The catalog as an in-process search index (docs/adr/0013): every process that serves the query API holds
+//! the whole listed catalog in a tantivy index in memory, built from the event feed at start and kept current
+//! from it, so that listing, search, facets and `GET /categories` never wait on a round trip.
+//!
+//! # Layout
+//!
+//! - this module: [`CatalogIndex`] — the documents, the tantivy index, the position its reader serves — and
+//!   the runner that feeds it ([`CatalogIndex::run`]).
+//! - [`query`]: what a search asks ([`SearchQuery`]), validated, and the tantivy queries it becomes: every
+//!   word must match exactly, within the typo limit, or (the last word) as a prefix; ranked by tiers, then
+//!   BM25.
+//! - [`facets`]: the counts for the current query, each facet without its own filter.
+//!
+//! The index has no durable checkpoint of its own: it is rebuilt from the feed whenever the process starts,
+//! and `/health/ready` answers 200 only once it has caught up. Each instance's index is therefore its own
+//! projector, and adding query instances adds catalog capacity.
+
+pub mod facets;
+pub mod query;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use eventstore::wake::Wakeups;
+use eventstore::{Feed, Position, StoredEvent};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    TokenStream,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
+use tokio::sync::watch;
+
+pub use facets::{Facets, PriceBucket};
+pub use query::{QueryError, SearchQuery};
+
+use crate::View;
+use crate::store::query::CatalogSort;
+use crate::views::catalog::CatalogProduct;
+
+/// Splits on anything but letters and digits, lower-cases and folds accents: "Crème-Brûlée" → creme, brulee.
+const WORDS: &str = "catalog_words";
+/// The whole value, lower-cased and folded: for the exact-SKU tier and the name sort.
+const WHOLE: &str = "catalog_whole";
+/// Events read per round trip while building and catching up.
+const BATCH: i64 = 5_000;
+/// The least time between two commits of the live index: stock changes with every checkout.
+const COMMIT_EVERY: Duration = Duration::from_millis(100);
+/// Answers kept per index generation (they are dropped when the reader moves on).
+const ANSWERS: u64 = 10_000;
+
+/// The index's fields.
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub name: Field,
+    /// Description, SKU and category, as words: matched like the name, ranked below it.
+    pub rest: Field,
+    pub sku: Field,
+    pub category: Field,
+    pub price: Field,
+    pub created: Field,
+    pub in_stock: Field,
+}
+
+/// Why the index could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Index(#[from] tantivy::TantivyError),
+    #[error("the event feed could not be read: {0}")]
+    Feed(#[from] eventstore::db::DbError),
+    #[error("an event does not fit the catalog: {0}")]
+    Event(#[from] crate::ViewError),
+}
+
+/// A page of the catalog with the facets of its query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub items: Vec<CatalogProduct>,
+    pub page: u64,
+    pub limit: u64,
+    /// Products matching the query and every filter, on all pages.
+    pub total: u64,
+    pub facets: Facets,
+}
+
+impl Found {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.limit.max(1))
+    }
+}
+
+/// The catalog index of this process; cheap to clone.
+#[derive(Clone)]
+pub struct CatalogIndex {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    fields: Fields,
+    reader: IndexReader,
+    /// Only the runner writes; the lock is never held across an await.
+    writer: Mutex<IndexWriter>,
+    /// Every product ever created, listed or not, as the catalog shows it: answers are read from here.
+    products: RwLock<HashMap<String, CatalogProduct>>,
+    /// The feed position whose effects the reader shows; `None` until the first build is done.
+    served: watch::Sender<Option<Position>>,
+    /// Whole answers per reader generation, so that repeated queries cost a lookup.
+    answers: moka::sync::Cache<(u64, SearchQuery), Arc<Found>>,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let words = |positions| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(WORDS)
+                .set_index_option(positions),
+        )
+    };
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | FAST),
+        name: builder.add_text_field("name", words(IndexRecordOption::WithFreqs).set_fast(WHOLE)),
+        rest: builder.add_text_field("rest", words(IndexRecordOption::WithFreqs)),
+        sku: builder.add_text_field(
+            "sku",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(WHOLE)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
+        category: builder.add_text_field("category", STRING | FAST),
+        price: builder.add_i64_field("price", INDEXED | FAST),
+        created: builder.add_i64_field("created", FAST),
+        in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
+    };
+    (builder.build(), fields)
+}
+
+fn words_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+fn whole_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The words of `text` as the index holds them.
+pub(crate) fn words_of(text: &str) -> Vec<String> {
+    let mut analyzer = words_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    while let Some(token) = stream.next() {
+        words.push(token.text.clone());
+    }
+    words
+}
+
+/// `text` as the index holds whole values.
+pub(crate) fn whole_of(text: &str) -> String {
+    let mut analyzer = whole_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    stream.next().map(|t| t.text.clone()).unwrap_or_default()
+}
+
+impl CatalogIndex {
+    /// An empty index, in memory.
+    pub fn new() -> Result<Self, SearchError> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(WORDS, words_analyzer());
+        index.tokenizers().register(WHOLE, whole_analyzer());
+        index
+            .fast_field_tokenizer()
+            .register(WHOLE, whole_analyzer());
+        let writer = index.writer_with_options(
+            tantivy::indexer::IndexWriterOptions::builder()
+                .memory_budget_per_thread(50_000_000)
+                .num_worker_threads(1)
+                .num_merge_threads(1)
+                .build(),
+        )?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                fields,
+                reader,
+                writer: Mutex::new(writer),
+                products: RwLock::new(HashMap::new()),
+                served: watch::channel(None).0,
+                answers: moka::sync::Cache::builder()
+                    .max_capacity(ANSWERS)
+                    .time_to_idle(Duration::from_secs(60))
+                    .build(),
+            }),
+        })
+    }
+
+    /// The position whose effects searches show now; `None` while the first build runs.
+    pub fn served(&self) -> Option<Position> {
+        *self.inner.served.borrow()
+    }
+
+    /// Whether the first build from the feed is done: until then the process is not ready.
+    pub fn is_built(&self) -> bool {
+        self.served().is_some()
+    }
+
+    /// Waits until searches show `target` (or later), or `deadline` passes; `false` if it passed.
+    pub async fn wait_for(&self, target: Position, deadline: Instant) -> bool {
+        let mut served = self.inner.served.subscribe();
+        let reached = served.wait_for(|p| p.is_some_and(|p| p >= target));
+        matches!(
+            tokio::time::timeout_at(deadline.into(), reached).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Applies events in feed order to the documents and stages their index changes; returns how many
+    /// products changed. Nothing shows until [`CatalogIndex::publish`].
+    pub fn apply(&self, events: &[StoredEvent]) -> Result<usize, SearchError> {
+        let mut changed = Vec::new();
+        {
+            let mut products = self
+                .inner
+                .products
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            for event in events {
+                let Some(id) = CatalogProduct::key(event) else {
+                    continue;
+                };
+                let product = products.entry(id.clone()).or_default();
+                product.update(event)?;
+                changed.push(id);
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        let products = self
+            .inner
+            .products
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let f = self.inner.fields;
+        for id in &changed {
+            writer.delete_term(Term::from_field_text(f.id, id));
+            let Some(product) = products.get(id).filter(|p| listed(p)) else {
+                continue;
+            };
+            let rest = format!(
+                "{} {} {}",
+                product.description, product.sku, product.category
+            );
+            writer.add_document(doc!(
+                f.id => product.id.as_str(),
+                f.name => product.name.as_str(),
+                f.rest => rest.as_str(),
+                f.sku => product.sku.as_str(),
+                f.category => product.category.as_str(),
+                f.price => product.price_key,
+                f.created => product.created_key,
+                f.in_stock => product.in_stock,
+            ))?;
+        }
+        Ok(changed.len())
+    }
+
+    /// Commits what was applied and makes searches show it, up to `position`.
+    pub fn publish(&self, position: Position) -> Result<(), SearchError> {
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .commit()?;
+        self.inner.reader.reload()?;
+        self.inner.served.send_replace(Some(position));
+        Ok(())
+    }
+
+    /// Marks `position` as shown when nothing of the catalog changed since the last commit.
+    fn advance(&self, position: Position) {
+        self.inner.served.send_replace(Some(position));
+    }
+
+    /// A page of the catalog for `query`, with its facets.
+    pub fn search(&self, query: &SearchQuery) -> Result<Arc<Found>, SearchError> {
+        let searcher = self.inner.reader.searcher();
+        let key = (searcher.generation().generation_id(), query.clone());
+        if let Some(found) = self.inner.answers.get(&key) {
+            return Ok(found);
+        }
+        let f = &self.inner.fields;
+        let matching = query.to_tantivy(f);
+        let offset = ((query.page - 1) * query.limit) as usize;
+        let limit = query.limit as usize;
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        let (addresses, total): (Vec<DocAddress>, usize) = match query.effective_sort() {
+            CatalogSort::Relevance => {
+                let (hits, total) = searcher.search(&*matching, &(top.order_by_score(), Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total)
+            }
+            CatalogSort::Name => {
+                let by = top.order_by_string_fast_field("name", Order::Asc);
+                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total)
+            }
+            CatalogSort::PriceAsc | CatalogSort::PriceDesc => {
+                let order = if query.effective_sort() == CatalogSort::PriceAsc {
+                    Order::Asc
+                } else {
+                    Order::Desc
+                };
+                let by = top.order_by_fast_field::<i64>("price", order);
+                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total)
+            }
+            CatalogSort::Newest => {
+                let by = top.order_by_fast_field::<i64>("created", Order::Desc);
+                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total)
+            }
+        };
+        let ids = ids_of(&searcher, &addresses)?;
+        let facets = facets::count(&searcher, f, query)?;
+        let items = {
+            let products = self
+                .inner
+                .products
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            ids.iter()
+                .filter_map(|id| products.get(id).cloned())
+                .collect()
+        };
+        let found = Arc::new(Found {
+            items,
+            page: query.page,
+            limit: query.limit,
+            total: total as u64,
+            facets,
+        });
+        self.inner.answers.insert(key, found.clone());
+        Ok(found)
+    }
+
+    /// Listed products per category, most first (then by name).
+    pub fn categories(&self) -> Result<Vec<(String, u64)>, SearchError> {
+        let searcher = self.inner.reader.searcher();
+        let all = SearchQuery::everything();
+        Ok(facets::count(&searcher, &self.inner.fields, &all)?.categories)
+    }
+
+    /// The listed documents, by id: what a rebuild must equal (for verification).
+    pub fn listed(&self) -> Vec<CatalogProduct> {
+        let products = self
+            .inner
+            .products
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut listed: Vec<CatalogProduct> =
+            products.values().filter(|p| listed(p)).cloned().collect();
+        listed.sort_by(|a, b| a.id.cmp(&b.id));
+        listed
+    }
+
+    /// Builds the index from the whole feed, then keeps it current until `shutdown`: every event the feed
+    /// delivers is applied, and changes are committed in batches at most every 100 ms.
+    pub async fn run(self, feed: Feed, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
+        let mut after = Position::START;
+        while !*shutdown.borrow() {
+            match self.build(&feed, after).await {
+                Ok(position) => {
+                    after = position;
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot build the catalog index; will retry");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                        _ = shutdown.changed() => {},
+                    }
+                }
+            }
+        }
+        while !*shutdown.borrow() {
+            let started = Instant::now();
+            match self.catch_up(&feed, after).await {
+                Ok(position) => after = position,
+                Err(error) => {
+                    tracing::error!(%error, "cannot update the catalog index; will retry")
+                }
+            }
+            let pause = COMMIT_EVERY.saturating_sub(started.elapsed());
+            tokio::select! {
+                () = async {
+                    tokio::time::sleep(pause).await;
+                    wakeups.wait().await;
+                } => {},
+                _ = shutdown.changed() => {},
+            }
+        }
+    }
+
+    /// The first build: the whole feed, logged as it goes; committed once at the end.
+    async fn build(&self, feed: &Feed, mut after: Position) -> Result<Position, SearchError> {
+        let started = Instant::now();
+        let mut logged = Instant::now();
+        let mut events = 0u64;
+        loop {
+            let batch = feed.read_after(after, BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.position;
+            events += batch.len() as u64;
+            self.apply(&batch)?;
+            if logged.elapsed() >= Duration::from_secs(2) {
+                tracing::info!(
+                    events,
+                    products = self.product_count(),
+                    "building the catalog index"
+                );
+                logged = Instant::now();
+            }
+        }
+        self.publish(after)?;
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(
+            events,
+            products = self.product_count(),
+            seconds,
+            events_per_second = (events as f64 / seconds.max(1e-6)) as u64,
+            "catalog index built"
+        );
+        metrics::gauge!("shop_catalog_index_products").set(self.listed_count() as f64);
+        Ok(after)
+    }
+
+    /// Applies what the feed holds after `after` and commits it, if anything changed.
+    async fn catch_up(&self, feed: &Feed, mut after: Position) -> Result<Position, SearchError> {
+        let mut changed = 0;
+        loop {
+            let batch = feed.read_after(after, BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.position;
+            changed += self.apply(&batch)?;
+            metrics::counter!("shop_subscriber_events_total", "subscriber" => "catalog_index")
+                .increment(batch.len() as u64);
+        }
+        if changed > 0 {
+            self.publish(after)?;
+            metrics::gauge!("shop_catalog_index_products").set(self.listed_count() as f64);
+        } else if self.served() != Some(after) {
+            self.advance(after);
+        }
+        if let Some(position) = self.served() {
+            metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => "catalog_index")
+                .set(position.position as f64);
+        }
+        Ok(after)
+    }
+
+    fn product_count(&self) -> usize {
+        self.inner
+            .products
+            .read()
+            .map(|p| p.len())
+            .unwrap_or_default()
+    }
+
+    fn listed_count(&self) -> usize {
+        self.inner.reader.searcher().num_docs() as usize
+    }
+}
+
+/// A product is listed once it has a price and until it is discontinued.
+fn listed(product: &CatalogProduct) -> bool {
+    !product.discontinued && product.price.is_some()
+}
+
+/// The product ids of the hits, in their order, from the `id` fast column.
+fn ids_of(
+    searcher: &tantivy::Searcher,
+    addresses: &[DocAddress],
+) -> Result<Vec<String>, SearchError> {
+    let mut ids = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let column = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .str("id")?;
+        let mut id = String::new();
+        if let Some(column) = column
+            && let Some(ord) = column.term_ords(address.doc_id).next()
+            && column
+                .ord_to_str(ord, &mut id)
+                .map_err(|e| SearchError::Index(e.into()))?
+        {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,341 @@
+//! What a catalog search asks, validated, and the tantivy query it becomes.
+//!
+//! Every word of `q` must match a word of the name, description, SKU or category: exactly, within the typo
+//! limit (one edit from 5 letters, two from 9, a transposition counting as one), or, for the last word, as a
+//! prefix (search as you type). `sort=relevance` ranks by strict tiers — the exact SKU, then products whose
+//! name holds every word, then the rest — and by BM25 over the exact terms within a tier. Fuzzy and prefix
+//! matches score nothing of their own, so that only exact words weigh in BM25, and the tiers are constants far
+//! above any BM25 score.
+
+use std::ops::Bound;
+
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+
+use super::{Fields, whole_of, words_of};
+use crate::store::query::CatalogSort;
+
+/// At most this many characters in `q`.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// At most this many words in `q`.
+pub const MAX_QUERY_WORDS: usize = 10;
+/// Paging stops here: `page × limit` may not exceed it.
+pub const MAX_DEPTH: u64 = 10_000;
+/// Added to the score of a product whose SKU is the query.
+const SKU_TIER: f32 = 20_000.0;
+/// Added to the score of a product whose name holds every word.
+const NAME_TIER: f32 = 10_000.0;
+/// Exact words in the name weigh more than elsewhere.
+const NAME_BOOST: f32 = 2.0;
+
+/// A catalog search: text, filters, order and page. Also the key of cached answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SearchQuery {
+    /// The words of `q`, as the index holds them; empty without `q`.
+    words: Vec<String>,
+    /// `q` as a whole value, for the exact-SKU tier.
+    whole: Option<String>,
+    pub category: Option<String>,
+    /// In minor units, inclusive.
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub in_stock: Option<bool>,
+    sort: Option<CatalogSort>,
+    pub page: u64,
+    pub limit: u64,
+}
+
+/// A search that cannot be answered as asked (422).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("q may hold at most {MAX_QUERY_CHARS} characters")]
+    TooLong,
+    #[error("q may hold at most {MAX_QUERY_WORDS} words")]
+    TooManyWords,
+    #[error("page × limit may not exceed {MAX_DEPTH}; narrow the search instead")]
+    TooDeep,
+    #[error("min_price may not be above max_price")]
+    PriceRange,
+}
+
+impl QueryError {
+    /// The query parameter at fault.
+    pub fn parameter(&self) -> &'static str {
+        match self {
+            Self::TooLong | Self::TooManyWords => "q",
+            Self::TooDeep => "page",
+            Self::PriceRange => "min_price",
+        }
+    }
+}
+
+impl SearchQuery {
+    /// Validates a search. `sort` left out means relevance with `q`, name without.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        q: Option<&str>,
+        category: Option<String>,
+        min_price: Option<i64>,
+        max_price: Option<i64>,
+        in_stock: Option<bool>,
+        sort: Option<CatalogSort>,
+        page: u64,
+        limit: u64,
+    ) -> Result<Self, QueryError> {
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+            return Err(QueryError::TooLong);
+        }
+        let words = q.map(words_of).unwrap_or_default();
+        if words.len() > MAX_QUERY_WORDS {
+            return Err(QueryError::TooManyWords);
+        }
+        if page
+            .checked_mul(limit)
+            .is_none_or(|depth| depth > MAX_DEPTH)
+        {
+            return Err(QueryError::TooDeep);
+        }
+        if let (Some(min), Some(max)) = (min_price, max_price)
+            && min > max
+        {
+            return Err(QueryError::PriceRange);
+        }
+        Ok(Self {
+            whole: q.map(whole_of).filter(|w| !w.is_empty()),
+            words,
+            category: category.filter(|c| !c.is_empty()),
+            min_price,
+            max_price,
+            in_stock,
+            sort,
+            page: page.max(1),
+            limit: limit.max(1),
+        })
+    }
+
+    /// Every listed product, first page: for `GET /categories`.
+    pub fn everything() -> Self {
+        Self {
+            words: Vec::new(),
+            whole: None,
+            category: None,
+            min_price: None,
+            max_price: None,
+            in_stock: None,
+            sort: None,
+            page: 1,
+            limit: 1,
+        }
+    }
+
+    /// The order of the answer: as asked, else relevance with words and name without.
+    pub fn effective_sort(&self) -> CatalogSort {
+        match self.sort {
+            Some(CatalogSort::Relevance) | None if self.words.is_empty() => CatalogSort::Name,
+            Some(sort) => sort,
+            None => CatalogSort::Relevance,
+        }
+    }
+
+    /// The whole query: words, tiers and every filter.
+    pub(crate) fn to_tantivy(&self, f: &Fields) -> Box<dyn Query> {
+        let mut clauses = vec![(Occur::Must, self.text(f))];
+        if !self.words.is_empty() {
+            clauses.push((Occur::Should, self.tiers(f)));
+        }
+        for filter in [
+            self.category_filter(f),
+            self.price_filter(f),
+            self.stock_filter(f),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clauses.push((Occur::Must, filter));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Only the words (every listed product without any): what the facets count within.
+    pub(crate) fn text(&self, f: &Fields) -> Box<dyn Query> {
+        if self.words.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let words = self
+            .words
+            .iter()
+            .enumerate()
+            .map(|(n, word)| {
+                let last = n + 1 == self.words.len();
+                let anywhere = BooleanQuery::new(vec![
+                    (Occur::Should, word_in(f.name, word, last, NAME_BOOST)),
+                    (Occur::Should, word_in(f.rest, word, last, 1.0)),
+                ]);
+                (Occur::Must, Box::new(anywhere) as Box<dyn Query>)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(words))
+    }
+
+    /// The tiers above BM25: the exact SKU, then a name holding every word.
+    fn tiers(&self, f: &Fields) -> Box<dyn Query> {
+        let mut tiers: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(whole) = &self.whole {
+            let sku = TermQuery::new(
+                Term::from_field_text(f.sku, whole),
+                IndexRecordOption::Basic,
+            );
+            tiers.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(sku), SKU_TIER)),
+            ));
+        }
+        let in_name: Vec<(Occur, Box<dyn Query>)> = self
+            .words
+            .iter()
+            .enumerate()
+            .map(|(n, word)| {
+                let last = n + 1 == self.words.len();
+                (Occur::Must, word_in(f.name, word, last, 1.0))
+            })
+            .collect();
+        tiers.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(in_name)),
+                NAME_TIER,
+            )),
+        ));
+        Box::new(BooleanQuery::new(tiers))
+    }
+
+    pub(crate) fn category_filter(&self, f: &Fields) -> Option<Box<dyn Query>> {
+        let category = self.category.as_ref()?;
+        Some(Box::new(TermQuery::new(
+            Term::from_field_text(f.category, category),
+            IndexRecordOption::Basic,
+        )))
+    }
+
+    pub(crate) fn price_filter(&self, f: &Fields) -> Option<Box<dyn Query>> {
+        if self.min_price.is_none() && self.max_price.is_none() {
+            return None;
+        }
+        let bound = |value: Option<i64>| {
+            value.map_or(Bound::Unbounded, |v| {
+                Bound::Included(Term::from_field_i64(f.price, v))
+            })
+        };
+        Some(Box::new(RangeQuery::new(
+            bound(self.min_price),
+            bound(self.max_price),
+        )))
+    }
+
+    pub(crate) fn stock_filter(&self, f: &Fields) -> Option<Box<dyn Query>> {
+        let in_stock = self.in_stock?;
+        Some(Box::new(TermQuery::new(
+            Term::from_field_bool(f.in_stock, in_stock),
+            IndexRecordOption::Basic,
+        )))
+    }
+}
+
+/// How many edits a word may be off by: none below 5 letters, one from 5, two from 9.
+pub fn typo_limit(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// One word in one field: exactly (BM25, boosted), within the typo limit, or — the last word — as a prefix.
+/// Fuzzy and prefix matches add no score of their own.
+fn word_in(field: tantivy::schema::Field, word: &str, last: bool, boost: f32) -> Box<dyn Query> {
+    let term = Term::from_field_text(field, word);
+    let mut ways: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Should,
+        Box::new(BoostQuery::new(
+            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+            boost,
+        )),
+    )];
+    let distance = typo_limit(word);
+    if distance > 0 {
+        let fuzzy = FuzzyTermQuery::new(term.clone(), distance, true);
+        ways.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(Box::new(fuzzy), 0.0)),
+        ));
+    }
+    if last {
+        let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
+        ways.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(Box::new(prefix), 0.0)),
+        ));
+    }
+    Box::new(BooleanQuery::new(ways))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(q: &str) -> Result<SearchQuery, QueryError> {
+        SearchQuery::new(Some(q), None, None, None, None, None, 1, 20)
+    }
+
+    #[test]
+    fn it_should_allow_one_typo_from_five_letters_and_two_from_nine() {
+        assert_eq!(typo_limit("shoe"), 0);
+        assert_eq!(typo_limit("shirt"), 1);
+        assert_eq!(typo_limit("trousers"), 1);
+        assert_eq!(typo_limit("raincoats"), 2);
+    }
+
+    #[test]
+    fn it_should_refuse_a_query_too_long_or_with_too_many_words() {
+        assert_eq!(query(&"a".repeat(201)), Err(QueryError::TooLong));
+        assert!(query(&"a".repeat(200)).is_ok());
+        assert_eq!(
+            query("one two three four five six seven eight nine ten eleven"),
+            Err(QueryError::TooManyWords)
+        );
+    }
+
+    #[test]
+    fn it_should_refuse_paging_past_ten_thousand_and_a_reversed_price_range() {
+        let page = |page, limit| SearchQuery::new(None, None, None, None, None, None, page, limit);
+        assert!(page(100, 100).is_ok());
+        assert_eq!(page(101, 100), Err(QueryError::TooDeep));
+        assert_eq!(page(u64::MAX, 100), Err(QueryError::TooDeep));
+        assert_eq!(
+            SearchQuery::new(None, None, Some(500), Some(100), None, None, 1, 20),
+            Err(QueryError::PriceRange)
+        );
+    }
+
+    #[test]
+    fn it_should_sort_by_relevance_with_words_and_by_name_without() {
+        assert_eq!(
+            query("blue").unwrap().effective_sort(),
+            CatalogSort::Relevance
+        );
+        assert_eq!(
+            SearchQuery::everything().effective_sort(),
+            CatalogSort::Name
+        );
+    }
+
+    #[test]
+    fn it_should_fold_case_and_accents_of_the_words() {
+        assert_eq!(query("Crème  BRÛLÉE").unwrap().words, ["creme", "brulee"]);
+    }
+}
