@@ -16,10 +16,14 @@ import { ToastProvider } from "../src/store/toast";
 
 describe("catalog URL state", () => {
   it("reads every part from the query string", () => {
-    expect(parseCatalogQuery("?q=blue+shirt&category=Apparel&sort=price_desc&in_stock=true&page=3")).toEqual({
+    expect(
+      parseCatalogQuery("?q=blue+shirt&category=Apparel&min_price=1000&max_price=2499&sort=price_desc&in_stock=true&page=3"),
+    ).toEqual({
       q: "blue shirt",
       category: "Apparel",
       sort: "price_desc",
+      minPrice: 1000,
+      maxPrice: 2499,
       inStock: true,
       page: 3,
     });
@@ -30,6 +34,7 @@ describe("catalog URL state", () => {
     expect(parseCatalogQuery("?sort=cheapest&page=-2&in_stock=yes")).toEqual(DEFAULT_QUERY);
     expect(parseCatalogQuery("?page=1.5").page).toBe(1);
     expect(parseCatalogQuery("?page=abc").page).toBe(1);
+    expect(parseCatalogQuery("?min_price=-5&max_price=12.5")).toEqual(DEFAULT_QUERY);
   });
 
   it("writes only what differs from the defaults", () => {
@@ -39,7 +44,15 @@ describe("catalog URL state", () => {
   });
 
   it("round-trips", () => {
-    const state = { q: "café crème", category: "Kitchen", sort: "name" as const, inStock: true, page: 4 };
+    const state = {
+      q: "café crème",
+      category: "Kitchen",
+      sort: "name" as const,
+      minPrice: 0,
+      maxPrice: 999,
+      inStock: true,
+      page: 4,
+    };
     expect(parseCatalogQuery(catalogSearch(state))).toEqual(state);
   });
 
@@ -47,6 +60,7 @@ describe("catalog URL state", () => {
     const on3 = { ...DEFAULT_QUERY, q: "mug", page: 3 };
     expect(updateCatalogQuery(on3, { sort: "price_asc" }).page).toBe(1);
     expect(updateCatalogQuery(on3, { category: "Kitchen" }).page).toBe(1);
+    expect(updateCatalogQuery(on3, { minPrice: 1000, maxPrice: 2499 }).page).toBe(1);
     expect(updateCatalogQuery(on3, { q: "mug" }).page).toBe(3);
     expect(updateCatalogQuery(on3, { page: 4 }).page).toBe(4);
   });
@@ -54,6 +68,8 @@ describe("catalog URL state", () => {
   it("asks the API for one page of the state", () => {
     const params = productsApiQuery({ ...DEFAULT_QUERY, q: "mug", inStock: true, page: 2 });
     expect(params.toString()).toBe(`q=mug&sort=relevance&in_stock=true&page=2&limit=${PAGE_SIZE}`);
+    const priced = productsApiQuery({ ...DEFAULT_QUERY, category: "Kitchen", minPrice: 1000, maxPrice: 2499 });
+    expect(priced.toString()).toBe(`category=Kitchen&min_price=1000&max_price=2499&sort=relevance&page=1&limit=${PAGE_SIZE}`);
   });
 
   it("offers the first, last and nearby pages", () => {
@@ -110,6 +126,9 @@ describe("the catalog page", () => {
     expect(screen.getByRole("link", { name: "Page 2" }).getAttribute("aria-current")).toBe("page");
     expect(screen.getByRole("link", { name: "Next page" }).getAttribute("href")).toBe("/?q=mug&sort=price_desc&page=3");
     expect(screen.getByText("€10.01")).toBeTruthy();
+    // A server without facets: the sidebar is as it always was.
+    expect(screen.getByLabelText("Category").tagName).toBe("SELECT");
+    expect(screen.queryByRole("group")).toBeNull();
   });
 
   it("puts filter changes in the URL, back on page 1", async () => {

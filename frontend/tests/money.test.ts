@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, minorDigits, moneyInputValue, parseMoneyInput } from "../src/lib/money";
+import { formatMoney, formatMoneyShort, majorToMinor, minorDigits, moneyInputValue, parseMoneyInput } from "../src/lib/money";
 
 // Intl puts a no-break space (U+00A0) or narrow one (U+202F) between number and symbol in some locales.
 const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
@@ -62,5 +62,21 @@ describe("parseMoneyInput", () => {
     expect(moneyInputValue(1999, "EUR")).toBe("19.99");
     expect(moneyInputValue(7, "EUR")).toBe("0.07");
     expect(moneyInputValue(500, "JPY")).toBe("500");
+  });
+});
+
+describe("formatMoneyShort and majorToMinor", () => {
+  it("leave out a zero fraction, and only that", () => {
+    expect(formatMoneyShort({ amount: 1000, currency: "EUR" }, "en-US")).toBe("€10");
+    expect(formatMoneyShort({ amount: 1250, currency: "EUR" }, "en-US")).toBe("€12.50");
+    expect(formatMoneyShort({ amount: 250, currency: "JPY" }, "en-US")).toBe("¥250");
+    expect(plain(formatMoneyShort({ amount: 25000, currency: "EUR" }, "de-DE"))).toBe("250 €");
+  });
+
+  it("turn major units into minor ones without floating point noise", () => {
+    expect(majorToMinor(10, "EUR")).toBe(1000);
+    expect(majorToMinor(19.99, "EUR")).toBe(1999);
+    expect(majorToMinor(250, "JPY")).toBe(250);
+    expect(majorToMinor(1.234, "KWD")).toBe(1234);
   });
 });

@@ -29,6 +29,29 @@ export interface Category {
   count: number;
 }
 
+/**
+ * A price range of the catalog's facets, in major units (10 = €10.00): `min` inclusive, `max` exclusive, and no
+ * `max` for the open-ended top bucket.
+ */
+export interface PriceBucket {
+  min: number;
+  max?: number | null;
+  count: number;
+}
+
+/** Counts for the current search: each facet counts the products matching every filter except its own. */
+export interface CatalogFacets {
+  categories: Category[];
+  price: PriceBucket[];
+  /** How many of the matching products have units available. */
+  in_stock: number;
+}
+
+/** `GET /products`. `facets` is optional: a server that does not count them yet leaves it out. */
+export interface ProductPage extends Page<Product> {
+  facets?: CatalogFacets;
+}
+
 export interface CartLine {
   product_id: string;
   sku: string;

@@ -6,12 +6,12 @@ export interface Money {
 
 const formatters = new Map<string, Intl.NumberFormat | null>();
 
-function formatter(currency: string, locale?: string): Intl.NumberFormat | null {
-  const key = `${locale ?? ""}|${currency}`;
+function formatter(currency: string, locale?: string, whole = false): Intl.NumberFormat | null {
+  const key = `${locale ?? ""}|${currency}|${whole}`;
   let f = formatters.get(key);
   if (f === undefined) {
     try {
-      f = new Intl.NumberFormat(locale, { style: "currency", currency });
+      f = new Intl.NumberFormat(locale, { style: "currency", currency, ...(whole && { minimumFractionDigits: 0 }) });
     } catch {
       f = null; // not a currency code Intl knows
     }
@@ -32,6 +32,19 @@ export function formatMoney(money: Money, locale?: string): string {
   const f = formatter(money.currency, locale);
   if (f) return f.format(major);
   return `${major.toFixed(digits)} ${money.currency}`;
+}
+
+/** A whole or decimal amount in major units (12.5 euros) → minor units (1250), rounded to the nearest one. */
+export function majorToMinor(major: number, currency: string): number {
+  return Math.round(major * 10 ** minorDigits(currency));
+}
+
+/** Like `formatMoney`, but a whole amount has no fraction ("€10", yet "€12.50"): for labels such as price ranges. */
+export function formatMoneyShort(money: Money, locale?: string): string {
+  const whole = money.amount % 10 ** minorDigits(money.currency) === 0;
+  if (!whole) return formatMoney(money, locale);
+  const major = money.amount / 10 ** minorDigits(money.currency);
+  return formatter(money.currency, locale, true)?.format(major) ?? `${major} ${money.currency}`;
 }
 
 /**

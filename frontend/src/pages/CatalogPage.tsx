@@ -1,51 +1,76 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { get } from "../api/client";
-import type { Category, Page, Product } from "../api/types";
+import type { Category, ProductPage } from "../api/types";
 import { AddToCart } from "../components/AddToCart";
+import { CatalogFilters } from "../components/CatalogFilters";
+import { Highlight } from "../components/Highlight";
 import { Availability, Empty, ErrorNote, Loading, Pagination, Price, ProductArt } from "../components/ui";
 import {
   catalogSearch,
   parseCatalogQuery,
   productsApiQuery,
-  SORT_LABELS,
-  SORTS,
   updateCatalogQuery,
   type CatalogQuery,
 } from "../lib/catalogQuery";
 import { plural } from "../lib/format";
 import { useTitle } from "../lib/page";
 import { Link, navigate, useLocation } from "../lib/router";
+import { useDebounced } from "../lib/useDebounced";
 import { useFetch } from "../lib/useFetch";
 
 /** Marked once per page load when the first products are on screen; the e2e run reads it. */
 const FIRST_PRODUCT_MARK = "shop:first-product";
+
+/** How long typing must pause before the results follow the search box. */
+export const SEARCH_DEBOUNCE_MS = 250;
+
+/** The currency that price facets are in when no product on screen says it. */
+const DEFAULT_CURRENCY = "EUR";
 
 export function CatalogPage() {
   const { search } = useLocation();
   const query = parseCatalogQuery(search);
   const apiQuery = productsApiQuery(query);
   const products = useFetch(apiQuery.toString(), (signal) =>
-    get<Page<Product>>("/products", { query: apiQuery, signal }),
+    get<ProductPage>("/products", { query: apiQuery, signal }),
   );
   const categories = useFetch("categories", (signal) =>
     get<{ categories: Category[] }>("/categories", { signal }),
   );
   const [text, setText] = useState(query.q);
-  // The box follows the URL when it changes from elsewhere (back button, a link).
-  useEffect(() => setText(query.q), [query.q]);
+  // The box follows the URL when it changes from elsewhere (back button, a link), but keeps what is being typed
+  // ("blue " while the results show "blue").
+  useEffect(() => setText((typed) => (typed.trim() === query.q ? typed : query.q)), [query.q]);
 
   useTitle(query.q ? `Search: ${query.q}` : query.category || "Catalog");
 
   const go = (change: Partial<CatalogQuery>) =>
     navigate(`/${catalogSearch(updateCatalogQuery(query, change))}`, { keepScroll: !("page" in change) });
 
+  // The history entry that typing made last: further typing replaces it instead of adding one per pause.
+  const typedEntry = useRef<string | null>(null);
+  const searchAsTyped = useDebounced((typed: string) => {
+    const q = typed.trim();
+    if (q === query.q) return;
+    const to = `/${catalogSearch(updateCatalogQuery(query, { q }))}`;
+    const here = window.location.pathname + window.location.search;
+    navigate(to, { keepScroll: true, replace: here === typedEntry.current });
+    typedEntry.current = to;
+  }, SEARCH_DEBOUNCE_MS);
+
   function onSearch(e: FormEvent) {
     e.preventDefault();
+    searchAsTyped.cancel();
     go({ q: text.trim() });
   }
 
   const page = products.data;
   const items = page?.items ?? [];
+  // Price facets are in the catalog's currency; the products on screen say which it is.
+  const lastCurrency = useRef(DEFAULT_CURRENCY);
+  const shownCurrency = items.find((p) => p.price)?.price.currency;
+  if (shownCurrency) lastCurrency.current = shownCurrency;
+  const currency = lastCurrency.current;
   const marked = useRef(false);
   useEffect(() => {
     if (items.length > 0 && !marked.current) {
@@ -72,8 +97,12 @@ export function CatalogPage() {
             type="search"
             placeholder="Search by name, description, SKU…"
             value={text}
-            onChange={(e) => setText(e.target.value)}
+            onChange={(e) => {
+              setText(e.target.value);
+              searchAsTyped(e.target.value);
+            }}
             autoComplete="off"
+            maxLength={200}
           />
           <button type="submit" className="btn">
             Search
@@ -82,46 +111,13 @@ export function CatalogPage() {
       </section>
 
       <div className="catalog">
-        <aside className="filters" aria-label="Filters">
-          <div className="field">
-            <label htmlFor="catalog-category">Category</label>
-            <select id="catalog-category" value={query.category} onChange={(e) => go({ category: e.target.value })}>
-              <option value="">All categories</option>
-              {(categories.data?.categories ?? []).map((c) => (
-                <option key={c.name} value={c.name}>
-                  {c.name} ({c.count})
-                </option>
-              ))}
-              {query.category && !categories.data?.categories.some((c) => c.name === query.category) && (
-                <option value={query.category}>{query.category}</option>
-              )}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="catalog-sort">Sort by</label>
-            <select id="catalog-sort" value={query.sort} onChange={(e) => go({ sort: e.target.value as CatalogQuery["sort"] })}>
-              {SORTS.map((s) => (
-                <option key={s} value={s}>
-                  {SORT_LABELS[s]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="check">
-            <input
-              id="catalog-in-stock"
-              type="checkbox"
-              checked={query.inStock}
-              onChange={(e) => go({ inStock: e.target.checked })}
-            />
-            <label htmlFor="catalog-in-stock">In stock only</label>
-          </div>
-          {(query.q || query.category || query.inStock || query.sort !== "relevance") && (
-            <Link to="/" className="btn btn-ghost btn-small clear-filters">
-              Clear all
-            </Link>
-          )}
-        </aside>
+        <CatalogFilters
+          query={query}
+          facets={page?.facets}
+          categories={categories.data?.categories}
+          currency={currency}
+          onChange={go}
+        />
 
         <section className="results" aria-labelledby="catalog-heading" aria-busy={products.loading}>
           <div className="results-bar">
@@ -147,7 +143,9 @@ export function CatalogPage() {
                   <Link to={`/products/${p.id}`} className="card-link">
                     <ProductArt name={p.name} sku={p.sku} />
                     <span className="card-category">{p.category}</span>
-                    <span className="card-name">{p.name}</span>
+                    <span className="card-name">
+                      <Highlight text={p.name} query={query.q} />
+                    </span>
                   </Link>
                   <div className="card-foot">
                     <Price money={p.price} />
