@@ -111,6 +111,10 @@ fn describe() {
         Unit::Seconds,
         "How long the oldest writing transaction of the shop's database has been holding the feed back"
     );
+    describe_gauge!(
+        "shop_catalog_index_products",
+        "Products listed in this query process's catalog search index"
+    );
     describe_gauge!("shop_saga_instances", "Checkout saga instances by state");
     describe_gauge!("shop_messages_parked", "Messages waiting in a parked queue");
     describe_gauge!(
