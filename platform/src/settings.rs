@@ -94,6 +94,8 @@ pub struct Settings {
     pub registrations_per_minute: u64,
     /// Where the built storefront is, served at `/` when it exists.
     pub frontend_dir: String,
+    /// Whether the catalog index keeps whole answers per index generation (off only to measure searches).
+    pub catalog_answer_cache: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +215,16 @@ impl Settings {
             login_failures_per_minute: parse("SHOP_LOGIN_FAILURES_PER_MINUTE", "10")?,
             registrations_per_minute: parse("SHOP_REGISTRATIONS_PER_MINUTE", "30")?,
             frontend_dir: get("SHOP_FRONTEND_DIR", "frontend/dist"),
+            catalog_answer_cache: match get("SHOP_CATALOG_ANSWER_CACHE", "true").as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(SettingsError::Invalid {
+                        name: "SHOP_CATALOG_ANSWER_CACHE",
+                        reason: "must be true or false".to_owned(),
+                    });
+                }
+            },
         })
     }
 }

@@ -217,7 +217,10 @@ impl Application {
         let lag = LagBoard::default();
         // Each process that serves queries holds the catalog itself (docs/adr/0013).
         let catalog = if role.serves_queries() {
-            Some(CatalogIndex::new().context("could not create the catalog index")?)
+            Some(
+                CatalogIndex::with_answer_cache(settings.catalog_answer_cache)
+                    .context("could not create the catalog index")?,
+            )
         } else {
             None
         };

@@ -315,13 +315,28 @@ async fn until_caught_up(shop: &Shop, pool: &PgPool, product: &str) -> Duration 
         .expect("events");
     let client = reqwest::Client::new();
     loop {
-        let answer = client
+        let product = client
             .get(format!("{}/products/{product}", shop.api()))
             .header("X-Min-Position", head.to_string())
             .timeout(Duration::from_secs(10))
             .send()
             .await;
-        if answer.is_ok_and(|a| a.status() == StatusCode::OK) {
+        // The restarted process rebuilt its catalog index from the feed: the whole catalog is listed.
+        let listing = client
+            .get(format!("{}/products?limit=100", shop.api()))
+            .header("X-Min-Position", head.to_string())
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+        let listed = match listing {
+            Ok(answer) if answer.status() == StatusCode::OK => answer
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|l| l["total"].as_u64()),
+            _ => None,
+        };
+        if product.is_ok_and(|a| a.status() == StatusCode::OK) && listed == Some(PRODUCTS as u64) {
             return started.elapsed();
         }
         assert!(

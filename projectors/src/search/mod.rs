@@ -110,8 +110,8 @@ struct Inner {
     products: RwLock<HashMap<String, CatalogProduct>>,
     /// The feed position whose effects the reader shows; `None` until the first build is done.
     served: watch::Sender<Option<Position>>,
-    /// Whole answers per reader generation, so that repeated queries cost a lookup.
-    answers: moka::sync::Cache<(u64, SearchQuery), Arc<Found>>,
+    /// Whole answers per reader generation, so that repeated queries cost a lookup; `None` when turned off.
+    answers: Option<moka::sync::Cache<(u64, SearchQuery), Arc<Found>>>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -177,8 +177,13 @@ pub(crate) fn whole_of(text: &str) -> String {
 }
 
 impl CatalogIndex {
-    /// An empty index, in memory.
+    /// An empty index, in memory, that keeps whole answers per index generation.
     pub fn new() -> Result<Self, SearchError> {
+        Self::with_answer_cache(true)
+    }
+
+    /// An empty index, in memory; with `cache`, whole answers are kept until the index next changes.
+    pub fn with_answer_cache(cache: bool) -> Result<Self, SearchError> {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(WORDS, words_analyzer());
@@ -204,10 +209,12 @@ impl CatalogIndex {
                 writer: Mutex::new(writer),
                 products: RwLock::new(HashMap::new()),
                 served: watch::channel(None).0,
-                answers: moka::sync::Cache::builder()
-                    .max_capacity(ANSWERS)
-                    .time_to_idle(Duration::from_secs(60))
-                    .build(),
+                answers: cache.then(|| {
+                    moka::sync::Cache::builder()
+                        .max_capacity(ANSWERS)
+                        .time_to_idle(Duration::from_secs(60))
+                        .build()
+                }),
             }),
         })
     }
@@ -304,7 +311,7 @@ impl CatalogIndex {
     pub fn search(&self, query: &SearchQuery) -> Result<Arc<Found>, SearchError> {
         let searcher = self.inner.reader.searcher();
         let key = (searcher.generation().generation_id(), query.clone());
-        if let Some(found) = self.inner.answers.get(&key) {
+        if let Some(found) = self.inner.answers.as_ref().and_then(|a| a.get(&key)) {
             return Ok(found);
         }
         let f = &self.inner.fields;
@@ -357,7 +364,9 @@ impl CatalogIndex {
             total: total as u64,
             facets,
         });
-        self.inner.answers.insert(key, found.clone());
+        if let Some(answers) = &self.inner.answers {
+            answers.insert(key, found.clone());
+        }
         Ok(found)
     }
 
