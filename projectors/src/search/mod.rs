@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use eventstore::wake::Wakeups;
 use eventstore::{Feed, Position, StoredEvent};
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue, SortByString};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -50,8 +51,9 @@ const WHOLE: &str = "catalog_whole";
 const BATCH: i64 = 5_000;
 /// The least time between two commits of the live index: stock changes with every checkout.
 const COMMIT_EVERY: Duration = Duration::from_millis(100);
-/// Answers kept per index generation (they are dropped when the reader moves on).
-const ANSWERS: u64 = 10_000;
+/// Whole answers kept (each up to a page of products and its facets, a few KiB): those of older generations
+/// are never asked for again and age out.
+const ANSWERS: u64 = 1_000;
 
 /// The index's fields.
 #[derive(Clone, Copy)]
@@ -319,28 +321,30 @@ impl CatalogIndex {
         let offset = ((query.page - 1) * query.limit) as usize;
         let limit = query.limit as usize;
         let top = TopDocs::with_limit(limit).and_offset(offset);
+        // Ties are broken by id, so that equal names or prices come in the same order whatever the index's
+        // segments look like (they change with every commit).
+        let by_id = || (SortByString::for_field("id"), Order::Asc);
         let (addresses, total): (Vec<DocAddress>, usize) = match query.effective_sort() {
             CatalogSort::Relevance => {
-                let (hits, total) = searcher.search(&*matching, &(top.order_by_score(), Count))?;
+                let by = top.order_by(((SortBySimilarityScore, Order::Desc), by_id()));
+                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
                 (hits.into_iter().map(|(_, a)| a).collect(), total)
             }
             CatalogSort::Name => {
-                let by = top.order_by_string_fast_field("name", Order::Asc);
+                let by = top.order_by(((SortByString::for_field("name"), Order::Asc), by_id()));
                 let (hits, total) = searcher.search(&*matching, &(by, Count))?;
                 (hits.into_iter().map(|(_, a)| a).collect(), total)
             }
-            CatalogSort::PriceAsc | CatalogSort::PriceDesc => {
-                let order = if query.effective_sort() == CatalogSort::PriceAsc {
-                    Order::Asc
-                } else {
-                    Order::Desc
+            sort @ (CatalogSort::PriceAsc | CatalogSort::PriceDesc | CatalogSort::Newest) => {
+                let (field, order) = match sort {
+                    CatalogSort::PriceAsc => ("price", Order::Asc),
+                    CatalogSort::PriceDesc => ("price", Order::Desc),
+                    _ => ("created", Order::Desc),
                 };
-                let by = top.order_by_fast_field::<i64>("price", order);
-                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total)
-            }
-            CatalogSort::Newest => {
-                let by = top.order_by_fast_field::<i64>("created", Order::Desc);
+                let by = top.order_by((
+                    (SortByStaticFastValue::<i64>::for_field(field), order),
+                    by_id(),
+                ));
                 let (hits, total) = searcher.search(&*matching, &(by, Count))?;
                 (hits.into_iter().map(|(_, a)| a).collect(), total)
             }

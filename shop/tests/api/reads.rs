@@ -518,3 +518,47 @@ async fn a_read_that_cannot_catch_up_in_time_says_it_is_stale() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn two_query_instances_on_one_store_build_their_own_index_and_answer_alike() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    product(&app, &admin, "TEA-1", "Green Tea", "Pantry", 450, 10).await;
+    product(&app, &admin, "TEA-2", "Black Tea", "Pantry", 550, 0).await;
+    let (mug, _) = product(&app, &admin, "MUG-9", "Tea Mug", "Kitchen", 1200, 4).await;
+    let last = write(
+        &app,
+        &format!("/products/{mug}/stock"),
+        &admin,
+        json!({"delta": -4}),
+    )
+    .await;
+
+    // A second process that only serves queries, on the same stores: its index is its own, built from the feed.
+    let settings = &app.settings;
+    let second = crate::helpers::spawn_app_with_roles(
+        &[
+            ("DATABASE_URL", settings.database_url.expose()),
+            ("REDIS_PREFIX", &settings.redis_prefix),
+            ("MONGODB_DATABASE", &settings.mongodb_database),
+            ("AMQP_PREFIX", &settings.amqp_prefix),
+        ],
+        shop::Roles(vec![shop::Role::QueryApi]),
+    )
+    .await;
+    for path in [
+        "/products",
+        "/products?q=tea",
+        "/products?q=te&in_stock=true",
+        "/products?q=tae%20mugg&sort=relevance",
+        "/products?category=Pantry&sort=price_desc",
+        "/categories",
+    ] {
+        let first = body(read(&app, path, None, &last).await).await;
+        let other = body(read(&second, path, None, &last).await).await;
+        assert_eq!(first, other, "{path}");
+    }
+    let tea = body(read(&second, "/products?q=tea", None, &last).await).await;
+    assert_eq!(tea["total"], 3, "{tea}");
+    assert_eq!(tea["facets"]["in_stock"], 1, "{tea}");
+}
