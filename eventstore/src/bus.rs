@@ -406,25 +406,12 @@ impl CommandBus {
         expected_version: Option<u64>,
         lease: Option<&Lease>,
     ) -> Result<Executed, BusError<A::Error>> {
-        let Loaded {
-            mut aggregate,
+        let Decided {
+            aggregate,
             version,
             head_hash,
-        } = loaded;
-        if let Some(expected) = expected_version
-            && expected != version
-        {
-            return Err(BusError::VersionMismatch {
-                expected,
-                actual: version,
-            });
-        }
-        let sink = EventSink::default();
-        aggregate
-            .handle(command, &(), &sink)
-            .await
-            .map_err(BusError::Rejected)?;
-        let events = sink.collect().await;
+            events,
+        } = decide(loaded, command, expected_version).await?;
         if events.is_empty() {
             // Nothing changed (an idempotent repeat): answer with where the aggregate already is.
             let position = self
@@ -552,6 +539,47 @@ impl CommandBus {
     }
 }
 
+/// What a command decided on an aggregate: the aggregate with the events applied, the version and audit hash
+/// it was loaded at, and the events.
+struct Decided<A: Aggregate> {
+    aggregate: A,
+    version: u64,
+    head_hash: Vec<u8>,
+    events: Vec<A::Event>,
+}
+
+/// Runs `command` against `loaded` (at `expected_version`, if given). Shared by single commands and units.
+async fn decide<A: Stored>(
+    loaded: Loaded<A>,
+    command: A::Command,
+    expected_version: Option<u64>,
+) -> Result<Decided<A>, BusError<A::Error>> {
+    let Loaded {
+        mut aggregate,
+        version,
+        head_hash,
+    } = loaded;
+    if let Some(expected) = expected_version
+        && expected != version
+    {
+        return Err(BusError::VersionMismatch {
+            expected,
+            actual: version,
+        });
+    }
+    let sink = EventSink::default();
+    aggregate
+        .handle(command, &(), &sink)
+        .await
+        .map_err(BusError::Rejected)?;
+    Ok(Decided {
+        aggregate,
+        version,
+        head_hash,
+        events: sink.collect().await,
+    })
+}
+
 /// Commands on several aggregates, and the unique values they claim, committed in one transaction: after a
 /// crash either all of it is in the store or none of it is. Each command is decided on its aggregate as
 /// stored (a unit cannot retry on its own: a concurrent append to one of its aggregates fails the whole
@@ -638,26 +666,16 @@ impl Unit<'_> {
                 .await
                 .map_err(from_repository)?,
         };
-        let Loaded {
-            mut aggregate,
+        let Decided {
+            aggregate,
             version,
             head_hash,
-        } = loaded;
-        if let Some(expected) = expected_version
-            && expected != version
-        {
-            return Err(BusError::VersionMismatch {
-                expected,
-                actual: version,
-            });
-        }
-        let sink = EventSink::default();
-        if let Err(error) = aggregate.handle(command, &(), &sink).await {
-            let refused = Err(BusError::Rejected(error));
-            record_metrics(A::TYPE, &name, &refused, self.started);
-            return refused.map(|executed: Executed| executed.version);
-        }
-        let events = sink.collect().await;
+            events,
+        } = decide(loaded, command, expected_version)
+            .await
+            .inspect_err(|error| {
+                record_outcome(A::TYPE, &name, error_label(error), self.started)
+            })?;
         let new_version = version + events.len() as u64;
         let prepared = if events.is_empty() {
             None

@@ -75,13 +75,7 @@ pub fn register_at_zero() {
         metrics::counter!("shop_aggregate_cache_total", "outcome" => outcome).increment(0);
     }
     metrics::counter!("shop_orders_confirmed_total").increment(0);
-    for reason in [
-        CancellationReason::OutOfStock,
-        CancellationReason::PaymentDeclined,
-        CancellationReason::PaymentTimeout,
-        CancellationReason::CancelledByCustomer,
-        CancellationReason::CancelledByAdmin,
-    ] {
+    for reason in CancellationReason::ALL {
         metrics::counter!("shop_orders_cancelled_total", "reason" => reason.as_str()).increment(0);
     }
     for outcome in ["authorized", "captured", "declined", "refunded", "voided"] {

@@ -59,6 +59,15 @@ pub enum CancellationReason {
 }
 
 impl CancellationReason {
+    /// Every reason, for whoever must know them all in advance (metrics registered at zero, tests).
+    pub const ALL: [CancellationReason; 5] = [
+        CancellationReason::OutOfStock,
+        CancellationReason::PaymentDeclined,
+        CancellationReason::PaymentTimeout,
+        CancellationReason::CancelledByCustomer,
+        CancellationReason::CancelledByAdmin,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             CancellationReason::OutOfStock => "out_of_stock",

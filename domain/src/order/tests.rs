@@ -424,13 +424,7 @@ fn statuses_and_reasons_serialize_as_their_names() {
         assert_eq!(json, format!("\"{}\"", status.as_str()));
         assert_eq!(status.to_string(), status.as_str());
     }
-    for reason in [
-        CancellationReason::OutOfStock,
-        CancellationReason::PaymentDeclined,
-        CancellationReason::PaymentTimeout,
-        CancellationReason::CancelledByCustomer,
-        CancellationReason::CancelledByAdmin,
-    ] {
+    for reason in CancellationReason::ALL {
         let json = serde_json::to_string(&reason).unwrap();
         assert_eq!(json, format!("\"{}\"", reason.as_str()));
     }
