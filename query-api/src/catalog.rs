@@ -250,7 +250,15 @@ async fn list(
     let mut wait = Wait::new(after);
     wait.for_catalog(&state.catalog).await;
     let found = state.catalog.search(&query).map_err(search_failed)?;
-    Ok(wait.finish(Json(CatalogPage::of(&found))))
+    // A cached answer is sent as it was rendered the first time.
+    let body = found.rendered(|found| {
+        serde_json::to_vec(&CatalogPage::of(found)).expect("a catalog page serializes")
+    });
+    let json = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    Ok(wait.finish((json, body.to_vec())))
 }
 
 fn search_failed(error: SearchError) -> Problem {

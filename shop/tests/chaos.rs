@@ -46,10 +46,11 @@ const CARDS: [&str; 4] = [
 /// How long a client keeps retrying one write before the test gives up on the shop.
 const WRITE_PATIENCE: Duration = Duration::from_secs(90);
 
-/// One role of the shop as a child process, on a port of its own.
+/// One role of the shop as a child process, on a port of its own, logging to a file of its own.
 struct Process {
     roles: &'static str,
     port: u16,
+    log: std::path::PathBuf,
     child: Option<Child>,
 }
 
@@ -69,27 +70,29 @@ fn free_port() -> u16 {
 }
 
 impl Process {
-    fn new(roles: &'static str) -> Self {
+    fn new(roles: &'static str, run: &str) -> Self {
+        let log_dir = std::env::temp_dir().join("shop-chaos").join(run);
+        std::fs::create_dir_all(&log_dir).expect("a folder for the processes' logs");
         Self {
             roles,
             port: free_port(),
+            log: log_dir.join(format!("{}.log", roles.replace(',', "-"))),
             child: None,
         }
     }
 
     fn start(&mut self, env: &[(String, String)]) {
-        let log_dir = std::env::temp_dir().join("shop-chaos");
-        std::fs::create_dir_all(&log_dir).expect("a folder for the processes' logs");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(log_dir.join(format!("{}.log", self.roles.replace(',', "-"))))
+            .open(&self.log)
             .expect("a log file");
         let child = Command::new(env!("CARGO_BIN_EXE_shop"))
             .args(["serve", "--role", self.roles])
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("SHOP_HTTP_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("RUST_LOG", "warn")
+            // Warnings, and the catalog index's progress while it builds.
+            .env("RUST_LOG", "warn,projectors::search=info")
             .env("LOG_FORMAT", "json")
             .stdout(Stdio::from(log.try_clone().expect("log file")))
             .stderr(Stdio::from(log))
@@ -108,6 +111,13 @@ impl Process {
 
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The last lines the process logged (in all its lives), for a failure's message.
+    fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 }
 
@@ -136,9 +146,9 @@ impl Shop {
         ];
         let mut shop = Self {
             env,
-            web: Process::new("command-api,query-api,projectors"),
-            saga: Process::new("saga"),
-            relay: Process::new("relay"),
+            web: Process::new("command-api,query-api,projectors", &unique),
+            saga: Process::new("saga", &unique),
+            relay: Process::new("relay", &unique),
         };
         for process in [&mut shop.web, &mut shop.saga, &mut shop.relay] {
             process.start(&shop.env);
@@ -154,27 +164,35 @@ impl Shop {
     }
 }
 
-/// Waits until the process answers `/health/ready` with 200; returns how long that took.
+/// Waits until the process answers `/health/ready` with 200; returns how long that took. If it never does,
+/// the failure shows its last answer and the end of its log.
 async fn until_ready(process: &Process) -> Duration {
     let started = Instant::now();
     let client = reqwest::Client::new();
     let url = format!("{}/health/ready", process.url());
     loop {
-        if let Ok(answer) = client
+        let last = match client
             .get(&url)
-            .timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
             .send()
             .await
-            && answer.status() == StatusCode::OK
         {
-            return started.elapsed();
-        }
+            Ok(answer) if answer.status() == StatusCode::OK => return started.elapsed(),
+            Ok(answer) => format!(
+                "{}: {}",
+                answer.status(),
+                answer.text().await.unwrap_or_default()
+            ),
+            Err(error) => error.to_string(),
+        };
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "{} never got ready",
-            process.roles
+            "{} never got ready; its last answer: {last}\n{} (the end of its log):\n{}",
+            process.roles,
+            process.log.display(),
+            process.log_tail(40)
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -19,7 +19,7 @@ pub mod facets;
 pub mod query;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use eventstore::wake::Wakeups;
@@ -81,7 +81,7 @@ pub enum SearchError {
 }
 
 /// A page of the catalog with the facets of its query.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Found {
     pub items: Vec<CatalogProduct>,
     pub page: u64,
@@ -89,11 +89,19 @@ pub struct Found {
     /// Products matching the query and every filter, on all pages.
     pub total: u64,
     pub facets: Facets,
+    /// The answer as the API sends it, rendered by the first request that sends it: a cached answer is
+    /// then sent again without being serialized again.
+    rendered: OnceLock<Vec<u8>>,
 }
 
 impl Found {
     pub fn pages(&self) -> u64 {
         self.total.div_ceil(self.limit.max(1))
+    }
+
+    /// This answer rendered by `render`, the first time it is asked for; the same bytes after that.
+    pub fn rendered(&self, render: impl FnOnce(&Self) -> Vec<u8>) -> &[u8] {
+        self.rendered.get_or_init(|| render(self))
     }
 }
 
@@ -367,6 +375,7 @@ impl CatalogIndex {
             limit: query.limit,
             total: total as u64,
             facets,
+            rendered: OnceLock::new(),
         });
         if let Some(answers) = &self.inner.answers {
             answers.insert(key, found.clone());
@@ -432,12 +441,19 @@ impl CatalogIndex {
         }
     }
 
-    /// The first build: the whole feed, logged as it goes; committed once at the end.
-    async fn build(&self, feed: &Feed, mut after: Position) -> Result<Position, SearchError> {
+    /// The first build: the feed up to its head at the start, logged as it goes; committed once at the end.
+    /// What is appended meanwhile is applied afterwards, like any later change: a build that chased a busy
+    /// feed to an empty read might never end, and the process would never be ready.
+    async fn build(
+        &self,
+        feed: &impl Source,
+        mut after: Position,
+    ) -> Result<Position, SearchError> {
         let started = Instant::now();
         let mut logged = Instant::now();
         let mut events = 0u64;
-        loop {
+        let head = feed.head().await?;
+        while head.is_some_and(|head| after < head) {
             let batch = feed.read_after(after, BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.position;
@@ -466,7 +482,11 @@ impl CatalogIndex {
     }
 
     /// Applies what the feed holds after `after` and commits it, if anything changed.
-    async fn catch_up(&self, feed: &Feed, mut after: Position) -> Result<Position, SearchError> {
+    async fn catch_up(
+        &self,
+        feed: &impl Source,
+        mut after: Position,
+    ) -> Result<Position, SearchError> {
         let mut changed = 0;
         loop {
             let batch = feed.read_after(after, BATCH).await?;
@@ -502,6 +522,32 @@ impl CatalogIndex {
     }
 }
 
+/// What the index is built from: the event feed (a unit test gives one that grows with every read).
+trait Source {
+    /// The last event that can be read now.
+    async fn head(&self) -> Result<Option<Position>, eventstore::db::DbError>;
+    /// Up to `limit` events after `after`, in feed order.
+    async fn read_after(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, eventstore::db::DbError>;
+}
+
+impl Source for Feed {
+    async fn head(&self) -> Result<Option<Position>, eventstore::db::DbError> {
+        Feed::head(self).await
+    }
+
+    async fn read_after(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, eventstore::db::DbError> {
+        Feed::read_after(self, after, limit).await
+    }
+}
+
 /// A product is listed once it has a price and until it is discontinued.
 fn listed(product: &CatalogProduct) -> bool {
     !product.discontinued && product.price.is_some()
@@ -529,4 +575,106 @@ fn ids_of(
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::Utc;
+    use cqrs_es::DomainEvent;
+    use domain::product::ProductEvent;
+    use domain::{Currency, Money, ProductId, Sku};
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// A feed that someone appends to between any two reads, as a busy shop's does.
+    #[derive(Default)]
+    struct BusyFeed {
+        events: Mutex<Vec<StoredEvent>>,
+    }
+
+    impl BusyFeed {
+        fn append(&self) {
+            let mut events = self.events.lock().unwrap();
+            let n = events.len() as i64 + 1;
+            let event = if n == 1 {
+                ProductEvent::ProductCreated {
+                    product_id: ProductId::new(Uuid::nil()),
+                    sku: Sku::parse("BUSY-1").unwrap(),
+                    name: "Busy Mug".to_owned(),
+                    description: "Sold all day".to_owned(),
+                    category: "Kitchen".to_owned(),
+                    price: Money::new(900, Currency::EUR).unwrap(),
+                    stock: 0,
+                    created_at: Utc::now(),
+                }
+            } else {
+                ProductEvent::StockAdjusted {
+                    delta: 1,
+                    on_hand: n as u32 - 1,
+                    available: n as u32 - 1,
+                    adjusted_at: Utc::now(),
+                }
+            };
+            events.push(StoredEvent {
+                position: Position::new(n as u64, n),
+                event_id: Uuid::now_v7(),
+                aggregate_type: "product".to_owned(),
+                aggregate_id: Uuid::nil().to_string(),
+                sequence: n,
+                event_type: event.event_type(),
+                event_version: "1.0".to_owned(),
+                payload: serde_json::to_value(&event).unwrap(),
+                metadata: serde_json::json!({}),
+                recorded_at: Utc::now(),
+                hash: String::new(),
+            });
+        }
+    }
+
+    impl Source for BusyFeed {
+        async fn head(&self) -> Result<Option<Position>, eventstore::db::DbError> {
+            Ok(self.events.lock().unwrap().last().map(|e| e.position))
+        }
+
+        async fn read_after(
+            &self,
+            after: Position,
+            limit: i64,
+        ) -> Result<Vec<StoredEvent>, eventstore::db::DbError> {
+            let read: Vec<StoredEvent> = self
+                .events
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|e| e.position > after)
+                .take(limit as usize)
+                .cloned()
+                .collect();
+            self.append();
+            Ok(read)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_build_ends_at_the_head_it_started_from_however_busy_the_feed() {
+        let feed = BusyFeed::default();
+        for _ in 0..(2 * BATCH + 10) {
+            feed.append();
+        }
+        let head = feed.head().await.unwrap().unwrap();
+        let index = CatalogIndex::new().unwrap();
+
+        // A deadline, not a timing: a build that chased the head would never end.
+        let built =
+            tokio::time::timeout(Duration::from_secs(60), index.build(&feed, Position::START))
+                .await
+                .expect("the build ends")
+                .unwrap();
+
+        assert!(built >= head, "{built:?} is short of {head:?}");
+        assert_eq!(index.served(), Some(built));
+    }
 }

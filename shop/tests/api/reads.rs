@@ -562,3 +562,98 @@ async fn two_query_instances_on_one_store_build_their_own_index_and_answer_alike
     assert_eq!(tea["total"], 3, "{tea}");
     assert_eq!(tea["facets"]["in_stock"], 1, "{tea}");
 }
+
+#[tokio::test]
+async fn an_instance_started_while_writes_go_on_builds_its_index_and_gets_ready() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let mut mugs = Vec::new();
+    for n in 0..6 {
+        let sku = format!("MUG-{n}");
+        mugs.push(
+            product(&app, &admin, &sku, "Busy Mug", "Kitchen", 900, 0)
+                .await
+                .0,
+        );
+    }
+
+    // Writers that never pause until the end of the test, one per product: the feed grows all through the
+    // second instance's build.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Through the command bus in this process: faster than HTTP, so that the feed grows faster than a build
+    // that chased its head could read it.
+    let bus = std::sync::Arc::new(eventstore::CommandBus::new(app.pool.clone()));
+    let writers: Vec<_> = mugs
+        .iter()
+        .map(|mug| {
+            let (bus, mug, stop) = (bus.clone(), mug.clone(), stop.clone());
+            tokio::spawn(async move {
+                let metadata = eventstore::CommandMetadata::new_chain();
+                let mut added = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let command = domain::product::ProductCommand::AdjustStock {
+                        delta: 1,
+                        at: chrono::Utc::now(),
+                    };
+                    bus.execute::<domain::product::Product>(&mug, command, &metadata, None)
+                        .await
+                        .unwrap();
+                    added += 1;
+                }
+                added
+            })
+        })
+        .collect();
+
+    let settings = &app.settings;
+    let second = crate::helpers::spawn_app_with_roles(
+        &[
+            ("DATABASE_URL", settings.database_url.expose()),
+            ("REDIS_PREFIX", &settings.redis_prefix),
+            ("MONGODB_DATABASE", &settings.mongodb_database),
+            ("AMQP_PREFIX", &settings.amqp_prefix),
+        ],
+        shop::Roles(vec![shop::Role::QueryApi]),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ready = second
+            .client
+            .get(format!("{}/health/ready", second.address))
+            .send()
+            .await
+            .unwrap();
+        if ready.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the index never got built while the writes went on: {}",
+            ready.text().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !writers.iter().any(|w| w.is_finished()),
+        "the writes went on all through the build"
+    );
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut added = 0;
+    for writer in writers {
+        added += writer.await.unwrap();
+    }
+    let last = write(
+        &app,
+        &format!("/products/{}/stock", mugs[0]),
+        &admin,
+        json!({"delta": 1}),
+    )
+    .await;
+    let found = body(read(&second, "/products?q=busy", None, &last).await).await;
+    let available: i64 = (0..6)
+        .map(|n| found["items"][n]["available"].as_i64().unwrap())
+        .sum();
+    assert_eq!(available, added + 1, "{found}");
+}
