@@ -25,7 +25,9 @@ fi
 
 "$SHOP" migrate >/dev/null
 echo "seeding $PRODUCTS products with orders..." >&2
+SEED_STARTED=$(date +%s)
 "$SHOP" seed --products "$PRODUCTS" --customers 100 --orders $((PRODUCTS / 5)) >/dev/null
+echo "seeded in $(($(date +%s) - SEED_STARTED)) s" >&2
 EVENTS=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM events")
 
 serve() { # cache: true or false
@@ -61,6 +63,7 @@ for cache in true false; do
   serve "$cache"
   echo
   echo "answer cache $cache: start to ready (index built from the feed) ${READY}s, resident memory ${RSS_MB} MB"
+  echo "  build rate, process start included: $(awk -v e="$EVENTS" -v s="$READY" 'BEGIN {printf "%.0f", e / s}') events/s of history"
   RESULTS=$(
     run "GET /health/live (trivial)" /health/live
     run "listing, page 1" "$P?page=1&limit=20"

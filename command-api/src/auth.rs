@@ -13,7 +13,7 @@ use eventstore::claims::ClaimKind;
 use eventstore::{CommandBus, CommandMetadata, Taken};
 use platform::Problem;
 use platform::auth::AuthUser;
-use platform::rate_limit::RateError;
+use platform::rate_limit::{Limited, RateError, RateLimiter, Slot};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,7 +26,7 @@ use crate::openapi::{
     BadRequest, Conflict, NotFound, PayloadTooLarge, PreconditionFailed, TooManyRequests,
     Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
 };
-use crate::passwords;
+use crate::passwords::Busy;
 use crate::state::CommandState;
 
 pub fn router() -> OpenApiRouter<CommandState> {
@@ -176,8 +176,11 @@ pub async fn create_user(
     {
         return Err(ApiError::rule(&Taken(ClaimKind::Email)));
     }
-    let hash = passwords::hash(user.password)
+    let hash = state
+        .hashing
+        .hash(user.password)
         .await
+        .map_err(|Busy| busy())?
         .map_err(ApiError::internal)?;
     let command = UserCommand::Register {
         user_id,
@@ -238,32 +241,57 @@ async fn login(
     AppJson(body): AppJson<Login>,
 ) -> Result<Response, ApiError> {
     let email = body.email.trim().to_lowercase();
-    let limit = state.limits.login_failures_per_minute;
-    let buckets = [
-        format!("login:email:{email}"),
-        format!("login:client:{client}"),
-    ];
-    for bucket in &buckets {
-        state
-            .rate_limiter
-            .check(bucket, limit)
-            .await
-            .map_err(rate_limited)?;
+    let limits = state.limits;
+    let limiter = &state.rate_limiter;
+    let pair = format!("login:pair:{email}:{client}");
+    let from_client = format!("login:client:{client}");
+    let of_email = format!("login:email:{email}");
+
+    // The per-email brake: once the email has failed too often from anywhere, a client that has already
+    // failed on it waits; one that has not still gets in (API.md: no stranger can lock the owner out).
+    if limiter.count(&of_email).await.map_err(rate_limited)? >= limits.login_email_brake_per_minute
+        && limiter.count(&pair).await.map_err(rate_limited)? > 0
+    {
+        return Err(rate_limited(RateError::Limited(Limited {
+            retry_after: 60,
+        })));
     }
+    // Every attempt takes its slots before the costly check, in one atomic step each, so a burst sent at
+    // once cannot pass a check made before any of them was counted. A login that succeeds gives them back:
+    // the limits count failures.
+    let pair_slot = limiter
+        .reserve(&pair, limits.login_failures_per_minute)
+        .await
+        .map_err(rate_limited)?;
+    let client_slot = match limiter
+        .reserve(&from_client, limits.login_failures_per_client_per_minute)
+        .await
+    {
+        Ok(slot) => slot,
+        Err(error) => {
+            limiter.give_back(pair_slot).await.map_err(rate_limited)?;
+            return Err(rate_limited(error));
+        }
+    };
+    let slots = [pair_slot, client_slot];
+
     let user = find_user(&state.bus, &state.claims, &email).await?;
     let hash = user
         .as_ref()
         .and_then(|u| u.password_hash())
         .map(|h| h.as_str().to_owned());
-    let valid = passwords::verify(body.password, hash).await;
-    let Some(user) = user.filter(|_| valid) else {
-        for bucket in &buckets {
-            state
-                .rate_limiter
-                .hit(bucket, u64::MAX)
-                .await
-                .map_err(rate_limited)?;
+    let valid = match state.hashing.verify(body.password, hash).await {
+        Ok(valid) => valid,
+        Err(Busy) => {
+            give_back(limiter, slots).await?;
+            return Err(busy());
         }
+    };
+    let Some(user) = user.filter(|_| valid) else {
+        limiter
+            .hit(&of_email, u64::MAX)
+            .await
+            .map_err(rate_limited)?;
         return Err(Problem::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
@@ -271,6 +299,7 @@ async fn login(
         )
         .into());
     };
+    give_back(limiter, slots).await?;
     let role = user.role().unwrap_or(Role::Customer);
     let user_id = user.id().map(|id| id.to_string()).unwrap_or_default();
     let (token, _) = state
@@ -286,6 +315,25 @@ async fn login(
         role: role.as_str(),
     })
     .into_response())
+}
+
+/// Gives back the slots of an attempt that does not count (it succeeded, or it was never checked).
+async fn give_back(limiter: &RateLimiter, slots: [Slot; 2]) -> Result<(), ApiError> {
+    for slot in slots {
+        limiter.give_back(slot).await.map_err(rate_limited)?;
+    }
+    Ok(())
+}
+
+/// Every password check this process allows at once is running: 429, to be tried again in a second.
+fn busy() -> ApiError {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "busy",
+        "Too many password checks at once; try again in a second.",
+    )
+    .with_retry_after(1)
+    .into()
 }
 
 /// The registered user with this email, if any.

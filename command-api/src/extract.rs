@@ -9,6 +9,7 @@ use axum::{Json, http::HeaderValue};
 use eventstore::{CommandMetadata, CommittedAnswer, Executed, Lease};
 use platform::Problem;
 use platform::auth::AuthUser;
+use platform::client::TrustedProxies;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::Required;
@@ -229,7 +230,8 @@ fn written_response(status: StatusCode, body: WrittenBody) -> Response {
     response
 }
 
-/// The client's address, for rate limits.
+/// The client's address, for rate limits: the TCP peer, or behind a trusted proxy the address it was
+/// reached from (`platform::client`).
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
@@ -237,11 +239,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
+        let Some(peer) = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        Ok(Self(addr))
+            .map(|c| c.0.ip())
+        else {
+            return Ok(Self("unknown".to_owned()));
+        };
+        let client = parts
+            .extensions
+            .get::<TrustedProxies>()
+            .map_or(peer, |trusted| trusted.client(peer, &parts.headers));
+        Ok(Self(client.to_string()))
     }
 }
 

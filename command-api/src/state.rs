@@ -10,6 +10,7 @@ use platform::rate_limit::RateLimiter;
 
 use crate::error::ApiError;
 use crate::extract::Written;
+use crate::passwords::Hashing;
 
 #[derive(Clone)]
 pub struct CommandState {
@@ -19,12 +20,19 @@ pub struct CommandState {
     pub auth: Authenticator,
     pub rate_limiter: RateLimiter,
     pub limits: Limits,
+    /// The password hashes this process runs at once.
+    pub hashing: Hashing,
 }
 
 /// Rate limits, from the settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Failed logins per (email, client address) pair in a minute.
     pub login_failures_per_minute: u64,
+    /// Failed logins per client address in a minute.
+    pub login_failures_per_client_per_minute: u64,
+    /// Failed logins of one email in a minute past which clients that failed on it are held back.
+    pub login_email_brake_per_minute: u64,
     pub registrations_per_minute: u64,
 }
 

@@ -6,6 +6,7 @@
 //! - [`settings`]: one typed `Settings`, read from the environment, with secrets kept out of `Debug`.
 //! - [`telemetry`]: tracing subscriber (human-readable or JSON lines).
 //! - [`auth`]: the `AuthUser` extractor.
+//! - [`client`]: the client's address, behind trusted proxies too.
 //! - [`tokens`]: issuing and verifying access tokens; the Redis deny-list that makes logout stick.
 //! - [`problem`]: RFC 9457 `application/problem+json` responses.
 //! - [`near_cache`]: hot Redis values in process memory, kept exact by the writers' announcements.
@@ -13,6 +14,7 @@
 //! - [`metrics`]: the Prometheus recorder and HTTP metrics middleware.
 
 pub mod auth;
+pub mod client;
 pub mod metrics;
 pub mod near_cache;
 pub mod problem;

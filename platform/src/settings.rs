@@ -88,8 +88,18 @@ pub struct Settings {
     /// Origins allowed by CORS; empty allows none.
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
-    /// Failed logins allowed per email and per client address in a minute.
+    /// Failed logins allowed per (email, client address) pair in a minute.
     pub login_failures_per_minute: u64,
+    /// Failed logins allowed per client address in a minute, whatever the emails.
+    pub login_failures_per_client_per_minute: u64,
+    /// Failed logins of one email in a minute, from anywhere, past which a client that has already failed
+    /// on it is held back: a distributed attack slows down, the owner on a client that has not failed
+    /// still gets in.
+    pub login_email_brake_per_minute: u64,
+    /// Password hashes (argon2id, 19 MiB each) this process runs at once; more answer 429 at once.
+    pub password_hashes_at_once: u64,
+    /// Proxies whose `X-Forwarded-For` is believed (`SHOP_TRUSTED_PROXIES`, comma-separated CIDRs).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Registrations allowed per client address in a minute.
     pub registrations_per_minute: u64,
     /// Where the built storefront is, served at `/` when it exists.
@@ -213,6 +223,25 @@ impl Settings {
             .collect(),
             log_format,
             login_failures_per_minute: parse("SHOP_LOGIN_FAILURES_PER_MINUTE", "10")?,
+            login_failures_per_client_per_minute: parse(
+                "SHOP_LOGIN_FAILURES_PER_CLIENT_PER_MINUTE",
+                "30",
+            )?,
+            login_email_brake_per_minute: parse("SHOP_LOGIN_EMAIL_BRAKE_PER_MINUTE", "100")?,
+            password_hashes_at_once: parse("SHOP_PASSWORD_HASHES_AT_ONCE", "4")?.max(1),
+            trusted_proxies: get("SHOP_TRUSTED_PROXIES", "")
+                .split(',')
+                .map(str::trim)
+                .filter(|cidr| !cidr.is_empty())
+                .map(|cidr| {
+                    cidr.parse::<ipnet::IpNet>()
+                        .or_else(|_| cidr.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|e| SettingsError::Invalid {
+                            name: "SHOP_TRUSTED_PROXIES",
+                            reason: format!("{cidr:?}: {e}"),
+                        })
+                })
+                .collect::<Result<_, _>>()?,
             registrations_per_minute: parse("SHOP_REGISTRATIONS_PER_MINUTE", "30")?,
             frontend_dir: get("SHOP_FRONTEND_DIR", "frontend/dist"),
             catalog_answer_cache: match get("SHOP_CATALOG_ANSWER_CACHE", "true").as_str() {

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use platform::Problem;
+use platform::auth::AuthUser;
 use projectors::search::{Found, SearchError, SearchQuery};
 use projectors::store::query::CatalogSort;
 use projectors::views::catalog::CatalogProduct;
@@ -19,7 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::consistency::{MinPosition, Wait, unavailable};
-use crate::openapi::{BadRequest, MoneyBody, NotFound, Unavailable, Unprocessable};
+use crate::openapi::{
+    BadRequest, Forbidden, MoneyBody, NotFound, Unauthorized, Unavailable, Unprocessable,
+};
 use crate::params::{Paging, invalid, optional};
 use crate::state::QueryState;
 
@@ -28,6 +31,7 @@ pub fn router() -> OpenApiRouter<QueryState> {
         .routes(routes!(list))
         .routes(routes!(show))
         .routes(routes!(categories))
+        .routes(routes!(snapshot))
 }
 
 /// A product as the catalog shows it.
@@ -353,4 +357,51 @@ async fn categories(
         .collect();
     categories.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(wait.finish(Json(Categories { categories })))
+}
+
+/// What this instance's catalog index serves at one feed position, whole.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CatalogSnapshot)]
+pub struct SnapshotBody {
+    /// The feed position it serves.
+    position: String,
+    /// Every listed product, by id, as the index holds it.
+    #[schema(value_type = Vec<Object>)]
+    products: Vec<CatalogProduct>,
+    /// The facets of the whole catalog: `categories` as `[name, count]` pairs, `price` ranges, `in_stock`.
+    #[schema(value_type = Object)]
+    facets: projectors::search::Facets,
+}
+
+/// How long a snapshot may wait for the index's runner (it answers between two catch-ups).
+const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Everything this instance's catalog index serves, for `shop replay --projector catalog --verify`, which
+/// compares it with an index it builds from the feed up to the same position (administrators).
+#[utoipa::path(
+    get,
+    path = "/admin/catalog/snapshot",
+    operation_id = "catalog_snapshot",
+    tag = "catalog",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The listed documents and facets at the position served", body = SnapshotBody),
+        Unauthorized, Forbidden, Unavailable,
+    )
+)]
+async fn snapshot(
+    State(state): State<QueryState>,
+    user: AuthUser,
+) -> Result<Json<SnapshotBody>, Problem> {
+    user.require_admin()?;
+    let snapshot = tokio::time::timeout(SNAPSHOT_WAIT, state.catalog.snapshot())
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| Problem::unavailable("catalog index"))?;
+    Ok(Json(SnapshotBody {
+        position: snapshot.position.to_string(),
+        products: snapshot.products,
+        facets: snapshot.facets,
+    }))
 }

@@ -47,6 +47,10 @@ enum Command {
         /// Rebuild into a shadow copy, print the documents that differ, exit non-zero if any do.
         #[arg(long)]
         verify: bool,
+        /// With `--projector catalog --verify`: the running query instance (its base URL) whose catalog
+        /// index is compared with one built from the feed up to the position it serves.
+        #[arg(long, requires = "verify")]
+        instance: Option<String>,
     },
     /// Fill the store with realistic data through the command bus (for demos and benchmarks).
     Seed {
@@ -167,13 +171,24 @@ async fn main() -> anyhow::Result<()> {
             all,
             projector,
             verify,
+            instance,
         } => {
             if !all && projector.is_none() && !verify {
                 anyhow::bail!(
                     "say what to replay: --all or --projector NAME (see shop replay --help)"
                 );
             }
-            shop::replay::run(&settings, projector, verify).await
+            match instance {
+                Some(instance) if projector.as_deref() == Some("catalog") => {
+                    let differing = shop::replay::verify_catalog(&settings, &instance).await?;
+                    if differing > 0 {
+                        anyhow::bail!("{differing} differences from a rebuild");
+                    }
+                    Ok(())
+                }
+                Some(_) => anyhow::bail!("--instance goes with --projector catalog --verify"),
+                None => shop::replay::run(&settings, projector, verify).await,
+            }
         }
         Command::Dlq { command } => {
             let broker = saga::Broker {

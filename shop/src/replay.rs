@@ -77,7 +77,8 @@ macro_rules! for_views {
             match name.as_str() {
                 "catalog" => bail!(
                     "the catalog is each query process's own search index, built from the event feed \
-                     when the process starts (docs/adr/0013): restart a query process to rebuild it"
+                     when the process starts (docs/adr/0013): restart a query process to rebuild it, \
+                     and compare one with a rebuild with --projector catalog --verify --instance URL"
                 ),
                 "users" => $acc($action::<UserProfile>($stores).await?),
                 "orders" => $acc($action::<OrderView>($stores).await?),
@@ -117,4 +118,106 @@ pub async fn run(
         for_views!(names, rebuild, &stores, |(): ()| ());
     }
     Ok(())
+}
+
+/// Compares the catalog index of the query instance at `instance` with one built here from the feed up to
+/// the position the instance serves: every listed document and the facets of the whole catalog. Prints each
+/// difference; returns how many there are.
+pub async fn verify_catalog(settings: &Settings, instance: &str) -> anyhow::Result<usize> {
+    use anyhow::Context;
+    use projectors::search::{CatalogIndex, Snapshot};
+
+    // The CLI holds the shop's secrets: it signs itself a short administrator's token.
+    let tokens = platform::tokens::TokenService::new(
+        settings.jwt_secret.expose().as_bytes(),
+        std::time::Duration::from_secs(60),
+    );
+    let (token, _) = tokens
+        .issue(&uuid::Uuid::nil().to_string(), "admin", chrono::Utc::now())
+        .context("could not sign a token")?;
+    let url = format!(
+        "{}/api/v1/admin/catalog/snapshot",
+        instance.trim_end_matches('/')
+    );
+    let answer = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("could not reach {url}"))?;
+    if !answer.status().is_success() {
+        bail!(
+            "{url} answered {}: {}",
+            answer.status(),
+            answer.text().await.unwrap_or_default()
+        );
+    }
+    let served: Snapshot = answer
+        .json()
+        .await
+        .with_context(|| format!("{url} did not answer with a catalog snapshot"))?;
+
+    let pool = eventstore::connect(settings.database_url.expose(), 4)?;
+    let shadow = CatalogIndex::with_answer_cache(false)?;
+    shadow
+        .build_to(&eventstore::Feed::new(pool), served.position)
+        .await?;
+    let rebuilt = shadow
+        .current()?
+        .context("the shadow index was not published")?;
+
+    let differences = catalog_differences(&served, &rebuilt);
+    for difference in &differences {
+        println!("catalog: {difference}");
+    }
+    if differences.is_empty() {
+        println!(
+            "catalog: {instance} serves {} products at {}, identical to a rebuild",
+            served.products.len(),
+            served.position
+        );
+    }
+    Ok(differences.len())
+}
+
+/// What differs between an instance's snapshot and a rebuild's, one line each.
+fn catalog_differences(
+    served: &projectors::search::Snapshot,
+    rebuilt: &projectors::search::Snapshot,
+) -> Vec<String> {
+    use std::collections::BTreeMap;
+
+    let by_id = |snapshot: &projectors::search::Snapshot| -> BTreeMap<String, String> {
+        snapshot
+            .products
+            .iter()
+            .map(|p| {
+                let json = serde_json::to_string(p).unwrap_or_default();
+                (p.id.clone(), json)
+            })
+            .collect()
+    };
+    let (live, shadow) = (by_id(served), by_id(rebuilt));
+    let mut differences = Vec::new();
+    for (id, document) in &live {
+        match shadow.get(id) {
+            None => differences.push(format!(
+                "product {id} is listed but a rebuild has no such listing"
+            )),
+            Some(rebuilt) if rebuilt != document => differences.push(format!(
+                "product {id} differs\n    live:    {document}\n    rebuilt: {rebuilt}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for id in shadow.keys().filter(|id| !live.contains_key(*id)) {
+        differences.push(format!("product {id} is missing (a rebuild lists it)"));
+    }
+    if served.facets != rebuilt.facets {
+        differences.push(format!(
+            "facets differ\n    live:    {:?}\n    rebuilt: {:?}",
+            served.facets, rebuilt.facets
+        ));
+    }
+    differences
 }

@@ -156,8 +156,9 @@ async fn seed_customers(
     run_id: &str,
 ) -> anyhow::Result<Vec<UserId>> {
     // One hash for all: argon2 is slow on purpose, and these accounts share a password anyway.
-    let hash = command_api::passwords::hash(SEED_PASSWORD.to_owned())
-        .await
+    let hash = command_api::passwords::Hashing::new(1)
+        .hash(SEED_PASSWORD.to_owned())
+        .await?
         .map_err(|e| anyhow::anyhow!("hashing the seed password: {e}"))?;
     futures::stream::iter(0..count)
         .map(|n| {

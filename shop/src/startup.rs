@@ -12,6 +12,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::middleware::{from_fn, map_response};
 use command_api::CommandState;
+use command_api::passwords::Hashing;
 use command_api::state::Limits;
 use eventstore::db::PgPool;
 use eventstore::feed::HorizonAge;
@@ -19,6 +20,7 @@ use eventstore::wake::Wakeups;
 use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
 use platform::auth::Authenticator;
+use platform::client::TrustedProxies;
 use platform::near_cache::{self, NearCache};
 use platform::rate_limit::RateLimiter;
 use platform::settings::PaymentGatewayChoice;
@@ -176,8 +178,11 @@ impl Stores {
             rate_limiter: RateLimiter::new(self.redis.clone(), &settings.redis_prefix),
             limits: Limits {
                 login_failures_per_minute: settings.login_failures_per_minute,
+                login_failures_per_client_per_minute: settings.login_failures_per_client_per_minute,
+                login_email_brake_per_minute: settings.login_email_brake_per_minute,
                 registrations_per_minute: settings.registrations_per_minute,
             },
+            hashing: Hashing::new(settings.password_hashes_at_once as usize),
         }
     }
 
@@ -413,6 +418,9 @@ pub fn router(
     }
     let api = api
         .fallback(|| async { no_such_route() })
+        .layer(axum::Extension(TrustedProxies(
+            settings.trusted_proxies.clone(),
+        )))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(platform::metrics::track));
 

@@ -18,7 +18,7 @@ const BOUNDS: [i64; 5] = [1_000, 2_500, 5_000, 10_000, 25_000];
 const MINOR: i64 = 100;
 
 /// The facets of one query.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Facets {
     /// Category and count, most first, then by name.
     pub categories: Vec<(String, u64)>,
@@ -29,7 +29,7 @@ pub struct Facets {
 }
 
 /// Products priced from `min` (inclusive) to `max` (exclusive; `None`: no upper bound), in major units.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PriceBucket {
     pub min: i64,
     pub max: Option<i64>,

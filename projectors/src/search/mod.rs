@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use eventstore::wake::Wakeups;
 use eventstore::{Feed, Position, StoredEvent};
+use serde::{Deserialize, Serialize};
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue, SortByString};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::{
@@ -34,7 +35,7 @@ use tantivy::tokenizer::{
     TokenStream,
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
-use tokio::sync::watch;
+use tokio::sync::{Notify, oneshot, watch};
 
 pub use facets::{Facets, PriceBucket};
 pub use query::{QueryError, SearchQuery};
@@ -122,6 +123,36 @@ struct Inner {
     served: watch::Sender<Option<Position>>,
     /// Whole answers per reader generation, so that repeated queries cost a lookup; `None` when turned off.
     answers: Option<moka::sync::Cache<(u64, SearchQuery), Arc<Found>>>,
+    /// Snapshots asked for (by `shop replay --projector catalog --verify`), answered by the runner between
+    /// two catch-ups, when the documents, the index and the served position agree.
+    snapshots: Mutex<Vec<oneshot::Sender<Snapshot>>>,
+    snapshot_wanted: Notify,
+}
+
+/// Everything an instance serves at one position: its listed documents (by id) and the facets of the whole
+/// catalog. A rebuild from the feed up to the same position must give the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    #[serde(with = "position_text")]
+    pub position: Position,
+    pub products: Vec<CatalogProduct>,
+    pub facets: Facets,
+}
+
+/// A position as the API writes it (`"{transaction}:{position}"`).
+mod position_text {
+    use eventstore::Position;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(position: &Position, to: S) -> Result<S::Ok, S::Error> {
+        to.collect_str(position)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Position, D::Error> {
+        String::deserialize(from)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 fn schema() -> (Schema, Fields) {
@@ -225,6 +256,8 @@ impl CatalogIndex {
                         .time_to_idle(Duration::from_secs(60))
                         .build()
                 }),
+                snapshots: Mutex::new(Vec::new()),
+                snapshot_wanted: Notify::new(),
             }),
         })
     }
@@ -425,7 +458,10 @@ impl CatalogIndex {
         while !*shutdown.borrow() {
             let started = Instant::now();
             match self.catch_up(&feed, after).await {
-                Ok(position) => after = position,
+                Ok(position) => {
+                    after = position;
+                    self.answer_snapshots();
+                }
                 Err(error) => {
                     tracing::error!(%error, "cannot update the catalog index; will retry")
                 }
@@ -436,9 +472,74 @@ impl CatalogIndex {
                     tokio::time::sleep(pause).await;
                     wakeups.wait().await;
                 } => {},
+                () = self.inner.snapshot_wanted.notified() => {},
                 _ = shutdown.changed() => {},
             }
         }
+    }
+
+    /// Everything this instance serves, at the position it serves: taken by the runner between two
+    /// catch-ups. `None` until the index is built, or when no runner answers.
+    pub async fn snapshot(&self) -> Option<Snapshot> {
+        let (answer, answered) = oneshot::channel();
+        self.inner
+            .snapshots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(answer);
+        self.inner.snapshot_wanted.notify_one();
+        answered.await.ok()
+    }
+
+    fn answer_snapshots(&self) {
+        let waiting = std::mem::take(
+            &mut *self
+                .inner
+                .snapshots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        if waiting.is_empty() {
+            return;
+        }
+        match self.current() {
+            Ok(Some(snapshot)) => {
+                for answer in waiting {
+                    let _ = answer.send(snapshot.clone());
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "cannot take a snapshot of the catalog index"),
+        }
+    }
+
+    /// The documents and facets of the published index at the position it serves. Consistent only when
+    /// nothing is being applied: the runner's snapshots, or a shadow index that nobody else feeds.
+    pub fn current(&self) -> Result<Option<Snapshot>, SearchError> {
+        let Some(position) = self.served() else {
+            return Ok(None);
+        };
+        let searcher = self.inner.reader.searcher();
+        let facets = facets::count(&searcher, &self.inner.fields, &SearchQuery::everything())?;
+        Ok(Some(Snapshot {
+            position,
+            products: self.listed(),
+            facets,
+        }))
+    }
+
+    /// Builds the index from the feed up to `target` exactly and publishes it there: a shadow of what an
+    /// instance serves at `target`, to compare with its [`Snapshot`].
+    pub async fn build_to(&self, feed: &Feed, target: Position) -> Result<(), SearchError> {
+        let mut after = Position::START;
+        while after < target {
+            let mut batch = feed.read_after(after, BATCH).await?;
+            batch.retain(|event| event.position <= target);
+            let Some(last) = batch.last() else { break };
+            after = last.position;
+            self.apply(&batch)?;
+        }
+        self.publish(target)
     }
 
     /// The first build: the feed up to its head at the start, logged as it goes; committed once at the end.
@@ -452,16 +553,20 @@ impl CatalogIndex {
         let started = Instant::now();
         let mut logged = Instant::now();
         let mut events = 0u64;
-        let head = feed.head().await?;
-        while head.is_some_and(|head| after < head) {
-            let batch = feed.read_after(after, BATCH).await?;
-            let Some(last) = batch.last() else { break };
+        let head = feed.head().await?.unwrap_or(after);
+        // Only product events change the catalog: the others of the history are left in the database.
+        while after < head {
+            let batch = feed.read_products_after(after, BATCH).await?;
+            let Some(last) = batch.last() else {
+                after = head;
+                break;
+            };
             after = last.position;
             events += batch.len() as u64;
             self.apply(&batch)?;
             if logged.elapsed() >= Duration::from_secs(2) {
                 tracing::info!(
-                    events,
+                    product_events = events,
                     products = self.product_count(),
                     "building the catalog index"
                 );
@@ -471,10 +576,10 @@ impl CatalogIndex {
         self.publish(after)?;
         let seconds = started.elapsed().as_secs_f64();
         tracing::info!(
-            events,
+            product_events = events,
             products = self.product_count(),
+            through = %after,
             seconds,
-            events_per_second = (events as f64 / seconds.max(1e-6)) as u64,
             "catalog index built"
         );
         metrics::gauge!("shop_catalog_index_products").set(self.listed_count() as f64);
@@ -532,6 +637,12 @@ trait Source {
         after: Position,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, eventstore::db::DbError>;
+    /// Up to `limit` product events after `after`, in feed order.
+    async fn read_products_after(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, eventstore::db::DbError>;
 }
 
 impl Source for Feed {
@@ -545,6 +656,18 @@ impl Source for Feed {
         limit: i64,
     ) -> Result<Vec<StoredEvent>, eventstore::db::DbError> {
         Feed::read_after(self, after, limit).await
+    }
+
+    async fn read_products_after(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, eventstore::db::DbError> {
+        let products = eventstore::EventFilter {
+            aggregate_type: Some("product".to_owned()),
+            ..Default::default()
+        };
+        self.read_filtered(after, limit, &products).await
     }
 }
 
@@ -655,6 +778,14 @@ mod tests {
                 .collect();
             self.append();
             Ok(read)
+        }
+
+        async fn read_products_after(
+            &self,
+            after: Position,
+            limit: i64,
+        ) -> Result<Vec<StoredEvent>, eventstore::db::DbError> {
+            self.read_after(after, limit).await
         }
     }
 

@@ -2,7 +2,7 @@ use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{body, problem, spawn_app};
+use crate::helpers::{TestApp, body, problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_customer_registers_logs_in_and_gets_a_token_with_the_contracts_claims() {
@@ -73,7 +73,8 @@ async fn registering_an_email_twice_is_a_conflict_whatever_its_case() {
 
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_email_give_one_account_and_nineteen_conflicts() {
-    let app = spawn_app().await;
+    // Room for every hash at once: this is about the claim, not the cap on hashes.
+    let app = spawn_app_with(&[("SHOP_PASSWORD_HASHES_AT_ONCE", "32")]).await;
     let passwords: Vec<String> = (0..20).map(|i| format!("password-{i:02}")).collect();
     let attempts = passwords
         .iter()
@@ -233,4 +234,139 @@ async fn renaming_with_a_stale_if_match_is_refused() {
         .unwrap();
     assert_eq!(current.status(), StatusCode::ACCEPTED);
     assert_eq!(current.headers()["etag"], "\"2\"");
+}
+
+/// A login sent as if through a proxy that was reached from `client`.
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> reqwest::Response {
+    app.request(Method::POST, "/auth/login", None)
+        .header("x-forwarded-for", client)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn thirty_wrong_logins_sent_at_once_get_at_most_ten_failures_checked() {
+    let app = spawn_app().await;
+    app.register("burst@example.com", "correct horse battery")
+        .await;
+    let answers = join_all((0..30).map(|_| app.login("burst@example.com", "wrong"))).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status()).collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        checked <= 10,
+        "{checked} wrong passwords were checked: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    for answer in answers
+        .into_iter()
+        .filter(|a| a.status() == StatusCode::TOO_MANY_REQUESTS)
+    {
+        assert!(answer.headers().contains_key("retry-after"));
+    }
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    // No trusted proxy: a forged header does not buy a fresh budget.
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        let answer = login_from(&app, "198.51.100.1", "forged@example.com", "wrong").await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let forged = login_from(&app, "198.51.100.2", "forged@example.com", "wrong").await;
+    problem(forged, StatusCode::TOO_MANY_REQUESTS).await;
+
+    // Behind a trusted proxy, each client has its own budget, and only the right-most untrusted address
+    // counts: what a client writes to the left of it is its own claim.
+    let proxied = spawn_app_with(&[("SHOP_TRUSTED_PROXIES", "127.0.0.1/32")]).await;
+    for _ in 0..10 {
+        let answer = login_from(&proxied, "203.0.113.1", "proxied@example.com", "wrong").await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let same = login_from(&proxied, "203.0.113.1", "proxied@example.com", "wrong").await;
+    problem(same, StatusCode::TOO_MANY_REQUESTS).await;
+    let spoofed = login_from(
+        &proxied,
+        "203.0.113.2, 203.0.113.1",
+        "proxied@example.com",
+        "wrong",
+    )
+    .await;
+    problem(spoofed, StatusCode::TOO_MANY_REQUESTS).await;
+    let other = login_from(&proxied, "203.0.113.2", "proxied@example.com", "wrong").await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_flood_on_one_email_holds_back_failing_clients_but_not_the_owner_on_a_fresh_one() {
+    let app = spawn_app_with(&[
+        ("SHOP_TRUSTED_PROXIES", "127.0.0.1/32"),
+        ("SHOP_LOGIN_EMAIL_BRAKE_PER_MINUTE", "5"),
+    ])
+    .await;
+    app.register("owner@example.com", "correct horse battery")
+        .await;
+    for n in 1..=5 {
+        let answer = login_from(
+            &app,
+            &format!("203.0.113.{n}"),
+            "owner@example.com",
+            "wrong",
+        )
+        .await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let attacker = login_from(&app, "203.0.113.1", "owner@example.com", "wrong").await;
+    assert!(attacker.headers().contains_key("retry-after"));
+    problem(attacker, StatusCode::TOO_MANY_REQUESTS).await;
+    let owner = login_from(
+        &app,
+        "192.0.2.10",
+        "owner@example.com",
+        "correct horse battery",
+    )
+    .await;
+    assert_eq!(owner.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn password_checks_past_the_cap_are_refused_at_once_not_queued() {
+    let app = spawn_app_with(&[
+        ("SHOP_TRUSTED_PROXIES", "127.0.0.1/32"),
+        ("SHOP_PASSWORD_HASHES_AT_ONCE", "1"),
+    ])
+    .await;
+    let answers = join_all((0..20).map(|n| {
+        let client = format!("203.0.113.{n}");
+        let email = format!("nobody{n}@example.com");
+        let app = &app;
+        async move { login_from(app, &client, &email, "wrong").await }
+    }))
+    .await;
+    let mut busy = 0;
+    for answer in answers {
+        match answer.status() {
+            StatusCode::UNAUTHORIZED => {}
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(answer.headers()["retry-after"], "1");
+                assert_eq!(
+                    problem(answer, StatusCode::TOO_MANY_REQUESTS).await["type"],
+                    "/problems/busy"
+                );
+                busy += 1;
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(busy > 0, "twenty checks at once with room for one");
 }

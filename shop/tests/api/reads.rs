@@ -657,3 +657,50 @@ async fn an_instance_started_while_writes_go_on_builds_its_index_and_gets_ready(
         .sum();
     assert_eq!(available, added + 1, "{found}");
 }
+
+#[tokio::test]
+async fn replay_verify_compares_an_instances_catalog_with_a_rebuild_and_finds_what_differs() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let (kettle, _) = product(&app, &admin, "KET-1", "Steel Kettle", "Kitchen", 3900, 3).await;
+    product(&app, &admin, "TEA-5", "Oolong Tea", "Pantry", 800, 12).await;
+    let last = write(
+        &app,
+        &format!("/products/{kettle}/stock"),
+        &admin,
+        json!({"delta": -3}),
+    )
+    .await;
+    read(&app, "/products", None, &last).await;
+
+    assert_eq!(
+        shop::replay::verify_catalog(&app.settings, &app.address)
+            .await
+            .unwrap(),
+        0,
+        "an instance's index equals a rebuild up to the position it serves"
+    );
+
+    // An instance of another store serves other documents: compared with this store's feed, they differ.
+    let other = spawn_app().await;
+    let other_admin = other.admin().await;
+    let (_, position) = product(
+        &other,
+        &other_admin,
+        "KET-1",
+        "Copper Kettle",
+        "Kitchen",
+        5900,
+        1,
+    )
+    .await;
+    read(&other, "/products", None, &position).await;
+    let differing = shop::replay::verify_catalog(&app.settings, &other.address)
+        .await
+        .unwrap();
+    assert!(differing > 0, "a different catalog is found out");
+
+    let (_, customer) = app.customer().await;
+    let refused = app.get("/admin/catalog/snapshot", Some(&customer)).await;
+    problem(refused, StatusCode::FORBIDDEN).await;
+}
