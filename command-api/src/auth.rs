@@ -224,6 +224,14 @@ struct TokenAnswer {
 }
 
 /// Exchanges an email and password for a token. A wrong email and a wrong password get the same answer.
+///
+/// Limits (429 with `Retry-After`): more than 10 failures a minute for one (email, client address) pair, or
+/// 30 for one client address; once an email has failed 100 times in a minute from anywhere, a client that
+/// has already failed on it is held back, while a client that has not still logs in. Attempts are counted
+/// before the password is checked, so a burst cannot slip past them. When every password check this
+/// instance runs at once is busy, the answer is 429 `busy` with `Retry-After: 1`. The client address is the
+/// TCP peer, or behind a proxy listed in `SHOP_TRUSTED_PROXIES` the right-most untrusted address of
+/// `X-Forwarded-For`.
 #[utoipa::path(
     post,
     path = "/auth/login",
