@@ -187,15 +187,17 @@ fn catalog_differences(
 ) -> Vec<String> {
     use std::collections::BTreeMap;
 
-    let by_id = |snapshot: &projectors::search::Snapshot| -> BTreeMap<String, String> {
+    use projectors::views::catalog::CatalogProduct;
+
+    let by_id = |snapshot: &projectors::search::Snapshot| -> BTreeMap<String, CatalogProduct> {
         snapshot
             .products
             .iter()
-            .map(|p| {
-                let json = serde_json::to_string(p).unwrap_or_default();
-                (p.id.clone(), json)
-            })
+            .map(|p| (p.id.clone(), p.clone()))
             .collect()
+    };
+    let shown = |product: &CatalogProduct| {
+        serde_json::to_string(product).unwrap_or_else(|_| format!("{product:?}"))
     };
     let (live, shadow) = (by_id(served), by_id(rebuilt));
     let mut differences = Vec::new();
@@ -205,7 +207,9 @@ fn catalog_differences(
                 "product {id} is listed but a rebuild has no such listing"
             )),
             Some(rebuilt) if rebuilt != document => differences.push(format!(
-                "product {id} differs\n    live:    {document}\n    rebuilt: {rebuilt}"
+                "product {id} differs\n    live:    {}\n    rebuilt: {}",
+                shown(document),
+                shown(rebuilt)
             )),
             Some(_) => {}
         }

@@ -436,8 +436,9 @@ impl CatalogIndex {
         listed
     }
 
-    /// Builds the index from the whole feed, then keeps it current until `shutdown`: every event the feed
-    /// delivers is applied, and changes are committed in batches at most every 100 ms.
+    /// Builds the index from the feed's product events up to its head at the start, then keeps it current
+    /// until `shutdown`: every event the feed delivers is applied, and changes are committed in batches at
+    /// most every 100 ms.
     pub async fn run(self, feed: Feed, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
         let mut after = Position::START;
         while !*shutdown.borrow() {
@@ -505,6 +506,7 @@ impl CatalogIndex {
         match self.current() {
             Ok(Some(snapshot)) => {
                 for answer in waiting {
+                    // An asker that gave up (its request timed out) has dropped its end: nothing to tell.
                     let _ = answer.send(snapshot.clone());
                 }
             }

@@ -22,6 +22,22 @@ async fn write(app: &TestApp, path: &str, token: &str, body_json: Value) -> Stri
     body(answer).await["position"].as_str().unwrap().to_owned()
 }
 
+/// A second process that only serves queries, on the same stores as `app`: its catalog index is its own,
+/// built from the feed.
+async fn query_instance_beside(app: &TestApp) -> TestApp {
+    let settings = &app.settings;
+    crate::helpers::spawn_app_with_roles(
+        &[
+            ("DATABASE_URL", settings.database_url.expose()),
+            ("REDIS_PREFIX", &settings.redis_prefix),
+            ("MONGODB_DATABASE", &settings.mongodb_database),
+            ("AMQP_PREFIX", &settings.amqp_prefix),
+        ],
+        shop::Roles(vec![shop::Role::QueryApi]),
+    )
+    .await
+}
+
 async fn product(
     app: &TestApp,
     admin: &str,
@@ -534,18 +550,7 @@ async fn two_query_instances_on_one_store_build_their_own_index_and_answer_alike
     )
     .await;
 
-    // A second process that only serves queries, on the same stores: its index is its own, built from the feed.
-    let settings = &app.settings;
-    let second = crate::helpers::spawn_app_with_roles(
-        &[
-            ("DATABASE_URL", settings.database_url.expose()),
-            ("REDIS_PREFIX", &settings.redis_prefix),
-            ("MONGODB_DATABASE", &settings.mongodb_database),
-            ("AMQP_PREFIX", &settings.amqp_prefix),
-        ],
-        shop::Roles(vec![shop::Role::QueryApi]),
-    )
-    .await;
+    let second = query_instance_beside(&app).await;
     for path in [
         "/products",
         "/products?q=tea",
@@ -605,17 +610,7 @@ async fn an_instance_started_while_writes_go_on_builds_its_index_and_gets_ready(
         })
         .collect();
 
-    let settings = &app.settings;
-    let second = crate::helpers::spawn_app_with_roles(
-        &[
-            ("DATABASE_URL", settings.database_url.expose()),
-            ("REDIS_PREFIX", &settings.redis_prefix),
-            ("MONGODB_DATABASE", &settings.mongodb_database),
-            ("AMQP_PREFIX", &settings.amqp_prefix),
-        ],
-        shop::Roles(vec![shop::Role::QueryApi]),
-    )
-    .await;
+    let second = query_instance_beside(&app).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let ready = second
