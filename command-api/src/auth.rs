@@ -32,9 +32,13 @@ use crate::state::CommandState;
 pub fn router() -> OpenApiRouter<CommandState> {
     OpenApiRouter::new()
         .routes(routes!(register))
-        .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(rename))
+}
+
+/// `POST /auth/login`, apart: its answer carries a token, so `Idempotency-Key` never keeps it.
+pub fn login_router() -> OpenApiRouter<CommandState> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
@@ -231,7 +235,8 @@ struct TokenAnswer {
 /// before the password is checked, so a burst cannot slip past them. When every password check this
 /// instance runs at once is busy, the answer is 429 `busy` with `Retry-After: 1`. The client address is the
 /// TCP peer, or behind a proxy listed in `SHOP_TRUSTED_PROXIES` the right-most untrusted address of
-/// `X-Forwarded-For`.
+/// `X-Forwarded-For`. `Idempotency-Key` is not kept for logins: an answer that carries a token is never
+/// stored, and a retried login checks the password again.
 #[utoipa::path(
     post,
     path = "/auth/login",

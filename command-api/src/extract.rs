@@ -134,7 +134,9 @@ impl RequestMeta {
             causation_id: request_id.clone(),
             correlation_id,
             request_id,
-            idempotency_key: text("idempotency-key"),
+            // Bounded as the idempotency middleware bounds it: any method may send one.
+            idempotency_key: text("idempotency-key")
+                .filter(|key| key.len() <= crate::idempotency::MAX_KEY_LEN),
             lease: None,
         })
     }
@@ -239,18 +241,23 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(peer) = parts
-            .extensions
+        Ok(Self::of(&parts.extensions, &parts.headers))
+    }
+}
+
+impl ClientAddr {
+    /// The client of a request, from its connection and, behind a trusted proxy, its headers.
+    pub fn of(extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap) -> Self {
+        let Some(peer) = extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip())
         else {
-            return Ok(Self("unknown".to_owned()));
+            return Self("unknown".to_owned());
         };
-        let client = parts
-            .extensions
+        let client = extensions
             .get::<TrustedProxies>()
-            .map_or(peer, |trusted| trusted.client(peer, &parts.headers));
-        Ok(Self(client.to_string()))
+            .map_or(peer, |trusted| trusted.client(peer, headers));
+        Self(client.to_string())
     }
 }
 

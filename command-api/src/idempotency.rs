@@ -1,27 +1,27 @@
-//! `Idempotency-Key` on every `POST`: the first response to a key is kept for 24 hours and replayed to
-//! retries with the same body; the same key with another body is refused (422).
+//! `Idempotency-Key` on every `POST` but the login: the first response to a key is kept for 24 hours and
+//! replayed to retries with the same body; the same key with another body is refused (422). A login's answer
+//! carries a token, which is never stored: a retried login checks the password again.
 //!
 //! The request holds its key by a lease (a request extension, which `RequestMeta` hands to the bus). Its
 //! events commit together with the answer it gives, so a crash never strands the key: a retry either gets
 //! that answer or, once the lease has lapsed, runs afresh (docs/adr/0012).
 
-use std::net::SocketAddr;
-
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use eventstore::{IdempotencyClaim, Lease, StoredResponse};
 
-use crate::extract::committed_response;
+use crate::extract::{ClientAddr, committed_response};
 use platform::Problem;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::state::CommandState;
 
-const MAX_KEY_LEN: usize = 255;
+/// The longest Idempotency-Key accepted.
+pub(crate) const MAX_KEY_LEN: usize = 255;
 const BODY_LIMIT: usize = 64 * 1024;
 /// Response headers worth replaying.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
@@ -48,7 +48,8 @@ pub async fn replay_or_record(
             .into_response();
         }
     };
-    let scope = scope_of(&state, &request);
+    // Not the request itself across the await: its body is not `Sync`.
+    let scope = scope_of(&state, request.headers(), request.extensions()).await;
     let (parts, body) = request.into_parts();
     let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
         return Problem::new(
@@ -155,25 +156,20 @@ async fn hold_while_running(
     }
 }
 
-/// Keys are per user: the token's subject, or the client address for anonymous requests.
-fn scope_of(state: &CommandState, request: &Request) -> String {
-    let subject = request
-        .headers()
+/// Keys are per user: the token's subject once the token is fully checked (deny-list included), or the
+/// client address for anonymous requests. A token that does not pass is anonymous: it never reaches the
+/// answers kept for its subject.
+async fn scope_of(state: &CommandState, headers: &HeaderMap, extensions: &Extensions) -> String {
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.auth.tokens.verify(token.trim()).ok())
-        .map(|claims| claims.sub);
-    match subject {
-        Some(sub) => format!("user:{sub}"),
-        None => {
-            let addr = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-            format!("anonymous:{addr}")
-        }
+        .and_then(|v| v.to_str().ok());
+    if authorization.is_some()
+        && let Ok(user) = state.auth.authenticate(authorization).await
+    {
+        return format!("user:{}", user.user_id);
     }
+    let ClientAddr(client) = ClientAddr::of(extensions, headers);
+    format!("anonymous:{client}")
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -30,7 +30,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use state::CommandState;
 
-/// Every write route with its documentation: what [`router`] serves and [`document`] describes.
+/// Every write route whose answers `Idempotency-Key` keeps, with its documentation: what [`router`] serves
+/// and [`document`] describes.
 fn routes() -> OpenApiRouter<CommandState> {
     OpenApiRouter::with_openapi(openapi::Components::openapi())
         .merge(auth::router())
@@ -41,18 +42,20 @@ fn routes() -> OpenApiRouter<CommandState> {
 
 /// The write routes, relative to `/api/v1`.
 pub fn router(state: CommandState) -> Router {
-    let (router, _) = routes().split_for_parts();
-    router
-        .route_layer(from_fn_with_state(
-            state.clone(),
-            idempotency::replay_or_record,
-        ))
-        .with_state(state)
+    let (kept, _) = routes().split_for_parts();
+    let (login, _) = auth::login_router().split_for_parts();
+    kept.route_layer(from_fn_with_state(
+        state.clone(),
+        idempotency::replay_or_record,
+    ))
+    .merge(login)
+    .with_state(state)
 }
 
 /// The OpenAPI document of the write routes, relative to `/api/v1`.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = routes().into_openapi();
     openapi::document_idempotency(&mut doc);
+    doc.merge(auth::login_router().into_openapi());
     doc
 }

@@ -51,6 +51,13 @@ impl AuthUser {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive (RFC 9110).
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 fn unauthorized(detail: &str) -> Problem {
     Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
 }
@@ -59,11 +66,7 @@ impl Authenticator {
     /// Checks a raw `Authorization` header value.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<AuthUser, Problem> {
         let token = header
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or_else(|| unauthorized("Send a bearer token: Authorization: Bearer <token>."))?;
         let claims = self
             .tokens
@@ -109,5 +112,20 @@ where
         let user = Authenticator::from_ref(state).authenticate(header).await?;
         parts.extensions.insert(user.clone());
         Ok(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_should_read_the_bearer_scheme_in_any_case() {
+        for header in ["Bearer abc", "bearer abc", "BEARER abc", "  bEaReR   abc "] {
+            assert_eq!(bearer_token(header), Some("abc"), "{header:?}");
+        }
+        for header in ["Basic abc", "Bearer", "Bearer   ", "Bearerabc", ""] {
+            assert_eq!(bearer_token(header), None, "{header:?}");
+        }
     }
 }

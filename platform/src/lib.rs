@@ -11,6 +11,7 @@
 //! - [`problem`]: RFC 9457 `application/problem+json` responses.
 //! - [`near_cache`]: hot Redis values in process memory, kept exact by the writers' announcements.
 //! - [`rate_limit`]: fixed-window counters in Redis, shared by every instance.
+//! - [`request_ids`]: a caller's request and correlation ids, kept only when short and plain.
 //! - [`metrics`]: the Prometheus recorder and HTTP metrics middleware.
 
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod near_cache;
 pub mod problem;
 pub mod rate_limit;
+pub mod request_ids;
 pub mod settings;
 pub mod telemetry;
 pub mod tokens;

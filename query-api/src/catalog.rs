@@ -23,7 +23,7 @@ use crate::consistency::{MinPosition, Wait, unavailable};
 use crate::openapi::{
     BadRequest, Forbidden, MoneyBody, NotFound, Unauthorized, Unavailable, Unprocessable,
 };
-use crate::params::{Paging, invalid, optional};
+use crate::params::{Paging, invalid, optional, path_id};
 use crate::state::QueryState;
 
 pub fn router() -> OpenApiRouter<QueryState> {
@@ -291,6 +291,7 @@ async fn show(
     MinPosition(after): MinPosition,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
+    let id = path_id::<domain::ProductId>(&id)?;
     let mut wait = Wait::new(after);
     wait.for_view::<ProductDetails>(&state.models).await;
     wait.for_view::<Stock>(&state.models).await;

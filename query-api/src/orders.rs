@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::consistency::{MinPosition, Wait, unavailable};
 use crate::openapi::{BadRequest, MoneyBody, NotFound, Unauthorized, Unavailable};
-use crate::params::{Page, Paging, invalid};
+use crate::params::{Page, Paging, invalid, path_id};
 use crate::state::QueryState;
 
 const STATUSES: [&str; 5] = ["pending", "confirmed", "shipped", "delivered", "cancelled"];
@@ -256,6 +256,7 @@ async fn show(
     MinPosition(after): MinPosition,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
+    let id = path_id::<domain::OrderId>(&id)?;
     let mut wait = Wait::new(after);
     wait.for_view::<OrderView>(&state.models).await;
     let order = state.models.order(&id).await.map_err(unavailable)?;

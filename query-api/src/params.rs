@@ -10,6 +10,14 @@ use platform::Problem;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// An id from the path as the stores hold it (`T`: `ProductId`, `OrderId`). Anything that does not parse
+/// is 404 before it touches a cache, Redis or MongoDB (`_checkpoint`, a 60 KB string, ...).
+pub fn path_id<T: FromStr + ToString>(raw: &str) -> Result<String, Problem> {
+    raw.parse::<T>()
+        .map(|id| id.to_string())
+        .map_err(|_| Problem::not_found())
+}
+
 pub fn invalid(name: &str, expected: &str) -> Problem {
     Problem::new(
         StatusCode::BAD_REQUEST,

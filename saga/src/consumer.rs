@@ -58,10 +58,13 @@ impl HandlerError {
 }
 
 fn attempt(delivery: &Delivery) -> i64 {
-    delivery
-        .properties
-        .headers()
-        .as_ref()
+    attempt_in(delivery.properties.headers().as_ref())
+}
+
+/// The attempts a message's headers count, held to `0..=MAX_ATTEMPTS`: a header anyone could have set
+/// (−1, `i64::MAX`) can neither overflow the next count nor skip the retries.
+fn attempt_in(headers: Option<&FieldTable>) -> i64 {
+    headers
         .and_then(|h| h.inner().get(ATTEMPT_HEADER))
         .and_then(|v| match v {
             AMQPValue::LongLongInt(n) => Some(*n),
@@ -69,6 +72,7 @@ fn attempt(delivery: &Delivery) -> i64 {
             _ => None,
         })
         .unwrap_or(0)
+        .clamp(0, MAX_ATTEMPTS)
 }
 
 async fn already_handled(pool: &PgPool, consumer: &str, message: &EventMessage) -> bool {
@@ -355,6 +359,21 @@ async fn report_parked(channel: Channel, parked: String, consumer: &'static str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attempt_header_out_of_range_is_held_to_the_retries() {
+        let with = |value: AMQPValue| {
+            let mut headers = FieldTable::default();
+            headers.insert(ATTEMPT_HEADER.into(), value);
+            attempt_in(Some(&headers))
+        };
+        assert_eq!(with(AMQPValue::LongLongInt(-1)), 0);
+        assert_eq!(with(AMQPValue::LongLongInt(i64::MAX)), MAX_ATTEMPTS);
+        assert_eq!(with(AMQPValue::LongInt(i32::MIN)), 0);
+        assert_eq!(with(AMQPValue::LongLongInt(2)), 2);
+        assert_eq!(attempt_in(None), 0);
+        assert_eq!(with(AMQPValue::LongLongInt(i64::MAX)) + 1, MAX_ATTEMPTS + 1);
+    }
 
     #[test]
     fn a_permanent_failure_is_parked_on_its_first_attempt() {

@@ -19,13 +19,24 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StripeConfig {
     /// `https://api.stripe.com`, or a local server speaking the same API.
     pub api_url: String,
     pub secret_key: String,
     /// Our token → the payment method sent to Stripe, as `ours=theirs,...`.
     pub payment_methods: String,
+}
+
+/// The secret key is never printed.
+impl std::fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("api_url", &self.api_url)
+            .field("secret_key", &"[redacted]")
+            .field("payment_methods", &self.payment_methods)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -344,6 +355,13 @@ impl PaymentGateway for StripeGateway {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_secret_key_is_never_printed() {
+        let printed = format!("{:?}", config("pm_card_visa=pm_card_visa"));
+        assert!(!printed.contains("sk_test_x"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+    }
 
     fn config(methods: &str) -> StripeConfig {
         StripeConfig {

@@ -439,6 +439,7 @@ pub fn router(
         );
     }
     app.layer(map_response(platform::problem::problem_for_plain_errors))
+        .layer(map_response(security_headers))
         .layer(cors(settings))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -447,6 +448,7 @@ pub fn router(
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(from_fn(platform::request_ids::drop_unacceptable_ids))
 }
 
 /// RabbitMQ, as the settings name it.
@@ -497,6 +499,28 @@ fn no_such_route() -> platform::Problem {
         "no_such_route",
         "There is no such endpoint; see /api/v1/openapi.json.",
     )
+}
+
+/// The storefront and Swagger UI load scripts, styles and fonts from this origin only, and no page of the
+/// shop may be framed. Images may be `data:` URIs (Swagger UI's icons).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// Headers every answer carries (compose's nginx sets the same for what it serves itself).
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
 }
 
 fn cors(settings: &Settings) -> CorsLayer {

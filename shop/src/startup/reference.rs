@@ -112,7 +112,8 @@ pub fn ui() -> Router {
     let config = Config::new([DOCUMENT_PATH])
         .validator_url("none")
         .try_it_out_enabled(true)
-        .persist_authorization(true);
+        // A token typed in stays in the page, never in localStorage where any script could read it.
+        .persist_authorization(false);
     SwaggerUi::new(UI_PATH).config(config).into()
 }
 

@@ -179,3 +179,116 @@ async fn a_key_whose_request_died_before_committing_is_in_flight_until_its_lease
         "the retry ran as a new request"
     );
 }
+
+#[tokio::test]
+async fn a_key_used_with_a_lowercase_bearer_is_the_users_and_never_replays_to_a_request_without_a_token()
+ {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Pen", 200, 50).await;
+    let (_, token) = app.customer().await;
+    let add = |authorization: Option<String>| {
+        let mut request = app
+            .request(Method::POST, "/cart/items", None)
+            .header("idempotency-key", "lowercase-bearer")
+            .json(&json!({"product_id": product, "quantity": 1}));
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        request.send()
+    };
+    let first = add(Some(format!("bearer {token}"))).await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let again = add(Some(format!("BEARER {token}"))).await.unwrap();
+    assert_eq!(
+        again.headers()["idempotent-replayed"],
+        "true",
+        "the same user's key"
+    );
+
+    let stranger = add(None).await.unwrap();
+    assert!(!stranger.headers().contains_key("idempotent-replayed"));
+    problem(stranger, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn a_logged_out_token_gets_no_replay_of_its_users_answers() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Pen", 200, 50).await;
+    let (_, token) = app.customer().await;
+    let add = || {
+        app.request(Method::POST, "/cart/items", Some(&token))
+            .header("idempotency-key", "before-logout")
+            .json(&json!({"product_id": product, "quantity": 1}))
+            .send()
+    };
+    assert_eq!(add().await.unwrap().status(), StatusCode::ACCEPTED);
+    let logout = app
+        .request(Method::POST, "/auth/logout", Some(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+
+    let replayed = add().await.unwrap();
+    assert!(!replayed.headers().contains_key("idempotent-replayed"));
+    problem(replayed, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn a_login_answer_is_never_stored_under_its_key() {
+    let app = spawn_app().await;
+    app.register("keyed@example.com", "correct horse battery")
+        .await;
+    let login = || {
+        app.request(Method::POST, "/auth/login", None)
+            .header("idempotency-key", "login-once")
+            .json(&json!({"email": "keyed@example.com", "password": "correct horse battery"}))
+            .send()
+    };
+    for _ in 0..2 {
+        let answer = login().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert!(!answer.headers().contains_key("idempotent-replayed"));
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE key = $1")
+        .bind("login-once")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "no token is kept in the database");
+}
+
+#[tokio::test]
+async fn a_60_kb_correlation_id_or_a_strange_request_id_is_replaced_by_a_fresh_one() {
+    let app = spawn_app().await;
+    let (_, token) = app.customer().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Pen", 200, 50).await;
+    let huge = "c".repeat(60 * 1024);
+    let answer = app
+        .request(Method::POST, "/cart/items", Some(&token))
+        .header("x-correlation-id", &huge)
+        .header("x-request-id", "not allowed; spaces")
+        .json(&json!({"product_id": product, "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    let request_id = answer.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(uuid::Uuid::parse_str(&request_id).is_ok(), "{request_id}");
+
+    let (correlation, request): (String, String) = sqlx::query_as(
+        "SELECT metadata->>'correlation_id', metadata->>'request_id' FROM events \
+         WHERE aggregate_type = 'cart' ORDER BY position DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(request, request_id);
+    assert_eq!(correlation, request_id, "the fresh request id stands in");
+}

@@ -113,3 +113,32 @@ async fn cors_allows_only_configured_origins() {
             .contains_key("access-control-allow-origin")
     );
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for path in [
+        "/health/live",
+        "/api/v1/products",
+        "/api/v1/no-such-route",
+        "/api/v1/docs/",
+        "/api/v1/openapi.json",
+    ] {
+        let answer = client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let headers = answer.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+    }
+}

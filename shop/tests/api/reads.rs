@@ -699,3 +699,18 @@ async fn replay_verify_compares_an_instances_catalog_with_a_rebuild_and_finds_wh
     let refused = app.get("/admin/catalog/snapshot", Some(&customer)).await;
     problem(refused, StatusCode::FORBIDDEN).await;
 }
+
+#[tokio::test]
+async fn ids_in_paths_that_are_not_uuids_are_not_found_without_touching_a_store() {
+    let app = spawn_app().await;
+    let (_, customer) = app.customer().await;
+    let long = "x".repeat(60_000);
+    for path in [
+        "/products/_checkpoint".to_owned(),
+        "/products/not-a-uuid".to_owned(),
+        format!("/products/{long}"),
+        "/orders/_checkpoint".to_owned(),
+    ] {
+        problem(app.get(&path, Some(&customer)).await, StatusCode::NOT_FOUND).await;
+    }
+}
