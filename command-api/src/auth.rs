@@ -301,10 +301,7 @@ async fn login(
         }
     };
     let Some(user) = user.filter(|_| valid) else {
-        limiter
-            .hit(&of_email, u64::MAX)
-            .await
-            .map_err(rate_limited)?;
+        limiter.record(&of_email).await.map_err(rate_limited)?;
         return Err(Problem::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",

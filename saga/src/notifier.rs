@@ -14,6 +14,7 @@ use domain::order::{Order, OrderEvent};
 use domain::user::User;
 use domain::{OrderId, UserId};
 use eventstore::{CommandBus, CommandMetadata};
+use lettre::Address;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -84,9 +85,13 @@ impl Mailer {
         body: String,
         message_id: String,
     ) -> Result<Message, HandlerError> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| HandlerError::Permanent(format!("recipient {to:?}: {e}")))?;
+        // A bare address, never a mailbox with a display name: the mail goes exactly where the stored
+        // address says.
+        let to = Mailbox::new(
+            None,
+            to.parse::<Address>()
+                .map_err(|e| HandlerError::Permanent(format!("recipient {to:?}: {e}")))?,
+        );
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -274,6 +279,29 @@ mod tests {
 
     fn user() -> UserId {
         "0190a5b2-7c3e-7d4f-8a6b-000000000001".parse().unwrap()
+    }
+
+    #[test]
+    fn a_mail_goes_to_the_bare_stored_address_and_nothing_that_merely_contains_one() {
+        let mailer = Mailer::from_url("smtp://127.0.0.1:2525").unwrap();
+        let sent = mailer
+            .compose(
+                "ada@example.com",
+                "Hi",
+                "Body".to_owned(),
+                "<m@x>".to_owned(),
+            )
+            .unwrap();
+        let to: Vec<String> = sent.envelope().to().iter().map(|a| a.to_string()).collect();
+        assert_eq!(to, ["ada@example.com"]);
+        for forged in ["x<victim@b.c>", "Ada <victim@b.c>", "\"q\" <victim@b.c>"] {
+            assert!(
+                mailer
+                    .compose(forged, "Hi", "Body".to_owned(), "<m@x>".to_owned())
+                    .is_err(),
+                "{forged}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 use serde::{Deserialize, Serialize};
 
 use super::ValueError;
@@ -13,9 +15,18 @@ impl Email {
     /// The most an SMTP path allows (RFC 5321).
     pub const MAX_LEN: usize = 254;
 
-    /// A shape check only; whether the mailbox exists is for a confirmation mail to find out.
+    /// A shape check only; whether the mailbox exists is for a confirmation mail to find out. The address is
+    /// normalised to NFC and lower-cased whole, so that one mailbox has one spelling. Only a bare address
+    /// passes: display names, angle brackets, comments, quotes and routes (`x<victim@b.c>`, `a(b)@c.d`) are
+    /// refused, so that what is stored is exactly where mail goes.
     pub fn parse(raw: &str) -> Result<Email, ValueError> {
-        let email = raw.trim().to_lowercase();
+        let email: String = raw.trim().nfc().collect::<String>().to_lowercase();
+        if email
+            .chars()
+            .any(|c| c.is_control() || "<>()[]\\\",;:".contains(c))
+        {
+            return Err(ValueError::InvalidEmail);
+        }
         let Some((local, domain)) = email.split_once('@') else {
             return Err(ValueError::InvalidEmail);
         };
@@ -68,6 +79,14 @@ mod tests {
     }
 
     #[test]
+    fn it_should_normalise_to_nfc_so_one_mailbox_has_one_spelling() {
+        let decomposed = Email::parse("Jose\u{301}@Example.com").unwrap();
+        let composed = Email::parse("jos\u{e9}@example.com").unwrap();
+        assert_eq!(decomposed, composed);
+        assert_eq!(composed.as_str(), "jos\u{e9}@example.com");
+    }
+
+    #[test]
     fn it_should_refuse_malformed_addresses() {
         for raw in [
             "",
@@ -82,6 +101,15 @@ mod tests {
             "ada@.example.com",
             "ada@example.com.",
             "ada@example..com",
+            "x<victim@b.c>",
+            "Ada <victim@b.c>",
+            "ada(comment)@example.com",
+            "\"ada\"@example.com",
+            "ada@[127.0.0.1]",
+            "ada@example.com,eve@example.com",
+            "ada;eve@example.com",
+            "@route:ada@example.com",
+            "ada\u{0}@example.com",
         ] {
             assert_eq!(Email::parse(raw), Err(ValueError::InvalidEmail), "{raw:?}");
         }

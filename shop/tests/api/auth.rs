@@ -370,3 +370,22 @@ async fn password_checks_past_the_cap_are_refused_at_once_not_queued() {
     }
     assert!(busy > 0, "twenty checks at once with room for one");
 }
+
+#[tokio::test]
+async fn an_address_with_a_display_name_is_refused_and_one_mailbox_has_one_spelling() {
+    let app = spawn_app().await;
+    for forged in ["x<victim@b.c>", "Eve <victim@b.c>", "victim@b.c (eve)"] {
+        assert!(
+            problem_has_field(app.register(forged, "correct horse battery").await, "email").await,
+            "{forged}"
+        );
+    }
+    let first = app
+        .register("Jose\u{301}@Example.com", "correct horse battery")
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let again = app
+        .register("jos\u{e9}@example.com", "correct horse battery")
+        .await;
+    problem(again, StatusCode::CONFLICT).await;
+}
