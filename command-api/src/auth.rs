@@ -253,7 +253,12 @@ async fn login(
     ClientAddr(client): ClientAddr,
     AppJson(body): AppJson<Login>,
 ) -> Result<Response, ApiError> {
-    let email = body.email.trim().to_lowercase();
+    // Spelled as registration stores it (NFC, lower-case); what is no address at all finds nobody and
+    // still counts as a failure.
+    let email = Email::parse(&body.email).map_or_else(
+        |_| body.email.trim().to_lowercase(),
+        |email| email.as_str().to_owned(),
+    );
     let limits = state.limits;
     let limiter = &state.rate_limiter;
     let pair = format!("login:pair:{email}:{client}");

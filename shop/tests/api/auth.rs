@@ -388,4 +388,8 @@ async fn an_address_with_a_display_name_is_refused_and_one_mailbox_has_one_spell
         .register("jos\u{e9}@example.com", "correct horse battery")
         .await;
     problem(again, StatusCode::CONFLICT).await;
+    let login = app
+        .login("JOS\u{c9}@example.com", "correct horse battery")
+        .await;
+    assert_eq!(login.status(), StatusCode::OK, "either spelling logs in");
 }
