@@ -389,7 +389,7 @@ async fn an_address_with_a_display_name_is_refused_and_one_mailbox_has_one_spell
         .await;
     problem(again, StatusCode::CONFLICT).await;
     let login = app
-        .login("JOS\u{c9}@example.com", "correct horse battery")
+        .login("JOSE\u{301}@example.com", "correct horse battery")
         .await;
     assert_eq!(login.status(), StatusCode::OK, "either spelling logs in");
 }
