@@ -53,7 +53,11 @@ COPY --from=builder /out/shop /usr/local/bin/shop
 COPY --from=frontend /src/frontend/dist /app/frontend/dist
 
 WORKDIR /app
-ENV SHOP_HTTP_ADDR=0.0.0.0:8080 \
+# Production unless told otherwise: the built-in development JWT secret is refused, so an image started
+# without JWT_SECRET stops instead of signing tokens anyone could forge. compose's dev file opts in to
+# development.
+ENV SHOP_ENV=production \
+    SHOP_HTTP_ADDR=0.0.0.0:8080 \
     SHOP_FRONTEND_DIR=/app/frontend/dist \
     LOG_FORMAT=json \
     RUST_LOG=info,sqlx=warn

@@ -181,7 +181,12 @@ check_dockerfile() {
       return 1
     }
   done
-  echo "Dockerfile lints clean; .dockerignore excludes target/, node_modules/, .data/, .git"
+  # The image is production unless told otherwise (issue 13): development's JWT secret is public.
+  grep -qE '^ENV SHOP_ENV=production' Dockerfile || {
+    echo "the Dockerfile does not default to SHOP_ENV=production" >&2
+    return 1
+  }
+  echo "Dockerfile lints clean, defaults to SHOP_ENV=production; .dockerignore excludes target/, node_modules/, .data/, .git"
   if [[ ! -f frontend/package-lock.json ]]; then
     echo "note: frontend/ (package.json, package-lock.json) does not exist yet: the image's storefront stage" \
       "needs it to build"
