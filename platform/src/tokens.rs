@@ -51,12 +51,16 @@ impl std::fmt::Debug for TokenService {
     }
 }
 
+/// Clock skew forgiven when a token's `exp` is checked. A deny-list entry outlives its token's `exp` by as
+/// much, so that a revoked token is never accepted again within the leeway.
+pub const LEEWAY_SECONDS: u64 = 5;
+
 impl TokenService {
     pub fn new(secret: &[u8], ttl: Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECONDS;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -105,6 +109,13 @@ redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\n' .. stamp .. '\n' .. KEYS[1])
 return stamp
 ";
 
+/// How long a revoked token stays on the deny-list, in seconds: until it would fail the expiry check
+/// anyway, leeway included.
+fn deny_for(claims: &Claims, now: DateTime<Utc>) -> u64 {
+    let left = claims.exp.saturating_sub(now.timestamp()).max(0) as u64;
+    left.saturating_add(LEEWAY_SECONDS).max(1)
+}
+
 /// Revoked token ids, each kept until its token would have expired anyway. Every request asks it, so the
 /// answers are kept in the near cache, which a logout on any instance reaches within one pub/sub hop.
 #[derive(Clone)]
@@ -130,7 +141,7 @@ impl DenyList {
     }
 
     pub async fn deny(&self, claims: &Claims, now: DateTime<Utc>) -> Result<(), TokenError> {
-        let ttl = (claims.exp - now.timestamp()).max(1) as u64;
+        let ttl = deny_for(claims, now);
         let mut redis = self.redis.clone();
         let key = self.key(&claims.jti);
         let stamp: u64 = self
@@ -204,5 +215,21 @@ mod tests {
             .issue("u1", "customer", Utc::now() - chrono::Duration::hours(2))
             .unwrap();
         assert!(service().verify(&token).is_err());
+    }
+
+    #[test]
+    fn it_should_keep_a_revoked_token_denied_while_the_leeway_still_accepts_it() {
+        let now = Utc::now();
+        let ttl = chrono::Duration::from_std(service().ttl()).unwrap();
+        for expires_in in [-3, 0, 2, 3600] {
+            let issued = now - ttl + chrono::Duration::seconds(expires_in);
+            let (_, claims) = service().issue("u1", "customer", issued).unwrap();
+            let accepted_until = claims.exp + LEEWAY_SECONDS as i64;
+            let denied_until = now.timestamp() + deny_for(&claims, now) as i64;
+            assert!(
+                denied_until >= accepted_until,
+                "expiring in {expires_in} s: denied until {denied_until}, accepted until {accepted_until}"
+            );
+        }
     }
 }

@@ -310,6 +310,20 @@ struct Brute {
     in_stock: Option<bool>,
 }
 
+impl Brute {
+    /// Whether a listed product matches the word and passes every filter.
+    fn admits(&self, p: &CatalogProduct) -> bool {
+        let words = format!("{} {} {} {}", p.name, p.description, p.sku, p.category);
+        let mut words = words
+            .split(|c: char| !c.is_alphanumeric())
+            .map(str::to_lowercase);
+        self.word.as_ref().is_none_or(|w| words.any(|x| &x == w))
+            && self.category.as_ref().is_none_or(|c| &p.category == c)
+            && self.max_price.is_none_or(|m| p.price_key <= m)
+            && self.in_stock.is_none_or(|s| p.in_stock == s)
+    }
+}
+
 #[test]
 fn facet_counts_equal_a_brute_force_count_over_random_catalogs_and_queries() {
     let mut rng = StdRng::seed_from_u64(12);
@@ -360,6 +374,72 @@ fn facet_counts_equal_a_brute_force_count_over_random_catalogs_and_queries() {
             )
             .0;
             assert_eq!(priced, without_price, "price buckets of {query:?}");
+        }
+    }
+}
+
+#[test]
+fn pages_follow_each_order_with_ties_broken_by_id_over_random_catalogs_and_queries() {
+    let mut rng = StdRng::seed_from_u64(21);
+    for _ in 0..4 {
+        let feed = random_feed(&mut rng, 300);
+        let index = index_of(&feed);
+        let listed = index.listed();
+        for _ in 0..40 {
+            let brute = Brute {
+                word: rng
+                    .random_bool(0.5)
+                    .then(|| ["mug", "lamp", "desk", "blue"][rng.random_range(0..4)].to_owned()),
+                category: rng.random_bool(0.4).then(|| {
+                    ["Shirts", "Kitchen", "Home", "Coats"][rng.random_range(0..4)].to_owned()
+                }),
+                max_price: rng.random_bool(0.4).then(|| rng.random_range(100..40_000)),
+                in_stock: rng.random_bool(0.3).then(|| rng.random_bool(0.5)),
+            };
+            let sort = [
+                CatalogSort::Name,
+                CatalogSort::PriceAsc,
+                CatalogSort::PriceDesc,
+                CatalogSort::Newest,
+            ][rng.random_range(0..4)];
+            let (page, limit) = (rng.random_range(1..=4), rng.random_range(1..=15));
+            let query = SearchQuery::new(
+                brute.word.as_deref(),
+                brute.category.clone(),
+                None,
+                brute.max_price,
+                brute.in_stock,
+                Some(sort),
+                page,
+                limit,
+            )
+            .unwrap();
+            let found: Vec<String> = index
+                .search(&query)
+                .unwrap()
+                .items
+                .iter()
+                .map(|p| p.id.clone())
+                .collect();
+
+            let mut expected: Vec<&CatalogProduct> =
+                listed.iter().filter(|p| brute.admits(p)).collect();
+            expected.sort_by(|a, b| {
+                let by = match sort {
+                    CatalogSort::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                    CatalogSort::PriceAsc => a.price_key.cmp(&b.price_key),
+                    CatalogSort::PriceDesc => b.price_key.cmp(&a.price_key),
+                    _ => b.created_key.cmp(&a.created_key),
+                };
+                by.then_with(|| a.id.cmp(&b.id))
+            });
+            let expected: Vec<String> = expected
+                .into_iter()
+                .skip(((page - 1) * limit) as usize)
+                .take(limit as usize)
+                .map(|p| p.id.clone())
+                .collect();
+            assert_eq!(found, expected, "{query:?}");
         }
     }
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use domain::{Money, Quantity, ValueError};
 use platform::Problem;
 use platform::auth::AuthUser;
 use projectors::views::carts::CartView;
@@ -71,39 +72,79 @@ async fn show(
         .await
         .map_err(unavailable)?;
     let mut items = Vec::with_capacity(cart.lines.len());
-    let mut total: Option<MoneyBody> = None;
-    let mut item_count = 0;
+    let mut total: Option<Money> = None;
+    let mut item_count: u32 = 0;
     for line in &cart.lines {
         // A product the read model does not know yet is left out rather than shown without a price.
         let Some(product) = products.get(&line.product_id) else {
             continue;
         };
         let Some(price) = product.price else { continue };
-        let unit_price = MoneyBody::from(price);
-        let line_total = MoneyBody {
-            amount: unit_price.amount * i64::from(line.quantity),
-            currency: unit_price.currency.clone(),
-        };
-        total
-            .get_or_insert_with(|| MoneyBody {
-                amount: 0,
-                currency: line_total.currency.clone(),
-            })
-            .amount += line_total.amount;
-        item_count += line.quantity;
+        // Checked as the domain sums money: a price set absurdly high, or a product repriced into another
+        // currency than the other lines', is reported rather than shown as a wrong total.
+        let (line_total, sum) = add_line(total, price, line.quantity).map_err(|error| {
+            tracing::error!(%error, cart = %user.user_id, product = %line.product_id, "cannot total the cart");
+            Problem::internal()
+        })?;
+        total = Some(sum);
+        item_count = item_count.saturating_add(line.quantity);
         items.push(CartItem {
             product_id: line.product_id.clone(),
             sku: product.sku.clone(),
             name: product.name.clone(),
-            unit_price,
+            unit_price: MoneyBody::from(price),
             quantity: line.quantity,
-            line_total,
+            line_total: MoneyBody::from(line_total),
             available: !product.discontinued,
         });
     }
     Ok(wait.finish(Json(Cart {
         items,
-        total,
+        total: total.map(MoneyBody::from),
         item_count,
     })))
+}
+
+/// A line's total at `price`, and the cart's total with it.
+fn add_line(
+    total: Option<Money>,
+    price: Money,
+    quantity: u32,
+) -> Result<(Money, Money), ValueError> {
+    let line = Quantity::new(i64::from(quantity)).and_then(|quantity| price.times(quantity))?;
+    let sum = match total {
+        None => line,
+        Some(total) => total.checked_add(line)?,
+    };
+    Ok((line, sum))
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::Currency;
+
+    use super::*;
+
+    fn eur(amount: i64) -> Money {
+        Money::new(amount, Currency::EUR).unwrap()
+    }
+
+    #[test]
+    fn it_should_total_lines_and_refuse_overflow_and_mixed_currencies() {
+        let (line, sum) = add_line(Some(eur(500)), eur(250), 3).unwrap();
+        assert_eq!((line, sum), (eur(750), eur(1250)));
+        assert_eq!(
+            add_line(None, eur(i64::MAX / 2), 3),
+            Err(ValueError::Overflow)
+        );
+        assert_eq!(
+            add_line(Some(eur(i64::MAX - 10)), eur(6), 2),
+            Err(ValueError::Overflow)
+        );
+        let usd = Money::new(100, Currency::parse("USD").unwrap()).unwrap();
+        assert!(matches!(
+            add_line(Some(eur(100)), usd, 1),
+            Err(ValueError::CurrencyMismatch { .. })
+        ));
+    }
 }

@@ -3,10 +3,13 @@
 //! The parameter structs take every value as text and parse it here, so that a wrong type answers our
 //! problem+json naming the parameter; `#[param(value_type = ...)]` documents the type expected.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use axum::http::StatusCode;
 use platform::Problem;
+use projectors::search::QueryError;
+use projectors::search::query::MAX_DEPTH;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -51,7 +54,9 @@ pub struct Paging {
 }
 
 impl Paging {
-    /// `page` (from 1) and `limit` (1..=100, default 20).
+    /// `page` (from 1) and `limit` (1..=100, default 20), with `page × limit` at most
+    /// [`MAX_DEPTH`] (else 422): a listing is read up to its page, so an absurd page is refused before any
+    /// store is asked to skip that far.
     pub fn parse(&self) -> Result<(u64, u64), Problem> {
         let page =
             optional::<u64>(self.page.as_deref(), "page", "a whole number from 1")?.unwrap_or(1);
@@ -66,6 +71,15 @@ impl Paging {
         .unwrap_or(20);
         if !(1..=100).contains(&limit) {
             return Err(invalid("limit", "a whole number from 1 to 100"));
+        }
+        if page
+            .checked_mul(limit)
+            .is_none_or(|depth| depth > MAX_DEPTH)
+        {
+            return Err(Problem::validation(BTreeMap::from([(
+                "page".to_owned(),
+                QueryError::TooDeep.to_string(),
+            )])));
         }
         Ok((page, limit))
     }
@@ -116,6 +130,11 @@ mod tests {
     fn it_should_default_paging_and_refuse_limits_outside_1_to_100() {
         assert_eq!(paging(None, None).unwrap(), (1, 20));
         assert_eq!(paging(Some("3"), Some("100")).unwrap(), (3, 100));
+        assert_eq!(paging(Some("100"), Some("100")).unwrap(), (100, 100));
+        for (page, limit) in [("101", "100"), ("184467440737095517", "100")] {
+            let refused = paging(Some(page), Some(limit)).unwrap_err();
+            assert_eq!(refused.status, 422, "{page}");
+        }
         for (page, limit) in [
             (None, Some("0")),
             (None, Some("101")),

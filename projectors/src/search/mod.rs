@@ -9,7 +9,13 @@
 //! - [`query`]: what a search asks ([`SearchQuery`]), validated, and the tantivy queries it becomes: every
 //!   word must match exactly, within the typo limit, or (the last word) as a prefix; ranked by tiers, then
 //!   BM25.
+//! - [`table`]: the documents and what listings filter, count and sort by, in columns by row; one
+//!   implementation of the filters; the orders kept sorted as products change.
 //! - [`facets`]: the counts for the current query, each facet without its own filter.
+//!
+//! The search index holds only what words are matched against (name; description, SKU and category as
+//! words; the SKU whole) and each document's row. A search asks it for the rows matching the words, with their
+//! scores; a listing without words does not ask it at all.
 //!
 //! The index has no durable checkpoint of its own: it is rebuilt from the feed whenever the process starts,
 //! and `/health/ready` answers 200 only once it has caught up. Each instance's index is therefore its own
@@ -17,30 +23,33 @@
 
 pub mod facets;
 pub mod query;
+mod table;
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use eventstore::wake::Wakeups;
 use eventstore::{Feed, Position, StoredEvent};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue, SortByString};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
     TokenStream,
 };
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Term, doc};
+use tantivy::{
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentOrdinal,
+    SegmentReader, Term, doc,
+};
 use tokio::sync::{Notify, oneshot, watch};
 
 pub use facets::{Facets, PriceBucket};
 pub use query::{QueryError, SearchQuery};
 
-use crate::View;
 use crate::store::query::CatalogSort;
 use crate::views::catalog::CatalogProduct;
 
@@ -59,15 +68,12 @@ const ANSWERS: u64 = 1_000;
 /// The index's fields.
 #[derive(Clone, Copy)]
 pub(crate) struct Fields {
-    pub id: Field,
+    /// The document's row in the [`table`].
+    pub row: Field,
     pub name: Field,
     /// Description, SKU and category, as words: matched like the name, ranked below it.
     pub rest: Field,
     pub sku: Field,
-    pub category: Field,
-    pub price: Field,
-    pub created: Field,
-    pub in_stock: Field,
 }
 
 /// Why the index could not do what was asked.
@@ -115,18 +121,32 @@ pub struct CatalogIndex {
 struct Inner {
     fields: Fields,
     reader: IndexReader,
-    /// Only the runner writes; the lock is never held across an await.
-    writer: Mutex<IndexWriter>,
-    /// Every product ever created, listed or not, as the catalog shows it: answers are read from here.
-    products: RwLock<HashMap<String, CatalogProduct>>,
-    /// The feed position whose effects the reader shows; `None` until the first build is done.
+    /// Only the runner writes; the locks are never held across an await.
+    writer: Mutex<Writer>,
+    working: Mutex<table::Working>,
+    /// What searches read: the index's searcher and the table, published together.
+    published: RwLock<Arc<Published>>,
+    /// The feed position whose effects the published generation shows; `None` until the first build is done.
     served: watch::Sender<Option<Position>>,
-    /// Whole answers per reader generation, so that repeated queries cost a lookup; `None` when turned off.
+    /// Whole answers per generation, so that repeated queries cost a lookup; `None` when turned off.
     answers: Option<moka::sync::Cache<(u64, SearchQuery), Arc<Found>>>,
     /// Snapshots asked for (by `shop replay --projector catalog --verify`), answered by the runner between
     /// two catch-ups, when the documents, the index and the served position agree.
     snapshots: Mutex<Vec<oneshot::Sender<Snapshot>>>,
     snapshot_wanted: Notify,
+}
+
+struct Writer {
+    index: IndexWriter,
+    /// Rows that have a document in the index.
+    indexed: Vec<bool>,
+}
+
+/// One generation of the catalog: the search index's searcher and the table of the same publication.
+struct Published {
+    generation: u64,
+    searcher: Searcher,
+    table: table::Table,
 }
 
 /// Everything an instance serves at one position: its listed documents (by id) and the facets of the whole
@@ -165,8 +185,8 @@ fn schema() -> (Schema, Fields) {
         )
     };
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | FAST),
-        name: builder.add_text_field("name", words(IndexRecordOption::WithFreqs).set_fast(WHOLE)),
+        row: builder.add_u64_field("row", INDEXED | FAST),
+        name: builder.add_text_field("name", words(IndexRecordOption::WithFreqs)),
         rest: builder.add_text_field("rest", words(IndexRecordOption::WithFreqs)),
         sku: builder.add_text_field(
             "sku",
@@ -176,10 +196,6 @@ fn schema() -> (Schema, Fields) {
                     .set_index_option(IndexRecordOption::Basic),
             ),
         ),
-        category: builder.add_text_field("category", STRING | FAST),
-        price: builder.add_i64_field("price", INDEXED | FAST),
-        created: builder.add_i64_field("created", FAST),
-        in_stock: builder.add_bool_field("in_stock", INDEXED | FAST),
     };
     (builder.build(), fields)
 }
@@ -229,9 +245,6 @@ impl CatalogIndex {
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(WORDS, words_analyzer());
         index.tokenizers().register(WHOLE, whole_analyzer());
-        index
-            .fast_field_tokenizer()
-            .register(WHOLE, whole_analyzer());
         let writer = index.writer_with_options(
             tantivy::indexer::IndexWriterOptions::builder()
                 .memory_budget_per_thread(50_000_000)
@@ -243,12 +256,21 @@ impl CatalogIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let published = Published {
+            generation: 0,
+            searcher: reader.searcher(),
+            table: table::Table::default(),
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 fields,
                 reader,
-                writer: Mutex::new(writer),
-                products: RwLock::new(HashMap::new()),
+                writer: Mutex::new(Writer {
+                    index: writer,
+                    indexed: Vec::new(),
+                }),
+                working: Mutex::new(table::Working::default()),
+                published: RwLock::new(Arc::new(published)),
                 served: watch::channel(None).0,
                 answers: cache.then(|| {
                     moka::sync::Cache::builder()
@@ -282,65 +304,64 @@ impl CatalogIndex {
         )
     }
 
-    /// Applies events in feed order to the documents and stages their index changes; returns how many
-    /// products changed. Nothing shows until [`CatalogIndex::publish`].
+    /// Applies events in feed order to the documents; returns how many were product events. Nothing shows
+    /// until [`CatalogIndex::publish`].
     pub fn apply(&self, events: &[StoredEvent]) -> Result<usize, SearchError> {
-        let mut changed = Vec::new();
-        {
-            let mut products = self
-                .inner
-                .products
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
-            for event in events {
-                let Some(id) = CatalogProduct::key(event) else {
-                    continue;
-                };
-                let product = products.entry(id.clone()).or_default();
-                product.update(event)?;
-                changed.push(id);
-            }
+        let mut working = self.inner.working.lock().unwrap_or_else(|e| e.into_inner());
+        let mut applied = 0;
+        for event in events {
+            applied += usize::from(working.apply(event)?);
         }
-        changed.sort();
-        changed.dedup();
-        let products = self
-            .inner
-            .products
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        let writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(applied)
+    }
+
+    /// Gives the search index the documents changed since the last publication, commits, and makes searches
+    /// show it all, up to `position`.
+    pub fn publish(&self, position: Position) -> Result<(), SearchError> {
+        let mut working = self.inner.working.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         let f = self.inner.fields;
-        for id in &changed {
-            writer.delete_term(Term::from_field_text(f.id, id));
-            let Some(product) = products.get(id).filter(|p| listed(p)) else {
+        for row in working.take_changed() {
+            let at = row as usize;
+            if writer.indexed.len() <= at {
+                writer.indexed.resize(at + 1, false);
+            }
+            if writer.indexed[at] {
+                writer
+                    .index
+                    .delete_term(Term::from_field_u64(f.row, u64::from(row)));
+            }
+            writer.indexed[at] = working.is_listed(row);
+            if !writer.indexed[at] {
                 continue;
-            };
+            }
+            let product = working.doc(row);
             let rest = format!(
                 "{} {} {}",
                 product.description, product.sku, product.category
             );
-            writer.add_document(doc!(
-                f.id => product.id.as_str(),
+            writer.index.add_document(doc!(
+                f.row => u64::from(row),
                 f.name => product.name.as_str(),
                 f.rest => rest.as_str(),
                 f.sku => product.sku.as_str(),
-                f.category => product.category.as_str(),
-                f.price => product.price_key,
-                f.created => product.created_key,
-                f.in_stock => product.in_stock,
             ))?;
         }
-        Ok(changed.len())
-    }
-
-    /// Commits what was applied and makes searches show it, up to `position`.
-    pub fn publish(&self, position: Position) -> Result<(), SearchError> {
-        self.inner
-            .writer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .commit()?;
+        writer.index.commit()?;
         self.inner.reader.reload()?;
+        let table = working.publish();
+        {
+            let mut published = self
+                .inner
+                .published
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            *published = Arc::new(Published {
+                generation: published.generation + 1,
+                searcher: self.inner.reader.searcher(),
+                table,
+            });
+        }
         self.inner.served.send_replace(Some(position));
         Ok(())
     }
@@ -350,63 +371,84 @@ impl CatalogIndex {
         self.inner.served.send_replace(Some(position));
     }
 
+    fn published(&self) -> Arc<Published> {
+        self.inner
+            .published
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// A page of the catalog for `query`, with its facets.
     pub fn search(&self, query: &SearchQuery) -> Result<Arc<Found>, SearchError> {
-        let searcher = self.inner.reader.searcher();
-        let key = (searcher.generation().generation_id(), query.clone());
+        let published = self.published();
+        let key = (published.generation, query.clone());
         if let Some(found) = self.inner.answers.as_ref().and_then(|a| a.get(&key)) {
             return Ok(found);
         }
-        let f = &self.inner.fields;
-        let matching = query.to_tantivy(f);
+        let table = &published.table;
+        let filter = table.filter(
+            query.category.as_deref(),
+            query.min_price,
+            query.max_price,
+            query.in_stock,
+        );
+        let sort = query.effective_sort();
         let offset = ((query.page - 1) * query.limit) as usize;
-        let limit = query.limit as usize;
-        let top = TopDocs::with_limit(limit).and_offset(offset);
-        // Ties are broken by id, so that equal names or prices come in the same order whatever the index's
-        // segments look like (they change with every commit).
-        let by_id = || (SortByString::for_field("id"), Order::Asc);
-        let (addresses, total): (Vec<DocAddress>, usize) = match query.effective_sort() {
-            CatalogSort::Relevance => {
-                let by = top.order_by(((SortBySimilarityScore, Order::Desc), by_id()));
-                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total)
+        let end = offset + query.limit as usize;
+        let (facets, total, rows) = if query.has_words() {
+            let matching = query.matching(&self.inner.fields);
+            let scoring = sort == CatalogSort::Relevance;
+            let hits = published.searcher.search(&*matching, &Rows { scoring })?;
+            let (facets, total) = facets::count(table, &filter, hits.iter().map(|(row, _)| *row));
+            let mut passing: Vec<(u32, Score)> = hits
+                .into_iter()
+                .filter(|(row, _)| filter.passes(&table.rows[*row as usize]).all())
+                .collect();
+            let order = table.order(sort);
+            let by = |a: &(u32, Score), b: &(u32, Score)| -> Ordering {
+                if scoring {
+                    b.1.total_cmp(&a.1).then_with(|| {
+                        table.docs[a.0 as usize]
+                            .id
+                            .cmp(&table.docs[b.0 as usize].id)
+                    })
+                } else {
+                    order.rank[a.0 as usize].cmp(&order.rank[b.0 as usize])
+                }
+            };
+            if passing.len() > end {
+                passing.select_nth_unstable_by(end, by);
+                passing.truncate(end);
             }
-            CatalogSort::Name => {
-                let by = top.order_by(((SortByString::for_field("name"), Order::Asc), by_id()));
-                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total)
-            }
-            sort @ (CatalogSort::PriceAsc | CatalogSort::PriceDesc | CatalogSort::Newest) => {
-                let (field, order) = match sort {
-                    CatalogSort::PriceAsc => ("price", Order::Asc),
-                    CatalogSort::PriceDesc => ("price", Order::Desc),
-                    _ => ("created", Order::Desc),
-                };
-                let by = top.order_by((
-                    (SortByStaticFastValue::<i64>::for_field(field), order),
-                    by_id(),
-                ));
-                let (hits, total) = searcher.search(&*matching, &(by, Count))?;
-                (hits.into_iter().map(|(_, a)| a).collect(), total)
-            }
-        };
-        let ids = ids_of(&searcher, &addresses)?;
-        let facets = facets::count(&searcher, f, query)?;
-        let items = {
-            let products = self
-                .inner
-                .products
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            ids.iter()
-                .filter_map(|id| products.get(id).cloned())
-                .collect()
+            passing.sort_unstable_by(by);
+            let rows: Vec<u32> = passing
+                .into_iter()
+                .skip(offset)
+                .map(|(row, _)| row)
+                .collect();
+            (facets, total, rows)
+        } else {
+            let (facets, total) = facets::count(table, &filter, table.listed_rows());
+            let rows = table
+                .order(sort)
+                .rows
+                .iter()
+                .copied()
+                .filter(|row| filter.passes(&table.rows[*row as usize]).all())
+                .skip(offset)
+                .take(query.limit as usize)
+                .collect();
+            (facets, total, rows)
         };
         let found = Arc::new(Found {
-            items,
+            items: rows
+                .iter()
+                .map(|row| CatalogProduct::clone(&table.docs[*row as usize]))
+                .collect(),
             page: query.page,
             limit: query.limit,
-            total: total as u64,
+            total,
             facets,
             rendered: OnceLock::new(),
         });
@@ -418,20 +460,24 @@ impl CatalogIndex {
 
     /// Listed products per category, most first (then by name).
     pub fn categories(&self) -> Result<Vec<(String, u64)>, SearchError> {
-        let searcher = self.inner.reader.searcher();
-        let all = SearchQuery::everything();
-        Ok(facets::count(&searcher, &self.inner.fields, &all)?.categories)
+        Ok(self.facets_of_everything().categories)
+    }
+
+    fn facets_of_everything(&self) -> Facets {
+        let published = self.published();
+        let table = &published.table;
+        let everything = table.filter(None, None, None, None);
+        facets::count(table, &everything, table.listed_rows()).0
     }
 
     /// The listed documents, by id: what a rebuild must equal (for verification).
     pub fn listed(&self) -> Vec<CatalogProduct> {
-        let products = self
-            .inner
-            .products
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut listed: Vec<CatalogProduct> =
-            products.values().filter(|p| listed(p)).cloned().collect();
+        let published = self.published();
+        let table = &published.table;
+        let mut listed: Vec<CatalogProduct> = table
+            .listed_rows()
+            .map(|row| CatalogProduct::clone(&table.docs[row as usize]))
+            .collect();
         listed.sort_by(|a, b| a.id.cmp(&b.id));
         listed
     }
@@ -521,12 +567,10 @@ impl CatalogIndex {
         let Some(position) = self.served() else {
             return Ok(None);
         };
-        let searcher = self.inner.reader.searcher();
-        let facets = facets::count(&searcher, &self.inner.fields, &SearchQuery::everything())?;
         Ok(Some(Snapshot {
             position,
             products: self.listed(),
-            facets,
+            facets: self.facets_of_everything(),
         }))
     }
 
@@ -618,14 +662,14 @@ impl CatalogIndex {
 
     fn product_count(&self) -> usize {
         self.inner
-            .products
-            .read()
-            .map(|p| p.len())
+            .working
+            .lock()
+            .map(|w| w.product_count())
             .unwrap_or_default()
     }
 
     fn listed_count(&self) -> usize {
-        self.inner.reader.searcher().num_docs() as usize
+        self.published().table.listed_count()
     }
 }
 
@@ -673,33 +717,52 @@ impl Source for Feed {
     }
 }
 
-/// A product is listed once it has a price and until it is discontinued.
-fn listed(product: &CatalogProduct) -> bool {
-    !product.discontinued && product.price.is_some()
+/// Collects the rows of the documents that match, with their scores when `scoring`.
+struct Rows {
+    scoring: bool,
 }
 
-/// The product ids of the hits, in their order, from the `id` fast column.
-fn ids_of(
-    searcher: &tantivy::Searcher,
-    addresses: &[DocAddress],
-) -> Result<Vec<String>, SearchError> {
-    let mut ids = Vec::with_capacity(addresses.len());
-    for address in addresses {
-        let column = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .str("id")?;
-        let mut id = String::new();
-        if let Some(column) = column
-            && let Some(ord) = column.term_ords(address.doc_id).next()
-            && column
-                .ord_to_str(ord, &mut id)
-                .map_err(|e| SearchError::Index(e.into()))?
-        {
-            ids.push(id);
+struct SegmentRows {
+    row: Column<u64>,
+    hits: Vec<(u32, Score)>,
+}
+
+impl Collector for Rows {
+    type Fruit = Vec<(u32, Score)>;
+    type Child = SegmentRows;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<SegmentRows> {
+        Ok(SegmentRows {
+            row: segment.fast_fields().u64("row")?,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scoring
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Vec<(u32, Score)>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for SegmentRows {
+    type Fruit = Vec<(u32, Score)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(row) = self.row.first(doc) {
+            self.hits.push((row as u32, score));
         }
     }
-    Ok(ids)
+
+    fn harvest(self) -> Vec<(u32, Score)> {
+        self.hits
+    }
 }
 
 #[cfg(test)]

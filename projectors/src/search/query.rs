@@ -7,12 +7,9 @@
 //! matches score nothing of their own, so that only exact words weigh in BM25, and the tiers are constants far
 //! above any BM25 score.
 
-use std::ops::Bound;
-
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 
@@ -142,30 +139,22 @@ impl SearchQuery {
         }
     }
 
-    /// The whole query: words, tiers and every filter.
-    pub(crate) fn to_tantivy(&self, f: &Fields) -> Box<dyn Query> {
-        let mut clauses = vec![(Occur::Must, self.text(f))];
-        if !self.words.is_empty() {
-            clauses.push((Occur::Should, self.tiers(f)));
-        }
-        for filter in [
-            self.category_filter(f),
-            self.price_filter(f),
-            self.stock_filter(f),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            clauses.push((Occur::Must, filter));
-        }
-        Box::new(BooleanQuery::new(clauses))
+    /// Whether `q` holds any word: without, every listed product matches and no search index is asked.
+    pub fn has_words(&self) -> bool {
+        !self.words.is_empty()
     }
 
-    /// Only the words (every listed product without any): what the facets count within.
-    pub(crate) fn text(&self, f: &Fields) -> Box<dyn Query> {
-        if self.words.is_empty() {
-            return Box::new(AllQuery);
-        }
+    /// What the search index is asked: the words, and the tiers above BM25. The filters are the table's
+    /// ([`super::table::Filter`]).
+    pub(crate) fn matching(&self, f: &Fields) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, self.text(f)),
+            (Occur::Should, self.tiers(f)),
+        ]))
+    }
+
+    /// Every word, each anywhere in the product.
+    fn text(&self, f: &Fields) -> Box<dyn Query> {
         let words = self
             .words
             .iter()
@@ -212,37 +201,6 @@ impl SearchQuery {
             )),
         ));
         Box::new(BooleanQuery::new(tiers))
-    }
-
-    pub(crate) fn category_filter(&self, f: &Fields) -> Option<Box<dyn Query>> {
-        let category = self.category.as_ref()?;
-        Some(Box::new(TermQuery::new(
-            Term::from_field_text(f.category, category),
-            IndexRecordOption::Basic,
-        )))
-    }
-
-    pub(crate) fn price_filter(&self, f: &Fields) -> Option<Box<dyn Query>> {
-        if self.min_price.is_none() && self.max_price.is_none() {
-            return None;
-        }
-        let bound = |value: Option<i64>| {
-            value.map_or(Bound::Unbounded, |v| {
-                Bound::Included(Term::from_field_i64(f.price, v))
-            })
-        };
-        Some(Box::new(RangeQuery::new(
-            bound(self.min_price),
-            bound(self.max_price),
-        )))
-    }
-
-    pub(crate) fn stock_filter(&self, f: &Fields) -> Option<Box<dyn Query>> {
-        let in_stock = self.in_stock?;
-        Some(Box::new(TermQuery::new(
-            Term::from_field_bool(f.in_stock, in_stock),
-            IndexRecordOption::Basic,
-        )))
     }
 }
 

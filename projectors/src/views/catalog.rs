@@ -1,6 +1,7 @@
-//! The catalog (MongoDB): one document per product, searched, filtered, sorted and paged by `GET /products`
-//! and counted by category for `GET /categories`. Discontinued products stay as documents, flagged, so that
-//! the listing can hide them.
+//! The catalog's documents: one per product, as `GET /products` lists it. The in-process catalog index
+//! (`crate::search`, docs/adr/0013) holds them and searches, filters, sorts and counts them; no projector
+//! writes them to MongoDB any more (the view's definition stays for the replay benchmark). Discontinued
+//! products stay as documents, flagged, so that the listing can hide them.
 
 use chrono::{DateTime, Utc};
 use domain::Money;
@@ -10,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::view::{Index, StoreKind, View, ViewError, decode};
 use crate::views::DetailFields;
-use crate::views::words;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CatalogProduct {
@@ -25,10 +25,7 @@ pub struct CatalogProduct {
     pub discontinued: bool,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
-    /// Lower-case words of name, description, SKU and category: search matches their prefixes.
-    pub words: Vec<String>,
-    /// Sort keys: MongoDB sorts these exactly, unlike formatted text.
-    pub name_key: String,
+    /// Sort keys: numbers sort exactly, unlike formatted text.
     pub price_key: i64,
     pub created_key: i64,
 }
@@ -43,8 +40,6 @@ impl CatalogProduct {
     }
 
     fn reindex(&mut self) {
-        self.words = words(&[&self.name, &self.description, &self.sku, &self.category]);
-        self.name_key = self.name.to_lowercase();
         self.price_key = self.price.map_or(0, |p| p.amount());
     }
 }
@@ -52,13 +47,10 @@ impl CatalogProduct {
 impl View for CatalogProduct {
     const NAME: &'static str = Self::NAME_STR;
     const STORE: StoreKind = StoreKind::Mongo;
-    // Listings filter on `discontinued` and sort by one key (`_id` breaks ties); search matches `words`.
+    // Listings filter on `discontinued` and sort by one key (`_id` breaks ties).
     const INDEXES: &'static [Index] = &[
-        &[("discontinued", 1), ("name_key", 1), ("_id", 1)],
         &[("discontinued", 1), ("price_key", 1), ("_id", 1)],
         &[("discontinued", 1), ("created_key", -1), ("_id", 1)],
-        &[("category", 1), ("name_key", 1)],
-        &[("words", 1)],
     ];
 
     fn key(event: &StoredEvent) -> Option<String> {
@@ -165,12 +157,11 @@ mod tests {
     }
 
     #[test]
-    fn a_created_product_is_listed_with_its_search_words() {
+    fn a_created_product_is_listed_with_its_price_and_stock() {
         let mut view = CatalogProduct::default();
         view.update(&stored("product", "p", 1, &created())).unwrap();
         assert_eq!(view.available, 3);
         assert!(view.in_stock);
-        assert_eq!(view.words, ["blue", "cotton", "shirt", "shirts", "soft"]);
         assert_eq!(view.price_key, 1999);
     }
 
@@ -203,8 +194,6 @@ mod tests {
         view.update(&stored("product", "p", 2, &edit)).unwrap();
         assert_eq!(view.name, "Red Shirt");
         assert_eq!(view.description, "Soft cotton");
-        assert!(view.words.contains(&"red".to_owned()));
-        assert_eq!(view.name_key, "red shirt");
         assert_eq!(view.price_key, 2499);
     }
 

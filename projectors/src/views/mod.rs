@@ -51,19 +51,6 @@ impl DetailFields<'_> {
     }
 }
 
-/// Lower-case words of a text, for search: letters and digits, split on everything else.
-pub fn words(texts: &[&str]) -> Vec<String> {
-    let mut words: Vec<String> = texts
-        .iter()
-        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    words.sort();
-    words.dedup();
-    words
-}
-
 #[cfg(test)]
 pub(crate) mod test_events {
     //! Stored events for the views' unit tests.

@@ -93,3 +93,31 @@ async fn only_an_administrator_ships_and_only_a_confirmed_order() {
         .await;
     problem(deliver, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
+
+#[tokio::test]
+async fn an_absurd_page_of_orders_or_notifications_is_refused_before_any_store_is_asked() {
+    let app = spawn_app().await;
+    let (_, token) = app.customer().await;
+    for list in ["/orders", "/notifications"] {
+        for page in ["101", "184467440737095517"] {
+            let refused = problem(
+                app.get(&format!("{list}?page={page}&limit=100"), Some(&token))
+                    .await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert!(
+                refused["errors"]["page"].is_string(),
+                "{list} {page}: {refused}"
+            );
+        }
+        let last = app
+            .get(&format!("{list}?page=100&limit=100"), Some(&token))
+            .await;
+        assert_eq!(
+            last.status(),
+            StatusCode::OK,
+            "{list}: the deepest page is served"
+        );
+    }
+}

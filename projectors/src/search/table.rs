@@ -1,0 +1,299 @@
+//! The catalog's documents and what listings filter, count and sort by, in plain columns indexed by row (one
+//! row per product ever created, numbered as they come). The tantivy index finds the rows that match the
+//! words of a query; everything else — the filters, the facet counts, the four orders and the page — is read
+//! from here, so that a listing without words never walks a search index and every filter has one
+//! implementation ([`Filter`]).
+//!
+//! The runner changes a [`Working`] copy; each publication hands searchers an immutable [`Table`] whose
+//! columns are shared with the working copy until it next writes them (copy on write). The orders are kept
+//! sorted as products change (B-trees keyed by the sort value and the product id) and copied out into arrays
+//! only when a publication follows a change to names, prices or the listed set: stock churn leaves them as
+//! they are.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use eventstore::StoredEvent;
+
+use super::whole_of;
+use crate::View;
+use crate::store::query::CatalogSort;
+use crate::views::catalog::CatalogProduct;
+
+/// What a listing filters on, per row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Row {
+    /// In minor units.
+    pub price: i64,
+    /// The category's number in [`Table::categories`].
+    pub category: u32,
+    pub listed: bool,
+    pub in_stock: bool,
+}
+
+/// The listed rows in one order, ties broken by product id.
+#[derive(Debug, Default)]
+pub(crate) struct Order {
+    /// Listed rows, first to last.
+    pub rows: Vec<u32>,
+    /// Each row's place in `rows`; `u32::MAX` for a row not listed.
+    pub rank: Vec<u32>,
+}
+
+impl Order {
+    fn of(rows: impl Iterator<Item = u32>, len: usize) -> Self {
+        let rows: Vec<u32> = rows.collect();
+        let mut rank = vec![u32::MAX; len];
+        for (place, row) in rows.iter().enumerate() {
+            rank[*row as usize] = place as u32;
+        }
+        Self { rows, rank }
+    }
+}
+
+/// One published generation of the catalog: what searches read. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Table {
+    pub rows: Arc<Vec<Row>>,
+    /// Every product ever created, listed or not, as the catalog shows it.
+    pub docs: Arc<Vec<Arc<CatalogProduct>>>,
+    /// Category names by number.
+    pub categories: Arc<Vec<String>>,
+    category_numbers: Arc<HashMap<String, u32>>,
+    by_name: Arc<Order>,
+    by_price: Arc<Order>,
+    by_price_desc: Arc<Order>,
+    newest: Arc<Order>,
+}
+
+impl Table {
+    /// The listed rows in the order `sort` asks for (relevance has none of its own: it is the search's).
+    pub fn order(&self, sort: CatalogSort) -> &Order {
+        match sort {
+            CatalogSort::Relevance | CatalogSort::Name => &self.by_name,
+            CatalogSort::PriceAsc => &self.by_price,
+            CatalogSort::PriceDesc => &self.by_price_desc,
+            CatalogSort::Newest => &self.newest,
+        }
+    }
+
+    /// Listed products.
+    pub fn listed_count(&self) -> usize {
+        self.by_name.rows.len()
+    }
+
+    /// The listed rows, in no particular order.
+    pub fn listed_rows(&self) -> impl Iterator<Item = u32> + '_ {
+        self.by_name.rows.iter().copied()
+    }
+
+    /// The filter of a query over this generation.
+    pub fn filter(
+        &self,
+        category: Option<&str>,
+        min_price: Option<i64>,
+        max_price: Option<i64>,
+        in_stock: Option<bool>,
+    ) -> Filter {
+        Filter {
+            category: category.map(|name| self.category_numbers.get(name).copied()),
+            min_price: min_price.unwrap_or(i64::MIN),
+            max_price: max_price.unwrap_or(i64::MAX),
+            in_stock,
+        }
+    }
+}
+
+/// A query's filters, resolved against one [`Table`]: the only place they are decided.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Filter {
+    /// `Some(None)`: a category no product was ever in.
+    category: Option<Option<u32>>,
+    min_price: i64,
+    max_price: i64,
+    in_stock: Option<bool>,
+}
+
+/// Which of a query's filters a row passes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Passes {
+    pub category: bool,
+    pub price: bool,
+    pub stock: bool,
+}
+
+impl Passes {
+    pub fn all(self) -> bool {
+        self.category && self.price && self.stock
+    }
+}
+
+impl Filter {
+    pub fn passes(&self, row: &Row) -> Passes {
+        Passes {
+            category: self
+                .category
+                .is_none_or(|wanted| wanted == Some(row.category)),
+            price: self.min_price <= row.price && row.price <= self.max_price,
+            stock: self.in_stock.is_none_or(|wanted| wanted == row.in_stock),
+        }
+    }
+}
+
+/// Where a listed row is filed in the orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Filed {
+    name: String,
+    /// The name as it sorts: lower-case, accents folded.
+    name_key: String,
+    price: i64,
+    created: i64,
+    id: u128,
+}
+
+/// The runner's copy: changed by [`Working::apply`], handed out by [`Working::publish`].
+#[derive(Default)]
+pub(crate) struct Working {
+    table: Table,
+    numbers: HashMap<String, u32>,
+    filed: Vec<Option<Filed>>,
+    by_name: BTreeSet<(String, u128, u32)>,
+    by_price: BTreeSet<(i64, u128, u32)>,
+    by_price_desc: BTreeSet<(Reverse<i64>, u128, u32)>,
+    newest: BTreeSet<(Reverse<i64>, u128, u32)>,
+    /// The orders changed since the last publication.
+    reordered: bool,
+    /// Rows changed since the last publication, whose documents the search index must be given again.
+    changed: Vec<u32>,
+}
+
+impl Working {
+    /// Applies one event; `false` if it is not a product's.
+    pub fn apply(&mut self, event: &StoredEvent) -> Result<bool, crate::ViewError> {
+        let Some(id) = CatalogProduct::key(event) else {
+            return Ok(false);
+        };
+        let row = match self.numbers.get(&id) {
+            Some(row) => *row,
+            None => {
+                let row = self.table.docs.len() as u32;
+                Arc::make_mut(&mut self.table.docs).push(Arc::default());
+                Arc::make_mut(&mut self.table.rows).push(Row::default());
+                self.filed.push(None);
+                self.numbers.insert(id, row);
+                row
+            }
+        };
+        let docs = Arc::make_mut(&mut self.table.docs);
+        Arc::make_mut(&mut docs[row as usize]).update(event)?;
+        self.refile(row);
+        self.changed.push(row);
+        Ok(true)
+    }
+
+    /// Products ever created.
+    pub fn product_count(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// The rows changed since the last publication, each once; the caller re-indexes them.
+    pub fn take_changed(&mut self) -> Vec<u32> {
+        let mut changed = std::mem::take(&mut self.changed);
+        changed.sort_unstable();
+        changed.dedup();
+        changed
+    }
+
+    /// The current state as a table for searchers; the orders are copied out only if they changed.
+    pub fn publish(&mut self) -> Table {
+        if self.reordered {
+            let len = self.table.rows.len();
+            self.table.by_name = Arc::new(Order::of(self.by_name.iter().map(|k| k.2), len));
+            self.table.by_price = Arc::new(Order::of(self.by_price.iter().map(|k| k.2), len));
+            self.table.by_price_desc =
+                Arc::new(Order::of(self.by_price_desc.iter().map(|k| k.2), len));
+            self.table.newest = Arc::new(Order::of(self.newest.iter().map(|k| k.2), len));
+            self.reordered = false;
+        }
+        self.table.clone()
+    }
+
+    pub fn doc(&self, row: u32) -> &CatalogProduct {
+        &self.table.docs[row as usize]
+    }
+
+    pub fn is_listed(&self, row: u32) -> bool {
+        self.table.rows[row as usize].listed
+    }
+
+    /// Brings a row's filter values and its places in the orders in line with its document.
+    fn refile(&mut self, row: u32) {
+        let doc = self.table.docs[row as usize].clone();
+        let listed = listed(&doc);
+        let category = match self.table.category_numbers.get(&doc.category) {
+            Some(number) => *number,
+            None => {
+                let number = self.table.categories.len() as u32;
+                Arc::make_mut(&mut self.table.categories).push(doc.category.clone());
+                Arc::make_mut(&mut self.table.category_numbers)
+                    .insert(doc.category.clone(), number);
+                number
+            }
+        };
+        let values = Row {
+            price: doc.price_key,
+            category,
+            listed,
+            in_stock: doc.in_stock,
+        };
+        if self.table.rows[row as usize] != values {
+            Arc::make_mut(&mut self.table.rows)[row as usize] = values;
+        }
+        let was = &self.filed[row as usize];
+        let unchanged = match (was, listed) {
+            (None, false) => true,
+            (Some(was), true) => {
+                was.name == doc.name && was.price == doc.price_key && was.created == doc.created_key
+            }
+            _ => false,
+        };
+        if unchanged {
+            return;
+        }
+        if let Some(was) = self.filed[row as usize].take() {
+            self.by_name.remove(&(was.name_key, was.id, row));
+            self.by_price.remove(&(was.price, was.id, row));
+            self.by_price_desc
+                .remove(&(Reverse(was.price), was.id, row));
+            self.newest.remove(&(Reverse(was.created), was.id, row));
+        }
+        if listed {
+            let filed = Filed {
+                name: doc.name.clone(),
+                name_key: whole_of(&doc.name),
+                price: doc.price_key,
+                created: doc.created_key,
+                id: id_number(&doc.id),
+            };
+            self.by_name.insert((filed.name_key.clone(), filed.id, row));
+            self.by_price.insert((filed.price, filed.id, row));
+            self.by_price_desc
+                .insert((Reverse(filed.price), filed.id, row));
+            self.newest.insert((Reverse(filed.created), filed.id, row));
+            self.filed[row as usize] = Some(filed);
+        }
+        self.reordered = true;
+    }
+}
+
+/// A product is listed once it has a price and until it is discontinued.
+pub(crate) fn listed(product: &CatalogProduct) -> bool {
+    !product.discontinued && product.price.is_some()
+}
+
+/// A product id as a number that sorts as its text does (ids are UUIDs, written in lower-case hex); an id
+/// that is not one sorts first.
+fn id_number(id: &str) -> u128 {
+    uuid::Uuid::parse_str(id).map_or(0, |id| id.as_u128())
+}
