@@ -54,6 +54,11 @@ echo "test: scripts/e2e.sh"
 mkdir -p .data
 E2E_SKIP_INSTALL=1 E2E_METRICS=.data/e2e-metrics.prom scripts/e2e.sh
 
+# The contract fuzzed: schemathesis against the OpenAPI document of a running server, as a customer and as an
+# administrator (no 5xx; statuses, content types and bodies as documented).
+echo "test: scripts/schemathesis.sh"
+scripts/schemathesis.sh
+
 # What cannot run here (containers, compose, Kubernetes, Prometheus, Grafana) is validated instead.
 echo "test: scripts/validate-deploy.sh --metrics .data/e2e-metrics.prom"
 scripts/validate-deploy.sh --metrics .data/e2e-metrics.prom

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::user::{User, UserCommand};
@@ -12,7 +12,7 @@ use domain::{Email, PasswordHash, Role, UserId};
 use eventstore::claims::ClaimKind;
 use eventstore::{CommandBus, CommandMetadata, Taken};
 use platform::Problem;
-use platform::auth::AuthUser;
+use platform::auth::{AuthUser, session_cookie, session_cookie_cleared};
 use platform::rate_limit::{Limited, RateError, RateLimiter, Slot};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -244,7 +244,8 @@ struct TokenAnswer {
     tag = "auth",
     request_body = Login,
     responses(
-        (status = 200, description = "The token", body = TokenAnswer),
+        (status = 200, description = "The token; also set as the storefront's session cookie", body = TokenAnswer,
+            headers(("Set-Cookie" = String, description = "`shop_session=<token>; Path=/api/v1; HttpOnly; Secure; SameSite=Strict; Max-Age=<expires_in>`"))),
         BadRequest, Unauthorized, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, Unavailable,
     )
 )]
@@ -322,14 +323,19 @@ async fn login(
         .tokens
         .issue(&user_id, role.as_str(), Utc::now())
         .map_err(ApiError::internal)?;
-    Ok(Json(TokenAnswer {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: state.auth.tokens.ttl().as_secs(),
-        user_id,
-        role: role.as_str(),
-    })
-    .into_response())
+    let expires_in = state.auth.tokens.ttl().as_secs();
+    let cookie = session_cookie(&token, expires_in);
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(TokenAnswer {
+            access_token: token,
+            token_type: "Bearer",
+            expires_in,
+            user_id,
+            role: role.as_str(),
+        }),
+    )
+        .into_response())
 }
 
 /// Gives back the slots of an attempt that does not count (it succeeded, or it was never checked).
@@ -364,7 +370,8 @@ async fn find_user(
     Ok(user.is_registered().then_some(user))
 }
 
-/// Revokes the token the request carries, on every instance.
+/// Revokes the token the request carries (bearer or session cookie), on every instance, and clears the
+/// session cookie.
 #[utoipa::path(
     post,
     path = "/auth/logout",
@@ -372,11 +379,12 @@ async fn find_user(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "The token is refused from now on"),
+        (status = 204, description = "The token is refused from now on",
+            headers(("Set-Cookie" = String, description = "Clears the session cookie (`Max-Age=0`)"))),
         Unauthorized, Unavailable,
     )
 )]
-async fn logout(State(state): State<CommandState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+async fn logout(State(state): State<CommandState>, user: AuthUser) -> Result<Response, ApiError> {
     state
         .auth
         .deny_list
@@ -386,7 +394,11 @@ async fn logout(State(state): State<CommandState>, user: AuthUser) -> Result<Sta
             what: "session store",
             cause: e.to_string(),
         })?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie_cleared())],
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -15,6 +15,7 @@ use eventstore::{IdempotencyClaim, Lease, StoredResponse};
 
 use crate::extract::{ClientAddr, committed_response};
 use platform::Problem;
+use platform::auth::Credential;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -49,7 +50,13 @@ pub async fn replay_or_record(
         }
     };
     // Not the request itself across the await: its body is not `Sync`.
-    let scope = scope_of(&state, request.headers(), request.extensions()).await;
+    let scope = scope_of(
+        &state,
+        request.method(),
+        request.headers(),
+        request.extensions(),
+    )
+    .await;
     let (parts, body) = request.into_parts();
     let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
         return Problem::new(
@@ -159,12 +166,14 @@ async fn hold_while_running(
 /// Keys are per user: the token's subject once the token is fully checked (deny-list included), or the
 /// client address for anonymous requests. A token that does not pass is anonymous: it never reaches the
 /// answers kept for its subject.
-async fn scope_of(state: &CommandState, headers: &HeaderMap, extensions: &Extensions) -> String {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if authorization.is_some()
-        && let Ok(user) = state.auth.authenticate(authorization).await
+async fn scope_of(
+    state: &CommandState,
+    method: &Method,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+) -> String {
+    if Credential::of(headers).is_some()
+        && let Ok(user) = state.auth.authenticate(method, headers).await
     {
         return format!("user:{}", user.user_id);
     }

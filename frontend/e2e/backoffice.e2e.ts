@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, newCustomer, productBySku, waitForOrderStatus, type Written } from "./api";
-import { launch, loginThroughUi, screenshot, withPage } from "./browser";
+import { launch, loginThroughUi, screenshot, signIn, withPage } from "./browser";
 import { ADMIN } from "./env";
 import { SAGA_DEADLINE_MS, SAGA_LANDED } from "./flags";
 
@@ -149,7 +149,7 @@ describe("back office", () => {
 
     if (shipped) {
       await withPage(browser, "customer-sees-shipped", async (page, context) => {
-        await context.addInitScript((token) => localStorage.setItem("shop.token", token), customer.token);
+        await signIn(context, customer.token);
         await page.goto(`/orders/${order.id}`);
         await page.waitForFunction(
           () => document.querySelector("[data-testid=order-status]")?.getAttribute("data-status") === "shipped",

@@ -74,6 +74,29 @@ export function recordTiming(line: string): void {
   appendFileSync(TIMINGS_FILE, `${line}\n`);
 }
 
+/** The server's session cookie (HttpOnly, Secure, SameSite=Strict, Path=/api/v1), as `POST /auth/login` sets it. */
+export const SESSION_COOKIE = "shop_session";
+
+/**
+ * Signs a context in with a token from an API login, the way the browser holds a session: the cookie the
+ * server would have set (the storefront never sees or stores the token itself). Call before the first `goto`.
+ * Playwright forbids `path` together with `url` (and derives `secure` from the URL's scheme), so the cookie is
+ * given by domain and path.
+ */
+export async function signIn(context: BrowserContext, token: string): Promise<void> {
+  await context.addCookies([
+    {
+      name: SESSION_COOKIE,
+      value: token,
+      domain: new URL(BASE_URL).hostname,
+      path: "/api/v1",
+      httpOnly: true,
+      secure: true,
+      sameSite: "Strict",
+    },
+  ]);
+}
+
 /** Logs in through the form, as a person would. */
 export async function loginThroughUi(page: Page, email: string, password: string): Promise<void> {
   await page.goto("/login");

@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, newCustomer, productBySku } from "./api";
-import { launch, PHONE, recordTiming, screenshot, withPage } from "./browser";
+import { launch, PHONE, recordTiming, screenshot, SESSION_COOKIE, signIn, withPage } from "./browser";
 import { SAGA_DEADLINE_MS, SAGA_LANDED } from "./flags";
 
 let browser: Browser;
@@ -241,7 +241,7 @@ describe("storefront", () => {
     await call("POST", "/cart/items", { product_id: candle.id, quantity: 1 }, customer.token);
 
     await withPage(browser, "declined-order", async (page, context) => {
-      await context.addInitScript((token) => localStorage.setItem("shop.token", token), customer.token);
+      await signIn(context, customer.token);
       await page.goto("/checkout");
       await page.getByRole("heading", { name: "Checkout" }).waitFor();
       await page.getByLabel("Full name").fill("Dana Declined");
@@ -276,7 +276,7 @@ describe("storefront", () => {
       customer.token,
     );
     await withPage(browser, "cancelled-order", async (page, context) => {
-      await context.addInitScript((token) => localStorage.setItem("shop.token", token), customer.token);
+      await signIn(context, customer.token);
       await page.goto(`/orders/${order.id}?position=${encodeURIComponent(order.position)}`);
       await orderStatus(page, SAGA_LANDED);
       await page.getByRole("button", { name: "Cancel order" }).click();
@@ -291,7 +291,14 @@ describe("storefront", () => {
 
   it("sends an anonymous visitor to log in before adding to the cart, and back afterwards", async () => {
     const customer = await newCustomer();
-    await withPage(browser, "login-redirect", async (page) => {
+    await withPage(browser, "login-redirect", async (page, context) => {
+      // Every API request the page makes: with the CSRF header, never with an Authorization header.
+      const apiRequests: { url: string; headers: Record<string, string> }[] = [];
+      page.on("request", (request) => {
+        if (new URL(request.url()).pathname.startsWith("/api/v1/")) {
+          apiRequests.push({ url: request.url(), headers: request.headers() });
+        }
+      });
       await page.goto("/?q=notebook");
       await page.getByRole("button", { name: "Add Dot Grid Notebook to cart" }).click();
       await page.waitForURL(/\/login\?next=/);
@@ -304,10 +311,36 @@ describe("storefront", () => {
       await page.waitForURL(/\?q=notebook/);
       await page.getByRole("button", { name: "Add Dot Grid Notebook to cart" }).click();
       await expect.poll(() => page.getByTestId("cart-count").textContent()).toBe("1");
-      // Log out: the token is revoked and forgotten.
+
+      // The session is the HttpOnly cookie the login set; no script on the page can read the token.
+      const session = (await context.cookies()).find((c) => c.name === SESSION_COOKIE);
+      expect(session).toMatchObject({ path: "/api/v1", httpOnly: true, secure: true, sameSite: "Strict" });
+      const stored = await page.evaluate(() =>
+        [localStorage, sessionStorage].flatMap((storage) =>
+          Array.from({ length: storage.length }, (_, i) => `${storage.key(i)}=${storage.getItem(storage.key(i)!)}`),
+        ),
+      );
+      const jwt = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
+      for (const entry of stored) {
+        expect(entry).not.toMatch(jwt);
+        expect(entry).not.toContain(session!.value);
+      }
+      expect(await page.evaluate(() => document.cookie)).not.toContain(SESSION_COOKIE);
+      expect(apiRequests.length).toBeGreaterThan(0);
+      for (const { url, headers } of apiRequests) {
+        expect(headers["x-requested-with"], url).toBe("shop-storefront");
+        expect(headers.authorization, url).toBeUndefined();
+      }
+      // Not even a document under the cookie's own path sees it.
+      const storefront = page.url();
+      await page.goto("/api/v1/me");
+      expect(await page.evaluate(() => document.cookie)).not.toContain(SESSION_COOKIE);
+      await page.goto(storefront);
+
+      // Log out: the token is denied and the cookie cleared.
       await page.getByRole("button", { name: "Log out" }).click();
       await page.getByRole("link", { name: "Log in" }).waitFor();
-      expect(await page.evaluate(() => localStorage.getItem("shop.token"))).toBeNull();
+      expect((await context.cookies()).find((c) => c.name === SESSION_COOKIE)).toBeUndefined();
     });
   });
 });

@@ -8,6 +8,13 @@ import { AuthProvider } from "../src/store/auth";
 import { CartProvider } from "../src/store/cart";
 import { ToastProvider } from "../src/store/toast";
 
+function anonymous(): Response {
+  return new Response(JSON.stringify({ status: 401, title: "Unauthorized" }), {
+    status: 401,
+    headers: { "Content-Type": "application/problem+json" },
+  });
+}
+
 const FACETS: CatalogFacets = {
   categories: [
     { name: "Kitchen", count: 4 },
@@ -152,6 +159,8 @@ function stubFacetedApi() {
     "fetch",
     vi.fn(async (url: string) => {
       calls.push(url);
+      // No session cookie: an anonymous visitor.
+      if (url === "/api/v1/me") return anonymous();
       const params = new URL(url, "http://shop").searchParams;
       const category = params.get("category");
       const body = url.startsWith("/api/v1/categories")

@@ -14,6 +14,13 @@ import { AuthProvider } from "../src/store/auth";
 import { CartProvider } from "../src/store/cart";
 import { ToastProvider } from "../src/store/toast";
 
+function anonymous(): Response {
+  return new Response(JSON.stringify({ status: 401, title: "Unauthorized" }), {
+    status: 401,
+    headers: { "Content-Type": "application/problem+json" },
+  });
+}
+
 describe("catalog URL state", () => {
   it("reads every part from the query string", () => {
     expect(
@@ -93,6 +100,8 @@ function stubApi() {
     "fetch",
     vi.fn(async (url: string) => {
       calls.push(url);
+      // No session cookie: an anonymous visitor.
+      if (url === "/api/v1/me") return anonymous();
       const body = url.startsWith("/api/v1/categories")
         ? { categories: [{ name: "Kitchen", count: 30 }, { name: "Home", count: 4 }] }
         : { items: [product(1), product(2)], page: 2, limit: PAGE_SIZE, total: 30, pages: 3 };

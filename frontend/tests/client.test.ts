@@ -90,13 +90,16 @@ describe("the API client's problem handling", () => {
     expect(errorMessage(new Error("internal stuff"))).not.toMatch(/internal stuff/);
   });
 
-  it("tells the session a refused token is no longer good", async () => {
+  it("tells the session about a 401, but not about a failed login", async () => {
     const unauthorized = vi.fn();
-    configureAuth(() => "token-1", unauthorized);
+    configureAuth(unauthorized);
     stubFetch(answer(401, { status: 401, detail: "The token is not valid." }, PROBLEM));
     await failure(get("/me"));
     expect(unauthorized).toHaveBeenCalledOnce();
-    configureAuth(() => null, () => {});
+    stubFetch(answer(401, { status: 401, detail: "Wrong email or password." }, PROBLEM));
+    await failure(request("/auth/login", { method: "POST", body: {} }));
+    expect(unauthorized).toHaveBeenCalledOnce();
+    configureAuth(() => {});
   });
 
   it("formats a problem without a detail by its status", () => {
@@ -107,15 +110,16 @@ describe("the API client's problem handling", () => {
 });
 
 describe("the API client's requests", () => {
-  it("sends the token, read-your-writes position, If-Match and idempotency key", async () => {
-    configureAuth(() => "tok", () => {});
+  it("sends X-Requested-With, the read-your-writes position, If-Match and idempotency key, and no token", async () => {
     const fetch = stubFetch(answer(202, { id: "o1", position: "9.1" }, { "Content-Type": "application/json" }));
     const written = await write("POST", "/orders/o1/cancel", { a: 1 }, { ifMatch: '"3"', idempotencyKey: "k-1" });
     expect(written).toEqual({ id: "o1", position: "9.1" });
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe("/api/v1/orders/o1/cancel");
     const headers = init.headers as Record<string, string>;
-    expect(headers.Authorization).toBe("Bearer tok");
+    expect(headers.Authorization).toBeUndefined();
+    expect(headers["X-Requested-With"]).toBe("shop-storefront");
+    expect(init.credentials).toBe("same-origin");
     expect(headers["If-Match"]).toBe('"3"');
     expect(headers["Idempotency-Key"]).toBe("k-1");
     expect(headers["Content-Type"]).toBe("application/json");
@@ -127,7 +131,8 @@ describe("the API client's requests", () => {
     const [readUrl, readInit] = reading.mock.calls[0] as unknown as [string, RequestInit];
     expect(readUrl).toBe("/api/v1/cart?page=2");
     expect((readInit.headers as Record<string, string>)["X-Min-Position"]).toBe("9.1");
-    configureAuth(() => null, () => {});
+    expect((readInit.headers as Record<string, string>)["X-Requested-With"]).toBe("shop-storefront");
+    expect(readInit.credentials).toBe("same-origin");
   });
 
   it("accepts an empty 204 answer", async () => {

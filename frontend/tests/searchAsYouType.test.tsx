@@ -7,6 +7,13 @@ import { AuthProvider } from "../src/store/auth";
 import { CartProvider } from "../src/store/cart";
 import { ToastProvider } from "../src/store/toast";
 
+function anonymous(): Response {
+  return new Response(JSON.stringify({ status: 401, title: "Unauthorized" }), {
+    status: 401,
+    headers: { "Content-Type": "application/problem+json" },
+  });
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -62,6 +69,8 @@ function stubApi() {
     "fetch",
     vi.fn(async (url: string) => {
       calls.push(url);
+      // No session cookie: an anonymous visitor.
+      if (url === "/api/v1/me") return anonymous();
       const body = url.startsWith("/api/v1/categories")
         ? { categories: [{ name: "Apparel", count: 2 }] }
         : {

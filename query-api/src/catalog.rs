@@ -199,7 +199,7 @@ pub struct PriceRange {
 impl CatalogPage {
     fn of(found: &Found) -> Self {
         Self {
-            items: found.items.iter().map(Product::from).collect(),
+            items: found.items.iter().map(|p| Product::from(&**p)).collect(),
             page: found.page,
             limit: found.limit,
             total: found.total,

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::consistency::{MinPosition, Wait, unavailable};
-use crate::openapi::{BadRequest, Unauthorized, Unavailable};
+use crate::openapi::{BadRequest, Unauthorized, Unavailable, Unprocessable};
 use crate::params::{Page, Paging};
 use crate::state::QueryState;
 
@@ -61,7 +61,7 @@ impl From<&NotificationView> for Notification {
     responses(
         (status = 200, description = "A page of notifications", body = Page<Notification>,
             headers(("X-Read-Model-Stale" = bool, description = "`true` when `X-Min-Position` was not reached in 5 s"))),
-        BadRequest, Unauthorized, Unavailable,
+        BadRequest, Unauthorized, Unprocessable, Unavailable,
     )
 )]
 async fn list(

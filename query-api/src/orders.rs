@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::consistency::{MinPosition, Wait, unavailable};
-use crate::openapi::{BadRequest, MoneyBody, NotFound, Unauthorized, Unavailable};
+use crate::openapi::{BadRequest, MoneyBody, NotFound, Unauthorized, Unavailable, Unprocessable};
 use crate::params::{Page, Paging, invalid, path_id};
 use crate::state::QueryState;
 
@@ -192,7 +192,7 @@ pub struct OrderFilter {
     responses(
         (status = 200, description = "A page of orders", body = Page<OrderSummary>,
             headers(("X-Read-Model-Stale" = bool, description = "`true` when `X-Min-Position` was not reached in 5 s"))),
-        BadRequest, Unauthorized, Unavailable,
+        BadRequest, Unauthorized, Unprocessable, Unavailable,
     )
 )]
 async fn list(

@@ -45,7 +45,7 @@ pub fn optional<T: FromStr>(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Paging {
-    /// From 1.
+    /// From 1; `page × limit` at most 10,000 (else 422).
     #[param(value_type = Option<u64>, minimum = 1, example = 1)]
     page: Option<String>,
     /// Items per page, 1 to 100; 20 when left out.

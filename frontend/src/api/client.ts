@@ -1,6 +1,11 @@
 /**
  * The one way the app talks to the shop: `fetch` under /api/v1 on the page's own origin, JSON in and out,
  * and every failure turned into an `ApiError` whose `message` a person can read.
+ *
+ * Authentication is the browser's business, not this module's: the server keeps the session in the HttpOnly
+ * `shop_session` cookie, which `fetch` sends by itself (`credentials: "same-origin"`). The app never sees the
+ * token and never sends an Authorization header. Every request carries `X-Requested-With`, which the server
+ * requires of cookie-authenticated writes (a cross-site form cannot set it) — see src/store/auth.tsx.
  */
 
 export const API_BASE = "/api/v1";
@@ -130,14 +135,18 @@ export interface ApiResponse<T> {
   headers: Headers;
 }
 
-/** Where the current token comes from, and who hears about a refused one (set by the auth store). */
-let tokenSource: () => string | null = () => null;
+/** The header (and value) every request carries; the server refuses cookie-authenticated writes without it. */
+export const REQUESTED_WITH = { name: "X-Requested-With", value: "shop-storefront" } as const;
+
+/** Who hears about a 401 (set by the auth store, which decides whether it ended a session). */
 let onUnauthorized: () => void = () => {};
 
-export function configureAuth(source: () => string | null, unauthorized: () => void): void {
-  tokenSource = source;
+export function configureAuth(unauthorized: () => void): void {
   onUnauthorized = unauthorized;
 }
+
+/** A 401 from these means wrong credentials, not an ended session. */
+const CREDENTIAL_PATHS = new Set(["/auth/login"]);
 
 export function buildUrl(path: string, query?: RequestOptions["query"]): string {
   const params =
@@ -153,9 +162,7 @@ export function buildUrl(path: string, query?: RequestOptions["query"]): string 
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = tokenSource();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = { Accept: "application/json", [REQUESTED_WITH.name]: REQUESTED_WITH.value };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.minPosition) headers["X-Min-Position"] = options.minPosition;
   if (options.ifMatch) headers["If-Match"] = options.ifMatch;
@@ -167,6 +174,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
       method: options.method ?? "GET",
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: "same-origin",
       signal: options.signal,
     });
   } catch (e) {
@@ -175,7 +183,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   if (!response.ok) {
     const error = await problemFrom(response);
-    if (error.status === 401 && token) onUnauthorized();
+    if (error.status === 401 && !CREDENTIAL_PATHS.has(path)) onUnauthorized();
     throw error;
   }
   const text = response.status === 204 ? "" : await response.text();

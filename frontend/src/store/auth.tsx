@@ -1,15 +1,27 @@
 /**
- * Who is signed in. Only the bearer token is kept in localStorage (so a reload keeps the session); the role
- * and name come from the login answer or, after a reload, from GET /me.
+ * Who is signed in.
+ *
+ * The session lives in the `shop_session` cookie that the server sets on login: HttpOnly, Secure,
+ * SameSite=Strict, Path=/api/v1. The app never reads, stores or sends the access token itself — not in
+ * localStorage, not in sessionStorage, not in memory (the login answer's `access_token` is ignored) — so a
+ * script injected into the page cannot read the token and carry it off; the browser attaches the cookie to
+ * our own `fetch` calls (src/api/client.ts). Against cross-site request forgery, SameSite=Strict keeps other
+ * sites' requests from carrying the cookie, and the server also requires an `X-Requested-With` header on
+ * cookie-authenticated writes, which a cross-site form cannot send (the client sends it on every request).
+ *
+ * Since the page cannot see the cookie, it asks `GET /me` on start: 200 → signed in, 401 → anonymous.
+ * After login the user id and role come from the login answer, the name from `/me`. Logout asks the server
+ * to deny the token and clear the cookie, and is anonymous here whatever the server said. A 401 while this
+ * page believed it was signed in ends the session with a notice.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { ApiError, configureAuth, get, request } from "../api/client";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { configureAuth, get, request } from "../api/client";
 import type { LoginAnswer, Me, Role } from "../api/types";
 
-const TOKEN_KEY = "shop.token";
+/** Where earlier versions kept the bearer token; removed on start so no copy outlives the upgrade. */
+const LEGACY_TOKEN_KEY = "shop.token";
 
 export interface Session {
-  token: string;
   userId: string;
   role: Role;
   name?: string;
@@ -31,82 +43,89 @@ interface AuthApi {
 
 const AuthContext = createContext<AuthApi | null>(null);
 
-let currentToken: string | null = readToken();
+const SESSION_ENDED = "Your session has ended. Please log in again.";
 
-function readToken(): string | null {
+function forgetLegacyToken(): void {
   try {
-    return localStorage.getItem(TOKEN_KEY);
+    localStorage.removeItem(LEGACY_TOKEN_KEY);
   } catch {
-    return null;
-  }
-}
-
-function storeToken(token: string | null): void {
-  currentToken = token;
-  try {
-    if (token) localStorage.setItem(TOKEN_KEY, token);
-    else localStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // private mode: the session lasts until the tab closes
+    // storage unavailable (private mode): nothing there to forget
   }
 }
 
 export function AuthProvider({ children }: { children: ReactNode }) {
-  const [state, setState] = useState<AuthState>(() =>
-    currentToken ? { status: "loading" } : { status: "anonymous" },
-  );
+  const [state, setState] = useState<AuthState>({ status: "loading" });
+  // Whether this page believes it is signed in, for the 401 hook (which runs outside React's render).
+  const signedIn = useRef(false);
+  // Bumped on every login, logout and ended session, so a late answer from before cannot overwrite it.
+  const epoch = useRef(0);
+
+  const enter = useCallback((session: Session) => {
+    signedIn.current = true;
+    setState({ status: "signed-in", session });
+  }, []);
+
+  const leave = useCallback((notice?: string) => {
+    signedIn.current = false;
+    epoch.current++;
+    setState(notice ? { status: "anonymous", notice } : { status: "anonymous" });
+  }, []);
 
   useEffect(() => {
-    configureAuth(
-      () => currentToken,
-      () => {
-        storeToken(null);
-        setState({ status: "anonymous", notice: "Your session has ended. Please log in again." });
-      },
-    );
-    const token = currentToken;
-    if (!token) return;
+    forgetLegacyToken();
+    configureAuth(() => {
+      // Only a session this page knew about can end; a 401 for an anonymous visitor is just a refusal.
+      if (signedIn.current) leave(SESSION_ENDED);
+    });
+    const mine = epoch.current;
     get<Me>("/me")
-      .then((me) =>
-        setState({
-          status: "signed-in",
-          session: { token, userId: me.id, role: me.role, name: me.name, email: me.email },
-        }),
-      )
-      .catch((e) => {
-        if (e instanceof ApiError && e.status === 401) return; // handled by the 401 hook
-        // The server is unreachable: keep the token, act signed out until the next load.
+      .then((me) => {
+        if (mine !== epoch.current) return;
+        enter({ userId: me.id, role: me.role, name: me.name, email: me.email });
+      })
+      .catch(() => {
+        // 401: no session cookie (or an expired one). Anything else: the server is unreachable; act signed
+        // out until the next load. Either way, no notice: this page never believed it was signed in.
+        if (mine !== epoch.current) return;
         setState({ status: "anonymous" });
       });
-  }, []);
+    return () => configureAuth(() => {});
+  }, [enter, leave]);
 
-  const login = useCallback(async (email: string, password: string) => {
-    const { data } = await request<LoginAnswer>("/auth/login", { method: "POST", body: { email, password } });
-    storeToken(data.access_token);
-    const session: Session = { token: data.access_token, userId: data.user_id, role: data.role, email };
-    setState({ status: "signed-in", session });
-    // The name is only on /me; fetch it without holding up the login.
-    get<Me>("/me")
-      .then((me) =>
-        setState((s) =>
-          s.status === "signed-in" && s.session.token === data.access_token
-            ? { status: "signed-in", session: { ...s.session, name: me.name, email: me.email } }
-            : s,
-        ),
-      )
-      .catch(() => {});
-    return session;
-  }, []);
+  const login = useCallback(
+    async (email: string, password: string) => {
+      const { data } = await request<LoginAnswer>("/auth/login", { method: "POST", body: { email, password } });
+      // The answer's access_token is deliberately not kept: the HttpOnly cookie set with it is the session.
+      const session: Session = { userId: data.user_id, role: data.role, email };
+      const mine = ++epoch.current;
+      enter(session);
+      // The name is only on /me; fetch it without holding up the login.
+      get<Me>("/me")
+        .then((me) => {
+          if (mine !== epoch.current) return;
+          setState((s) =>
+            s.status === "signed-in" && s.session.userId === me.id
+              ? { status: "signed-in", session: { ...s.session, name: me.name, email: me.email } }
+              : s,
+          );
+        })
+        .catch(() => {});
+      return session;
+    },
+    [enter],
+  );
 
   const logout = useCallback(async () => {
+    // Signed out here first, so a 401 from the logout itself (an already expired cookie) brings no notice.
+    signedIn.current = false;
+    epoch.current++;
     try {
-      if (currentToken) await request("/auth/logout", { method: "POST" });
+      await request("/auth/logout", { method: "POST" });
     } catch {
-      // The token is dropped here whatever the server said.
+      // Anonymous here whatever the server said.
     }
-    storeToken(null);
-    setState({ status: "anonymous" });
-  }, []);
+    leave();
+  }, [leave]);
 
   const value = useMemo<AuthApi>(() => {
     const session = state.status === "signed-in" ? state.session : null;

@@ -26,11 +26,12 @@ export function CartProvider({ children }: { children: ReactNode }) {
   const [loading, setLoading] = useState(false);
   // Answers can arrive out of order; only the latest request may set the cart.
   const generation = useRef(0);
-  const token = session?.token;
+  // Whose cart: a new sign-in (or sign-out) starts over.
+  const userId = session?.userId;
 
   const refresh = useCallback(
     async (minPosition?: string) => {
-      if (!token) return null;
+      if (!userId) return null;
       const mine = ++generation.current;
       setLoading(true);
       try {
@@ -41,14 +42,14 @@ export function CartProvider({ children }: { children: ReactNode }) {
         if (mine === generation.current) setLoading(false);
       }
     },
-    [token],
+    [userId],
   );
 
   useEffect(() => {
     generation.current++;
     setCart(null);
-    if (token) refresh().catch(() => {});
-  }, [token, refresh]);
+    if (userId) refresh().catch(() => {});
+  }, [userId, refresh]);
 
   const add = useCallback(
     async (productId: string, quantity: number) => {

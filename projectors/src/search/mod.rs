@@ -90,7 +90,7 @@ pub enum SearchError {
 /// A page of the catalog with the facets of its query.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub items: Vec<CatalogProduct>,
+    pub items: Vec<Arc<CatalogProduct>>,
     pub page: u64,
     pub limit: u64,
     /// Products matching the query and every filter, on all pages.
@@ -147,6 +147,18 @@ struct Published {
     generation: u64,
     searcher: Searcher,
     table: table::Table,
+    /// The facets and total of the whole listed catalog (no words, no filter): counted once, when first
+    /// asked.
+    everything: OnceLock<(Facets, u64)>,
+}
+
+impl Published {
+    fn everything(&self) -> &(Facets, u64) {
+        self.everything.get_or_init(|| {
+            let open = self.table.filter(None, None, None, None);
+            facets::count(&self.table, &open, self.table.listed_rows())
+        })
+    }
 }
 
 /// Everything an instance serves at one position: its listed documents (by id) and the facets of the whole
@@ -260,6 +272,7 @@ impl CatalogIndex {
             generation: 0,
             searcher: reader.searcher(),
             table: table::Table::default(),
+            everything: OnceLock::new(),
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -360,6 +373,7 @@ impl CatalogIndex {
                 generation: published.generation + 1,
                 searcher: self.inner.reader.searcher(),
                 table,
+                everything: OnceLock::new(),
             });
         }
         self.inner.served.send_replace(Some(position));
@@ -408,11 +422,8 @@ impl CatalogIndex {
             let order = table.order(sort);
             let by = |a: &(u32, Score), b: &(u32, Score)| -> Ordering {
                 if scoring {
-                    b.1.total_cmp(&a.1).then_with(|| {
-                        table.docs[a.0 as usize]
-                            .id
-                            .cmp(&table.docs[b.0 as usize].id)
-                    })
+                    b.1.total_cmp(&a.1)
+                        .then_with(|| table.ids[a.0 as usize].cmp(&table.ids[b.0 as usize]))
                 } else {
                     order.rank[a.0 as usize].cmp(&order.rank[b.0 as usize])
                 }
@@ -429,7 +440,11 @@ impl CatalogIndex {
                 .collect();
             (facets, total, rows)
         } else {
-            let (facets, total) = facets::count(table, &filter, table.listed_rows());
+            let (facets, total) = if filter.is_open() {
+                published.everything().clone()
+            } else {
+                facets::count(table, &filter, table.listed_rows())
+            };
             let rows = table
                 .order(sort)
                 .rows
@@ -444,7 +459,7 @@ impl CatalogIndex {
         let found = Arc::new(Found {
             items: rows
                 .iter()
-                .map(|row| CatalogProduct::clone(&table.docs[*row as usize]))
+                .map(|row| table.docs[*row as usize].clone())
                 .collect(),
             page: query.page,
             limit: query.limit,
@@ -464,10 +479,7 @@ impl CatalogIndex {
     }
 
     fn facets_of_everything(&self) -> Facets {
-        let published = self.published();
-        let table = &published.table;
-        let everything = table.filter(None, None, None, None);
-        facets::count(table, &everything, table.listed_rows()).0
+        self.published().everything().0.clone()
     }
 
     /// The listed documents, by id: what a rebuild must equal (for verification).

@@ -58,6 +58,8 @@ pub(crate) struct Table {
     pub rows: Arc<Vec<Row>>,
     /// Every product ever created, listed or not, as the catalog shows it.
     pub docs: Arc<Vec<Arc<CatalogProduct>>>,
+    /// Each row's product id as a number that sorts as the id's text does: ties are broken by it.
+    pub ids: Arc<Vec<u128>>,
     /// Category names by number.
     pub categories: Arc<Vec<String>>,
     category_numbers: Arc<HashMap<String, u32>>,
@@ -83,9 +85,13 @@ impl Table {
         self.by_name.rows.len()
     }
 
-    /// The listed rows, in no particular order.
+    /// The listed rows, in row order (the columns are read front to back).
     pub fn listed_rows(&self) -> impl Iterator<Item = u32> + '_ {
-        self.by_name.rows.iter().copied()
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| row.listed)
+            .map(|(n, _)| n as u32)
     }
 
     /// The filter of a query over this generation.
@@ -130,6 +136,14 @@ impl Passes {
 }
 
 impl Filter {
+    /// Whether the filter lets every listed row pass.
+    pub fn is_open(&self) -> bool {
+        self.category.is_none()
+            && self.min_price == i64::MIN
+            && self.max_price == i64::MAX
+            && self.in_stock.is_none()
+    }
+
     pub fn passes(&self, row: &Row) -> Passes {
         Passes {
             category: self
@@ -178,6 +192,7 @@ impl Working {
             Some(row) => *row,
             None => {
                 let row = self.table.docs.len() as u32;
+                Arc::make_mut(&mut self.table.ids).push(id_number(&id));
                 Arc::make_mut(&mut self.table.docs).push(Arc::default());
                 Arc::make_mut(&mut self.table.rows).push(Row::default());
                 self.filed.push(None);
@@ -274,7 +289,7 @@ impl Working {
                 name_key: whole_of(&doc.name),
                 price: doc.price_key,
                 created: doc.created_key,
-                id: id_number(&doc.id),
+                id: self.table.ids[row as usize],
             };
             self.by_name.insert((filed.name_key.clone(), filed.id, row));
             self.by_price.insert((filed.price, filed.id, row));

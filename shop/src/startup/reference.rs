@@ -56,7 +56,11 @@ impl Modify for BearerToken {
                     .bearer_format("JWT")
                     .description(Some(
                         "From `POST /api/v1/auth/login`. HS256; claims `sub` (user id), `role` \
-                         (`customer` or `admin`), `exp`, `iat`, `jti`, `iss` = `shop`.",
+                         (`customer` or `admin`), `exp`, `iat`, `jti`, `iss` = `shop`. The login also \
+                         sets it as the HttpOnly cookie `shop_session` (Path=/api/v1, SameSite=Strict), \
+                         which authenticates a request without an `Authorization` header; a write \
+                         authenticated by the cookie must carry `X-Requested-With` (403 \
+                         `csrf_header_missing` otherwise).",
                     ))
                     .build(),
             ),

@@ -393,3 +393,74 @@ async fn an_address_with_a_display_name_is_refused_and_one_mailbox_has_one_spell
         .await;
     assert_eq!(login.status(), StatusCode::OK, "either spelling logs in");
 }
+
+#[tokio::test]
+async fn the_session_cookie_authenticates_reads_and_writes_that_carry_the_csrf_header_until_logout()
+{
+    let app = spawn_app().await;
+    let email = "cookie@example.com";
+    app.register(email, "correct horse battery").await;
+    let login = app.login(email, "correct horse battery").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let set = login
+        .headers()
+        .get("set-cookie")
+        .expect("the login sets the session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let token = body(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1"] {
+        assert!(set.contains(attribute), "{attribute} missing in {set}");
+    }
+    assert!(set.starts_with(&format!("shop_session={token};")), "{set}");
+    let cookie = format!("theme=dark; shop_session={token}");
+    let with_cookie = |method: Method, path: &str| {
+        app.request(method, path, None)
+            .header("cookie", cookie.clone())
+    };
+
+    let me = with_cookie(Method::GET, "/me").send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(body(me).await["email"], email);
+
+    // A write carried by the cookie alone is what a cross-site form could send: refused, and nothing written.
+    let forged = with_cookie(Method::PATCH, "/me")
+        .json(&json!({"name": "Forged"}))
+        .send()
+        .await
+        .unwrap();
+    let refused = problem(forged, StatusCode::FORBIDDEN).await;
+    assert_eq!(refused["type"], "/problems/csrf_header_missing");
+    let renamed = with_cookie(Method::PATCH, "/me")
+        .header("x-requested-with", "shop-storefront")
+        .json(&json!({"name": "Cookie Monster"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::ACCEPTED);
+    let position = body(renamed).await["position"].as_str().unwrap().to_owned();
+    let me = with_cookie(Method::GET, "/me")
+        .header("x-min-position", position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(me).await["name"], "Cookie Monster", "only one rename");
+
+    let logout = with_cookie(Method::POST, "/auth/logout")
+        .header("x-requested-with", "shop-storefront")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let cleared = logout.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("shop_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let after = with_cookie(Method::GET, "/me").send().await.unwrap();
+    problem(after, StatusCode::UNAUTHORIZED).await;
+}
