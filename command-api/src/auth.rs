@@ -45,7 +45,7 @@ const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 const NAME_MAX_CHARS: usize = 200;
 
 /// A new customer account.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct Registration {
     /// Stored lower-case; one account per address.
     #[serde(default)]
@@ -62,6 +62,36 @@ pub struct Registration {
         example = "Ada Lovelace"
     )]
     name: String,
+}
+
+// Passwords and tokens never reach a log line, not even through `{:?}`.
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TokenAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAnswer")
+            .field("access_token", &"[redacted]")
+            .field("user_id", &self.user_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A new account as the domain sees it, after every field was checked.
@@ -202,7 +232,7 @@ pub async fn create_user(
     Ok(executed.remove(0))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 struct Login {
     #[serde(default)]
     #[schema(required = true, format = Email)]
@@ -213,7 +243,7 @@ struct Login {
 }
 
 /// A bearer token for `Authorization: Bearer <access_token>`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 struct TokenAnswer {
     /// A JWT (HS256) naming the user and their role.
     access_token: String,
@@ -438,4 +468,37 @@ async fn rename(
     state
         .accept::<User>(&user.user_id, command, &meta.by(&user), version)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_should_keep_passwords_and_tokens_out_of_debug_output() {
+        let registration: Registration = serde_json::from_value(serde_json::json!(
+            {"email": "ada@example.com", "password": "hunter2-hunter2", "name": "Ada"}
+        ))
+        .unwrap();
+        let login: Login = serde_json::from_value(serde_json::json!(
+            {"email": "ada@example.com", "password": "hunter2-hunter2"}
+        ))
+        .unwrap();
+        let answer = TokenAnswer {
+            access_token: "eyJ.secret.token".to_owned(),
+            token_type: "Bearer",
+            expires_in: 3600,
+            user_id: "u1".to_owned(),
+            role: "customer",
+        };
+        for shown in [
+            format!("{registration:?}"),
+            format!("{login:?}"),
+            format!("{answer:?}"),
+        ] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("secret.token"), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+    }
 }

@@ -7,14 +7,14 @@ use shop::{Application, Role, cli};
 
 /// An event-sourced shop. Configuration comes from the environment (DATABASE_URL, REDIS_URL, MONGODB_URL,
 /// AMQP_URL, SMTP_URL, JWT_SECRET, SHOP_HTTP_ADDR, SHOP_ENV, ...), with defaults for local services.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "shop", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API (/api/v1), /health and /metrics, and the storefront if it is built.
     Serve {
@@ -76,7 +76,8 @@ enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
+// No `Debug`: it holds a password.
+#[derive(Subcommand)]
 enum UserCommand {
     /// Create a user, e.g. the first administrator.
     Create {
