@@ -284,7 +284,10 @@ fn brute_force(listed: &[CatalogProduct], query: &Brute) -> (u64, Vec<(String, u
     };
     let text = |p: &CatalogProduct| query.word.as_ref().is_none_or(|w| words_of(p).contains(w));
     let category = |p: &CatalogProduct| query.category.as_ref().is_none_or(|c| &p.category == c);
-    let price = |p: &CatalogProduct| query.max_price.is_none_or(|m| p.price_key <= m);
+    let price = |p: &CatalogProduct| {
+        query.min_price.is_none_or(|m| p.price_key >= m)
+            && query.max_price.is_none_or(|m| p.price_key <= m)
+    };
     let stock = |p: &CatalogProduct| query.in_stock.is_none_or(|s| p.in_stock == s);
     let total = listed
         .iter()
@@ -306,6 +309,7 @@ fn brute_force(listed: &[CatalogProduct], query: &Brute) -> (u64, Vec<(String, u
 struct Brute {
     word: Option<String>,
     category: Option<String>,
+    min_price: Option<i64>,
     max_price: Option<i64>,
     in_stock: Option<bool>,
 }
@@ -319,6 +323,7 @@ impl Brute {
             .map(str::to_lowercase);
         self.word.as_ref().is_none_or(|w| words.any(|x| &x == w))
             && self.category.as_ref().is_none_or(|c| &p.category == c)
+            && self.min_price.is_none_or(|m| p.price_key >= m)
             && self.max_price.is_none_or(|m| p.price_key <= m)
             && self.in_stock.is_none_or(|s| p.in_stock == s)
     }
@@ -340,13 +345,16 @@ fn facet_counts_equal_a_brute_force_count_over_random_catalogs_and_queries() {
                 category: rng.random_bool(0.5).then(|| {
                     ["Shirts", "Kitchen", "Home", "Coats"][rng.random_range(0..4)].to_owned()
                 }),
-                max_price: rng.random_bool(0.5).then(|| rng.random_range(100..40_000)),
+                min_price: rng.random_bool(0.3).then(|| rng.random_range(100..5_000)),
+                max_price: rng
+                    .random_bool(0.5)
+                    .then(|| rng.random_range(5_000..40_000)),
                 in_stock: rng.random_bool(0.5).then(|| rng.random_bool(0.5)),
             };
             let query = SearchQuery::new(
                 brute.word.as_deref(),
                 brute.category.clone(),
-                None,
+                brute.min_price,
                 brute.max_price,
                 brute.in_stock,
                 Some(CatalogSort::Name),
@@ -363,17 +371,26 @@ fn facet_counts_equal_a_brute_force_count_over_random_catalogs_and_queries() {
             );
             assert_eq!(found.facets.in_stock, in_stock, "in stock of {query:?}");
             let priced: u64 = found.facets.price.iter().map(|b| b.count).sum();
-            let without_price = brute_force(
-                &listed,
-                &Brute {
-                    word: brute.word.clone(),
-                    category: brute.category.clone(),
-                    max_price: None,
-                    in_stock: brute.in_stock,
-                },
-            )
-            .0;
-            assert_eq!(priced, without_price, "price buckets of {query:?}");
+            let unpriced = Brute {
+                word: brute.word.clone(),
+                category: brute.category.clone(),
+                min_price: None,
+                max_price: None,
+                in_stock: brute.in_stock,
+            };
+            assert_eq!(
+                priced,
+                brute_force(&listed, &unpriced).0,
+                "price buckets of {query:?}"
+            );
+            let mut buckets = [0u64; 6];
+            for p in listed.iter().filter(|p| unpriced.admits(p)) {
+                buckets[[1_000, 2_500, 5_000, 10_000, 25_000]
+                    .partition_point(|b| *b <= p.price_key)] += 1;
+            }
+            let expected: Vec<u64> = buckets.into_iter().filter(|count| *count > 0).collect();
+            let counted: Vec<u64> = found.facets.price.iter().map(|b| b.count).collect();
+            assert_eq!(counted, expected, "each price bucket of {query:?}");
         }
     }
 }
@@ -393,6 +410,7 @@ fn pages_follow_each_order_with_ties_broken_by_id_over_random_catalogs_and_queri
                 category: rng.random_bool(0.4).then(|| {
                     ["Shirts", "Kitchen", "Home", "Coats"][rng.random_range(0..4)].to_owned()
                 }),
+                min_price: None,
                 max_price: rng.random_bool(0.4).then(|| rng.random_range(100..40_000)),
                 in_stock: rng.random_bool(0.3).then(|| rng.random_bool(0.5)),
             };

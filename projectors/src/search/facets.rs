@@ -3,7 +3,7 @@
 //! the counts of the others. One pass over the rows matching the words reads their filter values from the
 //! table's columns and asks the query's [`Filter`] which filters they pass; the same pass counts the total.
 
-use super::table::{Filter, Table};
+use super::table::{Filter, PriceLists, Table};
 
 /// Upper bounds of the price buckets, in minor units of the catalog's currency (major units: under 10,
 /// 10–25, 25–50, 50–100, 100–250, 250 and over).
@@ -54,6 +54,35 @@ pub(crate) fn count(
             total += u64::from(passes.stock);
         }
     }
+    (assemble(table, by_category, buckets, in_stock), total)
+}
+
+/// The same facets and total as [`count`] over every listed row, for a query without words: from the
+/// generation's price lists, by binary searches per category and per price bucket instead of a pass.
+pub(crate) fn count_by_prices(table: &Table, lists: &PriceLists, filter: &Filter) -> (Facets, u64) {
+    let (min, max) = filter.price_range();
+    let (category, stock) = (filter.category(), filter.in_stock());
+    let by_category = (0..table.categories.len() as u32)
+        .map(|number| lists.count(Some(Some(number)), stock, min, max))
+        .collect();
+    let mut buckets = [0u64; BOUNDS.len() + 1];
+    for (n, count) in buckets.iter_mut().enumerate() {
+        let low = if n == 0 { i64::MIN } else { BOUNDS[n - 1] };
+        let high = BOUNDS.get(n).map_or(i64::MAX, |bound| bound - 1);
+        *count = lists.count(category, stock, low, high);
+    }
+    let in_stock = lists.count(category, Some(true), min, max);
+    let total = lists.count(category, stock, min, max);
+    (assemble(table, by_category, buckets, in_stock), total)
+}
+
+/// The facets from their counts: categories by number, buckets in order.
+fn assemble(
+    table: &Table,
+    by_category: Vec<u64>,
+    buckets: [u64; BOUNDS.len() + 1],
+    in_stock: u64,
+) -> Facets {
     let mut categories: Vec<(String, u64)> = by_category
         .into_iter()
         .enumerate()
@@ -71,14 +100,11 @@ pub(crate) fn count(
             count: *count,
         })
         .collect();
-    (
-        Facets {
-            categories,
-            price,
-            in_stock,
-        },
-        total,
-    )
+    Facets {
+        categories,
+        price,
+        in_stock,
+    }
 }
 
 /// The bucket of a price in minor units.

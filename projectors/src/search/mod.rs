@@ -150,9 +150,16 @@ struct Published {
     /// The facets and total of the whole listed catalog (no words, no filter): counted once, when first
     /// asked.
     everything: OnceLock<(Facets, u64)>,
+    /// The listed prices by category and stock, for filters without words: sorted once, when first asked.
+    price_lists: OnceLock<table::PriceLists>,
 }
 
 impl Published {
+    fn price_lists(&self) -> &table::PriceLists {
+        self.price_lists
+            .get_or_init(|| table::PriceLists::of(&self.table))
+    }
+
     fn everything(&self) -> &(Facets, u64) {
         self.everything.get_or_init(|| {
             let open = self.table.filter(None, None, None, None);
@@ -273,6 +280,7 @@ impl CatalogIndex {
             searcher: reader.searcher(),
             table: table::Table::default(),
             everything: OnceLock::new(),
+            price_lists: OnceLock::new(),
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -374,6 +382,7 @@ impl CatalogIndex {
                 searcher: self.inner.reader.searcher(),
                 table,
                 everything: OnceLock::new(),
+                price_lists: OnceLock::new(),
             });
         }
         self.inner.served.send_replace(Some(position));
@@ -443,7 +452,7 @@ impl CatalogIndex {
             let (facets, total) = if filter.is_open() {
                 published.everything().clone()
             } else {
-                facets::count(table, &filter, table.listed_rows())
+                facets::count_by_prices(table, published.price_lists(), &filter)
             };
             let rows = table
                 .order(sort)
