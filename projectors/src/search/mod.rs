@@ -1,11 +1,12 @@
-//! The catalog as an in-process search index (docs/adr/0013): every process that serves the query API holds
-//! the whole listed catalog in a tantivy index in memory, built from the event feed at start and kept current
-//! from it, so that listing, search, facets and `GET /categories` never wait on a round trip.
+//! The catalog held in process (docs/adr/0013): every process that serves the query API holds the whole
+//! catalog in memory — a tantivy index of its words and a table of its documents and filter columns — built
+//! from the event feed at start and kept current from it, so that listing, search, facets and
+//! `GET /categories` never wait on a round trip.
 //!
 //! # Layout
 //!
-//! - this module: [`CatalogIndex`] — the documents, the tantivy index, the position its reader serves — and
-//!   the runner that feeds it ([`CatalogIndex::run`]).
+//! - this module: [`CatalogIndex`] — the published generation (the index's searcher and the table, handed
+//!   out together), the position it serves — and the runner that feeds it ([`CatalogIndex::run`]).
 //! - [`query`]: what a search asks ([`SearchQuery`]), validated, and the tantivy queries it becomes: every
 //!   word must match exactly, within the typo limit, or (the last word) as a prefix; ranked by tiers, then
 //!   BM25.
