@@ -18,10 +18,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/server.sh"
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}
 PRODUCTS=${BENCH_PRODUCTS:-10000}
-if ! command -v wrk >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null ||
-    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; }
-fi
 
 "$SHOP" migrate >/dev/null
 echo "seeding $PRODUCTS products with orders..." >&2

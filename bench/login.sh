@@ -17,10 +17,6 @@ export SHOP_TRUSTED_PROXIES=127.0.0.1/32
 source "$(dirname "${BASH_SOURCE[0]}")/server.sh"
 CONNECTIONS=${BENCH_CONNECTIONS:-200}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
-if ! command -v wrk >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null ||
-    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; }
-fi
 start_shop --products 500 --customers 10 --orders 50
 for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/health/ready")" = 200 ] && break; sleep 0.1; done
 

@@ -12,10 +12,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/server.sh"
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 SECONDS_PER_RUN=${BENCH_SECONDS:-20}
-if ! command -v wrk >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null ||
-    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; }
-fi
 start_shop --products 500 --customers 10 --orders 50
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }

@@ -1,12 +1,19 @@
 # shellcheck shell=bash
 # Sourced by the benchmarks: starts a release `shop serve` on its own database, Redis prefix, MongoDB
-# database and RabbitMQ names, and removes them all on exit. Sets BASE (the server's URL) and SHOP (the binary).
+# database and RabbitMQ names, and removes them all on exit. Sets BASE (the server's URL) and SHOP (the binary);
+# installs wrk if missing.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 scripts/services.sh >/dev/null
+
+# The load generator: Debian's wrk, installed if missing.
+if ! command -v wrk >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null; }
+fi
 
 PORT=${BENCH_PORT:-18080}
 BASE="http://127.0.0.1:$PORT"

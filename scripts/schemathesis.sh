@@ -62,24 +62,14 @@ say "$("$ST" --version)"
 # --- services and server --------------------------------------------------------------------------------
 scripts/services.sh
 
-# The e2e_ prefix lets scripts/clean-leftovers.py delete the RabbitMQ names of a run that died uncleanly.
-RUN_ID="e2e_schemathesis_$(date +%s)_$$"
-DB="shop_$RUN_ID"
-PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-BASE="http://127.0.0.1:$PORT"
+# shellcheck source=scripts/own-server.sh
+source scripts/own-server.sh
+own_server_names e2e_schemathesis
+BASE=$BASE_URL
 API="$BASE/api/v1"
 OUT="$ROOT/.data/schemathesis/$RUN_ID"
 LOG="$OUT/serve.log"
 mkdir -p "$OUT"
-
-DB_HOST=127.0.0.1
-createdb -h "$DB_HOST" -U postgres "$DB"
-export DATABASE_URL="postgres://postgres@$DB_HOST:5432/$DB"
-export REDIS_PREFIX="shop:$RUN_ID:"
-export MONGODB_DATABASE="shop_$RUN_ID"
-export AMQP_PREFIX="$RUN_ID."
-export SHOP_HTTP_ADDR="127.0.0.1:$PORT"
-export SHOP_CORS_ORIGINS="$BASE"
 # All of the fuzzer's requests come from 127.0.0.1: with the default limits most registrations and
 # logins would soon answer 429 (documented, so no failure, but their handlers would go untested).
 export SHOP_REGISTRATIONS_PER_MINUTE=${SHOP_REGISTRATIONS_PER_MINUTE:-100000}
@@ -87,35 +77,9 @@ export SHOP_LOGIN_FAILURES_PER_MINUTE=${SHOP_LOGIN_FAILURES_PER_MINUTE:-100000}
 export SHOP_LOGIN_FAILURES_PER_CLIENT_PER_MINUTE=${SHOP_LOGIN_FAILURES_PER_CLIENT_PER_MINUTE:-100000}
 export SHOP_LOGIN_EMAIL_BRAKE_PER_MINUTE=${SHOP_LOGIN_EMAIL_BRAKE_PER_MINUTE:-100000}
 
-SERVER_PID=""
 cleanup() {
   local status=$?
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [[ ${SCHEMATHESIS_KEEP_DB:-} != 1 ]]; then
-    dropdb -h "$DB_HOST" -U postgres --if-exists --force "$DB" 2>/dev/null ||
-      dropdb -h "$DB_HOST" -U postgres --if-exists "$DB" || true
-    redis-cli -h 127.0.0.1 --scan --pattern "$REDIS_PREFIX*" 2>/dev/null |
-      xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null 2>&1 || true
-    "$PYTHON" - "$MONGODB_URL" "$MONGODB_DATABASE" <<'PY' 2>/dev/null || true
-import sys
-try:
-    import pymongo
-except ImportError:
-    sys.exit(0)
-pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=3000).drop_database(sys.argv[2])
-PY
-    # The saga's queues (the exchange is left: it holds nothing). rabbitmqctl needs the broker's own machine.
-    if command -v rabbitmqctl >/dev/null 2>&1; then
-      timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^$AMQP_PREFIX" |
-        while read -r queue; do timeout 15 rabbitmqctl -q delete_queue "$queue" </dev/null >/dev/null 2>&1 || true; done || true
-    fi
-  else
-    say "kept database $DB, Redis prefix $REDIS_PREFIX, MongoDB database $MONGODB_DATABASE, AMQP prefix $AMQP_PREFIX"
-  fi
+  own_server_remove "${SCHEMATHESIS_KEEP_DB:-}"
   if ((status != 0)); then
     say "failed (exit $status); reports and the server log are in $OUT"
   fi
@@ -137,16 +101,7 @@ say "creating administrator $ADMIN_EMAIL"
 SHOP_USER_PASSWORD="$ADMIN_PASSWORD" "$SHOP_BIN" user create --email "$ADMIN_EMAIL" --name "Schemathesis Admin" \
   --admin >>"$LOG" 2>&1 || die "shop user create failed (log: $LOG)"
 
-say "starting shop serve on $BASE (log: $LOG)"
-"$SHOP_BIN" serve >>"$LOG" 2>&1 &
-SERVER_PID=$!
-deadline=$((SECONDS + 90))
-until curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null; do
-  kill -0 "$SERVER_PID" 2>/dev/null || die "shop serve exited during start-up (log: $LOG)"
-  ((SECONDS < deadline)) || die "shop serve was not ready within 90s (log: $LOG)"
-  sleep 0.3
-done
-say "server ready"
+own_server_start "$SHOP_BIN" "$LOG" 90
 
 # login EMAIL PASSWORD: prints the access token.
 login() {
