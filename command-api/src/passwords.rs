@@ -238,19 +238,23 @@ mod tests {
     #[tokio::test]
     async fn it_should_keep_no_more_working_memory_than_hashes_may_run() {
         let hashing = Hashing::new(2);
-        let mut checks = tokio::task::JoinSet::new();
-        for _ in 0..6 {
-            let hashing = hashing.clone();
-            checks.spawn(async move { hashing.verify("x".to_owned(), None).await });
-        }
-        let answers = checks.join_all().await;
-        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 2);
-        assert_eq!(answers.iter().filter(|a| **a == Err(Busy)).count(), 4);
+        let held = (hashing.slot().unwrap(), hashing.slot().unwrap());
+        assert_eq!(hashing.verify("x".to_owned(), None).await, Err(Busy));
+        drop(held);
         for _ in 0..3 {
             hashing.verify("x".to_owned(), None).await.unwrap();
         }
+        let (a, b) = tokio::join!(
+            hashing.verify("x".to_owned(), None),
+            hashing.verify("y".to_owned(), None)
+        );
+        assert!(a.is_ok() && b.is_ok());
         let pool = hashing.memory.lock().unwrap();
-        assert!(pool.len() <= 2, "{} buffers kept", pool.len());
+        assert_eq!(
+            pool.len(),
+            2,
+            "one buffer per permit, kept for the next hashes"
+        );
         assert!(
             pool.iter()
                 .all(|m| m.len() == Params::default().block_count())

@@ -417,54 +417,10 @@ impl CatalogIndex {
             query.max_price,
             query.in_stock,
         );
-        let sort = query.effective_sort();
-        let offset = ((query.page - 1) * query.limit) as usize;
-        let end = offset + query.limit as usize;
         let (facets, total, rows) = if query.has_words() {
-            let matching = query.matching(&self.inner.fields);
-            let scoring = sort == CatalogSort::Relevance;
-            let hits = published.searcher.search(&*matching, &Rows { scoring })?;
-            let (facets, total) = facets::count(table, &filter, hits.iter().map(|(row, _)| *row));
-            let mut passing: Vec<(u32, Score)> = hits
-                .into_iter()
-                .filter(|(row, _)| filter.passes(&table.rows[*row as usize]).all())
-                .collect();
-            let order = table.order(sort);
-            let by = |a: &(u32, Score), b: &(u32, Score)| -> Ordering {
-                if scoring {
-                    b.1.total_cmp(&a.1)
-                        .then_with(|| table.ids[a.0 as usize].cmp(&table.ids[b.0 as usize]))
-                } else {
-                    order.rank[a.0 as usize].cmp(&order.rank[b.0 as usize])
-                }
-            };
-            if passing.len() > end {
-                passing.select_nth_unstable_by(end, by);
-                passing.truncate(end);
-            }
-            passing.sort_unstable_by(by);
-            let rows: Vec<u32> = passing
-                .into_iter()
-                .skip(offset)
-                .map(|(row, _)| row)
-                .collect();
-            (facets, total, rows)
+            self.with_words(&published, query, &filter)?
         } else {
-            let (facets, total) = if filter.is_open() {
-                published.everything().clone()
-            } else {
-                facets::count_by_prices(table, published.price_lists(), &filter)
-            };
-            let rows = table
-                .order(sort)
-                .rows
-                .iter()
-                .copied()
-                .filter(|row| filter.passes(&table.rows[*row as usize]).all())
-                .skip(offset)
-                .take(query.limit as usize)
-                .collect();
-            (facets, total, rows)
+            without_words(&published, query, &filter)
         };
         let found = Arc::new(Found {
             items: rows
@@ -481,6 +437,48 @@ impl CatalogIndex {
             answers.insert(key, found.clone());
         }
         Ok(found)
+    }
+
+    /// A search with words: tantivy finds the matching rows (scored for relevance); the facets are counted
+    /// over them, and the page is the best `offset + limit` that pass every filter.
+    fn with_words(
+        &self,
+        published: &Published,
+        query: &SearchQuery,
+        filter: &table::Filter,
+    ) -> Result<(Facets, u64, Vec<u32>), SearchError> {
+        let table = &published.table;
+        let sort = query.effective_sort();
+        let offset = ((query.page - 1) * query.limit) as usize;
+        let end = offset + query.limit as usize;
+        let matching = query.matching(&self.inner.fields);
+        let scoring = sort == CatalogSort::Relevance;
+        let hits = published.searcher.search(&*matching, &Rows { scoring })?;
+        let (facets, total) = facets::count(table, filter, hits.iter().map(|(row, _)| *row));
+        let mut passing: Vec<(u32, Score)> = hits
+            .into_iter()
+            .filter(|(row, _)| filter.passes(&table.rows[*row as usize]).all())
+            .collect();
+        let order = table.order(sort);
+        let by = |a: &(u32, Score), b: &(u32, Score)| -> Ordering {
+            if scoring {
+                b.1.total_cmp(&a.1)
+                    .then_with(|| table.ids[a.0 as usize].cmp(&table.ids[b.0 as usize]))
+            } else {
+                order.rank[a.0 as usize].cmp(&order.rank[b.0 as usize])
+            }
+        };
+        if passing.len() > end {
+            passing.select_nth_unstable_by(end, by);
+            passing.truncate(end);
+        }
+        passing.sort_unstable_by(by);
+        let rows = passing
+            .into_iter()
+            .skip(offset)
+            .map(|(row, _)| row)
+            .collect();
+        Ok((facets, total, rows))
     }
 
     /// Listed products per category, most first (then by name).
@@ -737,6 +735,31 @@ impl Source for Feed {
         };
         self.read_filtered(after, limit, &products).await
     }
+}
+
+/// A listing without words: the facets of the generation (the unfiltered catalog's once, a filter's from the
+/// sorted price lists), and the page walked off the asked order.
+fn without_words(
+    published: &Published,
+    query: &SearchQuery,
+    filter: &table::Filter,
+) -> (Facets, u64, Vec<u32>) {
+    let table = &published.table;
+    let (facets, total) = if filter.is_open() {
+        published.everything().clone()
+    } else {
+        facets::count_by_prices(table, published.price_lists(), filter)
+    };
+    let rows = table
+        .order(query.effective_sort())
+        .rows
+        .iter()
+        .copied()
+        .filter(|row| filter.passes(&table.rows[*row as usize]).all())
+        .skip(((query.page - 1) * query.limit) as usize)
+        .take(query.limit as usize)
+        .collect();
+    (facets, total, rows)
 }
 
 /// Collects the rows of the documents that match, with their scores when `scoring`.

@@ -1,8 +1,9 @@
 //! The catalog's documents and what listings filter, count and sort by, in plain columns indexed by row (one
 //! row per product ever created, numbered as they come). The tantivy index finds the rows that match the
 //! words of a query; everything else — the filters, the facet counts, the four orders and the page — is read
-//! from here, so that a listing without words never walks a search index and every filter has one
-//! implementation ([`Filter`]).
+//! from here, so that a listing without words never walks a search index. A query's filters are resolved
+//! once ([`Filter`]) and evaluated per row ([`Filter::passes`]) or, for a listing without words, as ranges
+//! over the sorted price lists ([`PriceLists`]); the facet property test holds both to a brute-force count.
 //!
 //! The runner changes a [`Working`] copy; each publication hands searchers an immutable [`Table`] whose
 //! columns are shared with the working copy until it next writes them (copy on write). The orders are kept
