@@ -7,9 +7,9 @@
 //!
 //! - this module: [`CatalogIndex`] — the published generation (the index's searcher and the table, handed
 //!   out together), the position it serves — and the runner that feeds it ([`CatalogIndex::run`]).
-//! - [`query`]: what a search asks ([`SearchQuery`]), validated, and the tantivy queries it becomes: every
-//!   word must match exactly, within the typo limit, or (the last word) as a prefix; ranked by tiers, then
-//!   BM25.
+//! - [`query`]: what a search asks ([`SearchQuery`]), validated.
+//! - [`words`]: what its words match, read from tantivy's posting lists: every word must match exactly,
+//!   within the typo limit, or (the last word) as a prefix; ranked by tiers, then BM25.
 //! - [`table`]: the documents and what listings filter, count and sort by, in columns by row; one
 //!   implementation of the filters; the orders kept sorted as products change.
 //! - [`facets`]: the counts for the current query, each facet without its own filter.
@@ -25,6 +25,7 @@
 pub mod facets;
 pub mod query;
 mod table;
+mod words;
 
 use std::cmp::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -33,8 +34,6 @@ use std::time::{Duration, Instant};
 use eventstore::wake::Wakeups;
 use eventstore::{Feed, Position, StoredEvent};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
@@ -42,10 +41,7 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
     TokenStream,
 };
-use tantivy::{
-    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentOrdinal,
-    SegmentReader, Term, doc,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term, doc};
 use tokio::sync::{Notify, oneshot, watch};
 
 pub use facets::{Facets, PriceBucket};
@@ -451,9 +447,8 @@ impl CatalogIndex {
         let sort = query.effective_sort();
         let offset = ((query.page - 1) * query.limit) as usize;
         let end = offset + query.limit as usize;
-        let matching = query.matching(&self.inner.fields);
         let scoring = sort == CatalogSort::Relevance;
-        let hits = published.searcher.search(&*matching, &Rows { scoring })?;
+        let hits = words::matching_rows(&published.searcher, &self.inner.fields, query, scoring)?;
         let (facets, total) = facets::count(table, filter, hits.iter().map(|(row, _)| *row));
         let mut passing: Vec<(u32, Score)> = hits
             .into_iter()
@@ -760,54 +755,6 @@ fn without_words(
         .take(query.limit as usize)
         .collect();
     (facets, total, rows)
-}
-
-/// Collects the rows of the documents that match, with their scores when `scoring`.
-struct Rows {
-    scoring: bool,
-}
-
-struct SegmentRows {
-    row: Column<u64>,
-    hits: Vec<(u32, Score)>,
-}
-
-impl Collector for Rows {
-    type Fruit = Vec<(u32, Score)>;
-    type Child = SegmentRows;
-
-    fn for_segment(
-        &self,
-        _: SegmentOrdinal,
-        segment: &SegmentReader,
-    ) -> tantivy::Result<SegmentRows> {
-        Ok(SegmentRows {
-            row: segment.fast_fields().u64("row")?,
-            hits: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        self.scoring
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Vec<(u32, Score)>> {
-        Ok(fruits.concat())
-    }
-}
-
-impl SegmentCollector for SegmentRows {
-    type Fruit = Vec<(u32, Score)>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(row) = self.row.first(doc) {
-            self.hits.push((row as u32, score));
-        }
-    }
-
-    fn harvest(self) -> Vec<(u32, Score)> {
-        self.hits
-    }
 }
 
 #[cfg(test)]

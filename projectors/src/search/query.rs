@@ -1,19 +1,11 @@
-//! What a catalog search asks, validated, and the tantivy query it becomes.
+//! What a catalog search asks, validated: the words of `q`, the filters, the order and the page.
 //!
 //! Every word of `q` must match a word of the name, description, SKU or category: exactly, within the typo
 //! limit (one edit from 5 letters, two from 9, a transposition counting as one), or, for the last word, as a
 //! prefix (search as you type). `sort=relevance` ranks by strict tiers — the exact SKU, then products whose
-//! name holds every word, then the rest — and by BM25 over the exact terms within a tier. Fuzzy and prefix
-//! matches score nothing of their own, so that only exact words weigh in BM25, and the tiers are constants far
-//! above any BM25 score.
+//! name holds every word, then the rest — and by BM25 over the exact terms within a tier ([`super::words`]).
 
-use tantivy::Term;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-};
-use tantivy::schema::IndexRecordOption;
-
-use super::{Fields, whole_of, words_of};
+use super::{whole_of, words_of};
 use crate::store::query::CatalogSort;
 
 /// At most this many characters in `q`.
@@ -22,12 +14,6 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_WORDS: usize = 10;
 /// Paging stops here: `page × limit` may not exceed it.
 pub const MAX_DEPTH: u64 = 10_000;
-/// Added to the score of a product whose SKU is the query.
-const SKU_TIER: f32 = 20_000.0;
-/// Added to the score of a product whose name holds every word.
-const NAME_TIER: f32 = 10_000.0;
-/// Exact words in the name weigh more than elsewhere.
-const NAME_BOOST: f32 = 2.0;
 
 /// A catalog search: text, filters, order and page. Also the key of cached answers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -144,63 +130,14 @@ impl SearchQuery {
         !self.words.is_empty()
     }
 
-    /// What the search index is asked: the words, and the tiers above BM25. The filters are the table's
-    /// ([`super::table::Filter`]).
-    pub(crate) fn matching(&self, f: &Fields) -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, self.text(f)),
-            (Occur::Should, self.tiers(f)),
-        ]))
+    /// The words of `q`, as the index holds them.
+    pub(crate) fn words(&self) -> &[String] {
+        &self.words
     }
 
-    /// Every word, each anywhere in the product.
-    fn text(&self, f: &Fields) -> Box<dyn Query> {
-        let words = self
-            .words
-            .iter()
-            .enumerate()
-            .map(|(n, word)| {
-                let last = n + 1 == self.words.len();
-                let anywhere = BooleanQuery::new(vec![
-                    (Occur::Should, word_in(f.name, word, last, NAME_BOOST)),
-                    (Occur::Should, word_in(f.rest, word, last, 1.0)),
-                ]);
-                (Occur::Must, Box::new(anywhere) as Box<dyn Query>)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(words))
-    }
-
-    /// The tiers above BM25: the exact SKU, then a name holding every word.
-    fn tiers(&self, f: &Fields) -> Box<dyn Query> {
-        let mut tiers: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(whole) = &self.whole {
-            let sku = TermQuery::new(
-                Term::from_field_text(f.sku, whole),
-                IndexRecordOption::Basic,
-            );
-            tiers.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(Box::new(sku), SKU_TIER)),
-            ));
-        }
-        let in_name: Vec<(Occur, Box<dyn Query>)> = self
-            .words
-            .iter()
-            .enumerate()
-            .map(|(n, word)| {
-                let last = n + 1 == self.words.len();
-                (Occur::Must, word_in(f.name, word, last, 1.0))
-            })
-            .collect();
-        tiers.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(in_name)),
-                NAME_TIER,
-            )),
-        ));
-        Box::new(BooleanQuery::new(tiers))
+    /// `q` as a whole value, as the index holds SKUs.
+    pub(crate) fn whole(&self) -> Option<&str> {
+        self.whole.as_deref()
     }
 }
 
@@ -211,35 +148,6 @@ pub fn typo_limit(word: &str) -> u8 {
         5..=8 => 1,
         _ => 2,
     }
-}
-
-/// One word in one field: exactly (BM25, boosted), within the typo limit, or — the last word — as a prefix.
-/// Fuzzy and prefix matches add no score of their own.
-fn word_in(field: tantivy::schema::Field, word: &str, last: bool, boost: f32) -> Box<dyn Query> {
-    let term = Term::from_field_text(field, word);
-    let mut ways: Vec<(Occur, Box<dyn Query>)> = vec![(
-        Occur::Should,
-        Box::new(BoostQuery::new(
-            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-            boost,
-        )),
-    )];
-    let distance = typo_limit(word);
-    if distance > 0 {
-        let fuzzy = FuzzyTermQuery::new(term.clone(), distance, true);
-        ways.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(Box::new(fuzzy), 0.0)),
-        ));
-    }
-    if last {
-        let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
-        ways.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(Box::new(prefix), 0.0)),
-        ));
-    }
-    Box::new(BooleanQuery::new(ways))
 }
 
 #[cfg(test)]

@@ -399,7 +399,8 @@ async fn the_session_cookie_authenticates_reads_and_writes_that_carry_the_csrf_h
 {
     let app = spawn_app().await;
     let email = "cookie@example.com";
-    app.register(email, "correct horse battery").await;
+    let registered = body(app.register(email, "correct horse battery").await).await;
+    let registered_at = registered["position"].as_str().unwrap().to_owned();
     let login = app.login(email, "correct horse battery").await;
     assert_eq!(login.status(), StatusCode::OK);
     let set = login
@@ -423,7 +424,11 @@ async fn the_session_cookie_authenticates_reads_and_writes_that_carry_the_csrf_h
             .header("cookie", cookie.clone())
     };
 
-    let me = with_cookie(Method::GET, "/me").send().await.unwrap();
+    let me = with_cookie(Method::GET, "/me")
+        .header("x-min-position", registered_at)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(body(me).await["email"], email);
 

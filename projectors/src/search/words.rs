@@ -1,0 +1,315 @@
+//! What the words of a search match, read segment by segment straight from tantivy's posting lists.
+//!
+//! Every word of `q` must match a word of the name or of the rest (description, SKU, category): exactly,
+//! within the typo limit, or — the last word — as a prefix. For each word and field the documents it matches
+//! become one set of bits: the exact term's postings, then those of every term its typo and prefix automata
+//! find in the segment's dictionary. A document matches when it is in the name's or the rest's set of every
+//! word; its name holds every word when it is in the name's set of every word.
+//!
+//! The score is BM25 over the exact terms only (tantivy's own, with the statistics of the whole index; the
+//! name's weighs double): typo and prefix matches add nothing, so that a misspelling never outranks the
+//! word. Above it come two strict tiers, constants far above any BM25 score: the exact SKU, then a name
+//! holding every word.
+//!
+//! Tantivy's boolean queries would give the same matches and scores, with a scorer per clause: an exact, a
+//! typo and a prefix clause per word and field, and the name's again for the tier. Their unions were the cost
+//! of a search (docs/performance.md); here every posting list is read once, into bits.
+
+use tantivy::query::{EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
+
+use super::Fields;
+use super::query::{SearchQuery, typo_limit};
+
+/// Added to the score of a product whose SKU is the query.
+const SKU_TIER: f32 = 20_000.0;
+/// Added to the score of a product whose name holds every word.
+const NAME_TIER: f32 = 10_000.0;
+/// Exact words in the name weigh more than elsewhere.
+const NAME_BOOST: f32 = 2.0;
+
+/// The rows of the products matching every word of `query`, with their scores when `scoring` (else 0).
+pub(crate) fn matching_rows(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &SearchQuery,
+    scoring: bool,
+) -> tantivy::Result<Vec<(u32, Score)>> {
+    let enable = if scoring {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let count = query.words().len();
+    let words = query
+        .words()
+        .iter()
+        .enumerate()
+        .map(|(n, text)| Word::new(text, n + 1 == count, fields, enable))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let sku = query
+        .whole()
+        .map(|whole| {
+            TermQuery::new(
+                Term::from_field_text(fields.sku, whole),
+                IndexRecordOption::Basic,
+            )
+            .weight(enable)
+        })
+        .transpose()?;
+    let mut rows = Vec::new();
+    for segment in searcher.segment_readers() {
+        Segment::new(segment, scoring).collect(fields, &words, sku.as_deref(), &mut rows)?;
+    }
+    Ok(rows)
+}
+
+/// One word of the query, with what is the same in every segment.
+struct Word<'q> {
+    text: &'q str,
+    /// The exact term in the name and in the rest: BM25 over the whole index.
+    exact: [Box<dyn Weight>; 2],
+    typos: u8,
+    prefix: bool,
+}
+
+impl<'q> Word<'q> {
+    fn new(text: &'q str, last: bool, f: &Fields, enable: EnableScoring) -> tantivy::Result<Self> {
+        let exact = |field| {
+            TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::WithFreqs,
+            )
+            .weight(enable)
+        };
+        Ok(Self {
+            text,
+            exact: [exact(f.name)?, exact(f.rest)?],
+            typos: typo_limit(text),
+            prefix: last,
+        })
+    }
+
+    /// The automata that find this word's other terms in a dictionary: within the typo limit, and as a prefix.
+    fn expansions(&self, field: Field) -> tantivy::Result<Vec<FuzzyTermQuery>> {
+        let term = || Term::from_field_text(field, self.text);
+        let mut ways = Vec::new();
+        if self.typos > 0 {
+            ways.push(FuzzyTermQuery::new(term(), self.typos, true));
+        }
+        if self.prefix {
+            ways.push(FuzzyTermQuery::new_prefix(term(), 0, true));
+        }
+        Ok(ways)
+    }
+}
+
+/// One segment being searched: its documents' BM25 sums so far.
+struct Segment<'s> {
+    reader: &'s SegmentReader,
+    scores: Vec<Score>,
+    scoring: bool,
+}
+
+impl<'s> Segment<'s> {
+    fn new(reader: &'s SegmentReader, scoring: bool) -> Self {
+        let scores = if scoring {
+            vec![0.0; reader.max_doc() as usize]
+        } else {
+            Vec::new()
+        };
+        Self {
+            reader,
+            scores,
+            scoring,
+        }
+    }
+
+    /// Adds the rows of this segment's documents that match every word, with their scores, to `rows`.
+    fn collect(
+        mut self,
+        f: &Fields,
+        words: &[Word],
+        sku: Option<&dyn Weight>,
+        rows: &mut Vec<(u32, Score)>,
+    ) -> tantivy::Result<()> {
+        let mut everywhere: Option<Docs> = None;
+        let mut in_name: Option<Docs> = None;
+        for word in words {
+            let name = self.docs_of(word, f.name, 0, NAME_BOOST)?;
+            let mut anywhere = self.docs_of(word, f.rest, 1, 1.0)?;
+            anywhere.union_with(&name);
+            everywhere = Some(Docs::intersected(everywhere, anywhere));
+            in_name = Some(Docs::intersected(in_name, name));
+        }
+        let (Some(everywhere), Some(in_name)) = (everywhere, in_name) else {
+            return Ok(());
+        };
+        let skus = match sku {
+            Some(weight) => self.postings(weight, 1.0, false)?,
+            None => Docs::empty(self.reader.max_doc()),
+        };
+        let row_of = self.reader.fast_fields().u64("row")?;
+        for doc in everywhere.iter() {
+            if self.reader.is_deleted(doc) {
+                continue;
+            }
+            let Some(row) = row_of.first(doc) else {
+                continue;
+            };
+            let score = if self.scoring {
+                let tier = if skus.contains(doc) {
+                    SKU_TIER
+                } else if in_name.contains(doc) {
+                    NAME_TIER
+                } else {
+                    0.0
+                };
+                tier + self.scores[doc as usize]
+            } else {
+                0.0
+            };
+            rows.push((row as u32, score));
+        }
+        Ok(())
+    }
+
+    /// The documents in which `word` matches a word of `field`, its exact term's BM25 (times `boost`) added to
+    /// their scores.
+    fn docs_of(
+        &mut self,
+        word: &Word,
+        field: Field,
+        exact: usize,
+        boost: Score,
+    ) -> tantivy::Result<Docs> {
+        let mut docs = self.postings(&*word.exact[exact], boost, true)?;
+        let index = self.reader.inverted_index(field)?;
+        for expansion in word.expansions(field)? {
+            let mut terms = index.terms().search(expansion.automaton()?).into_stream()?;
+            while terms.advance() {
+                if terms.key() == word.text.as_bytes() {
+                    continue;
+                }
+                let mut postings = index
+                    .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+                while !postings.docs().is_empty() {
+                    for &doc in postings.docs() {
+                        docs.insert(doc);
+                    }
+                    postings.advance();
+                }
+            }
+        }
+        Ok(docs)
+    }
+
+    /// The documents of one term's postings; with `scored`, their scores (times `boost`) are added.
+    fn postings(
+        &mut self,
+        weight: &dyn Weight,
+        boost: Score,
+        scored: bool,
+    ) -> tantivy::Result<Docs> {
+        let mut docs = Docs::empty(self.reader.max_doc());
+        let mut scorer = weight.scorer(self.reader, boost)?;
+        let scored = scored && self.scoring;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            docs.insert(doc);
+            if scored {
+                self.scores[doc as usize] += scorer.score();
+            }
+            doc = scorer.advance();
+        }
+        Ok(docs)
+    }
+}
+
+/// A set of a segment's documents, as bits.
+#[derive(Debug, Clone, PartialEq)]
+struct Docs {
+    words: Vec<u64>,
+}
+
+impl Docs {
+    fn empty(max_doc: DocId) -> Self {
+        Self {
+            words: vec![0; (max_doc as usize).div_ceil(64)],
+        }
+    }
+
+    fn insert(&mut self, doc: DocId) {
+        self.words[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    fn contains(&self, doc: DocId) -> bool {
+        self.words[doc as usize / 64] & (1 << (doc % 64)) != 0
+    }
+
+    fn union_with(&mut self, other: &Docs) {
+        for (word, theirs) in self.words.iter_mut().zip(&other.words) {
+            *word |= theirs;
+        }
+    }
+
+    /// `so_far ∩ next`, where no set so far means every document.
+    fn intersected(so_far: Option<Docs>, next: Docs) -> Docs {
+        match so_far {
+            None => next,
+            Some(mut docs) => {
+                for (word, theirs) in docs.words.iter_mut().zip(&next.words) {
+                    *word &= theirs;
+                }
+                docs
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.words.iter().enumerate().flat_map(|(n, &word)| {
+            let base = n as DocId * 64;
+            std::iter::successors((word != 0).then_some(word), |w| {
+                let rest = w & (w - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |w| base + w.trailing_zeros())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_should_list_the_documents_it_holds_in_order_across_words() {
+        let mut docs = Docs::empty(200);
+        for doc in [0, 5, 63, 64, 130, 199] {
+            docs.insert(doc);
+        }
+        assert_eq!(docs.iter().collect::<Vec<_>>(), [0, 5, 63, 64, 130, 199]);
+        assert!(docs.contains(130) && !docs.contains(131));
+    }
+
+    #[test]
+    fn it_should_intersect_with_every_document_when_nothing_came_before() {
+        let mut a = Docs::empty(100);
+        a.insert(3);
+        a.insert(70);
+        let mut b = Docs::empty(100);
+        b.insert(70);
+        b.insert(99);
+        let first = Docs::intersected(None, a.clone());
+        assert_eq!(first, a);
+        assert_eq!(
+            Docs::intersected(Some(a.clone()), b.clone())
+                .iter()
+                .collect::<Vec<_>>(),
+            [70]
+        );
+        a.union_with(&b);
+        assert_eq!(a.iter().collect::<Vec<_>>(), [3, 70, 99]);
+    }
+}
