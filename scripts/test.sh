@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: starts the local services, deletes what earlier runs left in them
-# (scripts/clean-leftovers.py), builds the workspace once, then runs the tests.
+# (scripts/clean-leftovers.py), checks the docs' links and paths (scripts/check-docs.py), builds the workspace
+# once, then runs the tests.
 #
 #   scripts/test.sh [ARGS...]   ARGS go to the test runner: cargo nextest run (when cargo-nextest is
 #                               installed) or cargo test, e.g. `scripts/test.sh -p domain`.
@@ -24,6 +25,10 @@ done
 # Each integration test makes its own database; drop those left by earlier runs.
 psql "$DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'shop_test_%'" |
   while read -r db; do psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+
+# The docs name only files that exist: every relative link and every path in backticks.
+echo "test: scripts/check-docs.py"
+"${PYTHON:-python3}" scripts/check-docs.py
 
 echo "test: cargo build --workspace --all-targets --locked"
 cargo build --workspace --all-targets --locked

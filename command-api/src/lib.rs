@@ -7,7 +7,7 @@
 //! - [`error`]: `ApiError`, mapping refusals and failures to problem+json.
 //! - [`extract`]: `AppJson`, `IfMatch`, and the metadata each command carries.
 //! - [`idempotency`]: the `Idempotency-Key` middleware.
-//! - [`passwords`]: argon2id hashing off the async threads.
+//! - [`passwords`]: argon2id hashing off the async threads, a capped number at once, in pooled memory.
 //! - [`auth`], [`products`], [`cart`], [`orders`]: one router per resource, each route documented by its
 //!   handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served undocumented.
 //! - [`openapi`]: the problem responses the handlers name, and what the middleware adds to the document.

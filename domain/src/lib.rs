@@ -1,7 +1,8 @@
 //! The shop's business rules, free of I/O.
 //!
-//! Five event-sourced aggregates (for cqrs-es 0.5) decide what happens to users, products,
-//! carts, orders and payments; the value types they are built from cannot hold invalid data.
+//! Seven event-sourced aggregates (for cqrs-es 0.5) decide what happens to users, products,
+//! carts, orders and payments, record the checkout saga's progress, and record each notification
+//! sent; the value types they are built from cannot hold invalid data.
 //! Nothing in here reads a clock, draws random numbers or talks to a network: "now" and every
 //! id arrive in the commands, so the same events always come out of the same inputs.
 //!
@@ -16,10 +17,12 @@
 //! - [`order`]: the order lifecycle from placing to delivery or cancellation.
 //! - [`checkout`]: the checkout saga's own state, one per order.
 //! - [`ports`]: the payment gateway as a trait, for the saga's adapters.
-//! - [`payment`]: one payment per order (`PaymentId::for_order`), from start to capture or refund.
+//! - [`payment`]: one payment per order (`PaymentId::for_order`), from start through authorization to
+//!   capture and refund, or to a decline or a void.
 //!
 //! Each aggregate folder holds `commands.rs`, `events.rs`, `aggregate.rs` (state, `handle`,
-//! `apply`), `error.rs` (one enum naming the broken rules) and `tests.rs` (given/when/then).
+//! `apply`), `error.rs` (one enum naming the broken rules) and `tests.rs` (given/when/then);
+//! `notification`, with one command and one event, keeps all but its tests in `aggregate.rs`.
 //! Every error enum implements [`RuleViolation`], which tells an HTTP layer how to answer.
 
 pub mod cart;

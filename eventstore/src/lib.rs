@@ -9,10 +9,14 @@
 //! - [`feed`]: events in `(transaction id, position)` order, never skipping one; subscribers' checkpoints.
 //! - [`claims`]: values unique across aggregates (emails, SKUs).
 //! - [`idempotency`]: `Idempotency-Key` records, kept 24 hours, held by leases that commit with the events.
-//! - [`audit`]: the per-stream hash chain (computed by the bus at append) and the seals over the feed.
+//! - [`audit`]: verifying the per-stream hash chain, which the bus computes at append (since migration 0005;
+//!   a trigger hashes only rows inserted without one), and sealing the feed in the background.
 //! - [`wake`]: waking subscribers when events are appended.
 //! - [`business`]: business counters (orders, payments), counted where events are appended.
 //! - [`db`]: connecting and migrating.
+//! - `repository` (private): loading an aggregate in one query and appending a stream's events, with their
+//!   audit hashes, in one statement, on postgres-es's tables; what the bus runs.
+//! - `testing` (feature `testing`): a fresh, migrated database per test.
 
 pub mod audit;
 pub mod bus;

@@ -5,12 +5,13 @@
 //!
 //! - [`settings`]: one typed `Settings`, read from the environment, with secrets kept out of `Debug`.
 //! - [`telemetry`]: tracing subscriber (human-readable or JSON lines).
-//! - [`auth`]: the `AuthUser` extractor.
+//! - [`auth`]: the `AuthUser` extractor, from a bearer token or the storefront's session cookie.
 //! - [`client`]: the client's address, behind trusted proxies too.
 //! - [`tokens`]: issuing and verifying access tokens; the Redis deny-list that makes logout stick.
 //! - [`problem`]: RFC 9457 `application/problem+json` responses.
 //! - [`near_cache`]: hot Redis values in process memory, kept exact by the writers' announcements.
-//! - [`rate_limit`]: fixed-window counters in Redis, shared by every instance.
+//! - [`rate_limit`]: counters in Redis, shared by every instance, each over a minute opened by its first
+//!   attempt.
 //! - [`request_ids`]: a caller's request and correlation ids, kept only when short and plain.
 //! - [`metrics`]: the Prometheus recorder and HTTP metrics middleware.
 

@@ -1,12 +1,14 @@
-//! The read side over HTTP. Reads come from the read models in MongoDB and Redis, never from the event
-//! store — except the audit endpoints, which show the log itself.
+//! The read side over HTTP. Reads come from the read models in MongoDB and Redis and from the catalog's
+//! in-process search index, never from the event store — except the audit endpoints, which show the log
+//! itself.
 //!
 //! # Layout
 //!
 //! - [`state`]: what the handlers share.
 //! - [`params`]: query-string parsing (unknown parameters ignored, wrong types 400) and pages.
 //! - [`consistency`]: `X-Min-Position` / `min_position`: waiting for the read models to catch up.
-//! - [`catalog`], [`me`], [`cart`], [`orders`], [`notifications`]: one router per resource, each route
+//! - [`catalog`] (products and categories from the search index; its snapshot, which `shop replay`
+//!   verifies), [`me`], [`cart`], [`orders`], [`notifications`]: one router per resource, each route
 //!   documented by its handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served
 //!   undocumented; the bodies are typed, so the document shows what is sent.
 //! - [`audit`]: `GET /admin/events`, `GET /admin/streams/{type}/{id}`, `GET /admin/audit/verify`.

@@ -10,10 +10,10 @@
 //! - [`consumer`]: a queue consumer with manual acks, retry with back-off, then parking.
 //! - [`checkout`]: the checkout process manager: its pure decisions, and the runner that performs them.
 //! - [`instances`]: the `shop_saga_instances` gauge, counted from the checkouts' streams.
-//! - [`notifier`]: email over SMTP, once per order and kind.
+//! - [`notifier`]: email over SMTP, once per order (or user) and kind, recorded by a `notification` aggregate.
 //! - [`gateway`]: the simulated payment gateway (the provider's test cards) and the configured choice.
 //! - [`stripe`]: the Stripe adapter (Payment Intents API).
-//! - [`timers`]: payment deadlines kept in PostgreSQL.
+//! - [`timers`]: payment deadlines and the expiries of stock reservations, kept in PostgreSQL.
 //! - [`dlq`]: listing and requeueing parked messages.
 
 pub mod checkout;

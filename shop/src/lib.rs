@@ -3,11 +3,13 @@
 //!
 //! # Layout
 //!
-//! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`.
+//! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`; its `reference` module
+//!   serves the OpenAPI document and Swagger UI.
 //! - [`health`]: `/health/live` and `/health/ready`.
 //! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`.
-//! - [`replay`]: `replay --all | --projector NAME [--verify]`.
-//! - [`seed`]: `seed --products N --customers M --orders K`.
+//! - [`replay`]: `replay --all | --projector NAME [--verify]`; with `--instance URL`, a running instance's
+//!   catalog index checked against one built from the feed.
+//! - [`seed`]: `seed --products N --customers M --orders K [--if-empty]`.
 
 pub mod cli;
 pub mod health;

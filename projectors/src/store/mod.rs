@@ -1,9 +1,9 @@
-//! Where view documents live. Every view writes into a *generation* (`catalog_g3`, `rm:carts:g3:<id>`), so a
+//! Where view documents live. Every view writes into a *generation* (`orders_g3`, `rm:carts:g3:<id>`), so a
 //! replay can build the next one beside the live one and switch readers over by moving one pointer.
 //!
 //! A view's checkpoint is stored with its documents, in the same store: if Redis loses its data, the Redis
 //! views lose their checkpoints with it and rebuild from the start instead of staying empty
-//! (docs/adr/0005-read-model-checkpoints.md).
+//! (docs/adr/0005-read-model-generations-and-checkpoints.md).
 
 mod mongo;
 pub mod query;
