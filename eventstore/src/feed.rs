@@ -104,6 +104,13 @@ pub struct EventFilter {
     pub user_id: Option<String>,
 }
 
+impl EventFilter {
+    /// Whether it keeps every event.
+    pub fn is_empty(&self) -> bool {
+        self.aggregate_type.is_none() && self.event_type.is_none() && self.user_id.is_none()
+    }
+}
+
 #[derive(Clone)]
 pub struct Feed {
     pool: PgPool,
@@ -141,16 +148,29 @@ impl Feed {
                AND ($6::text IS NULL OR metadata->>'user_id' = $6) \
              ORDER BY transaction_id, position LIMIT $3"
         );
-        let rows = sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(after.transaction_id.to_string())
             .bind(after.position)
             .bind(limit)
             .bind(&filter.aggregate_type)
             .bind(&filter.event_type)
             .bind(&filter.user_id)
-            .bind(&elsewhere)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(&elsewhere);
+        let rows = if filter.is_empty() {
+            query.fetch_all(&self.pool).await?
+        } else {
+            // The feed's order is an index's order (`events_feed_order`, or `events_type_order` for one
+            // aggregate type): read it in that order, never by fetching every match and sorting it. Without
+            // statistics (a store just seeded or restored) the planner guesses that few rows match a filter
+            // and sorts them all — 100,000 product events, 150 ms for each batch of 5,000.
+            let mut transaction = self.pool.begin().await?;
+            sqlx::query("SET LOCAL enable_sort = off")
+                .execute(&mut *transaction)
+                .await?;
+            let rows = query.fetch_all(&mut *transaction).await?;
+            transaction.commit().await?;
+            rows
+        };
         rows.iter().map(StoredEvent::from_row).collect()
     }
 

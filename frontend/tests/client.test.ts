@@ -1,5 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
+import { checkOut, setCartItemQuantity } from "../src/api/cart";
+import { updateProduct } from "../src/api/catalog";
 import { ApiError, configureAuth, errorMessage, get, plainMessage, request, write } from "../src/api/client";
+import { getOrder, listOrders } from "../src/api/orders";
 
 function answer(status: number, body?: unknown, headers: Record<string, string> = {}): Response {
   const text = body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body);
@@ -140,5 +143,64 @@ describe("the API client's requests", () => {
     const { data, status } = await request("/auth/logout", { method: "POST" });
     expect(status).toBe(204);
     expect(data).toBeUndefined();
+  });
+});
+
+describe("the typed calls per resource", () => {
+  it("send the method, path, body and headers of their operation through the one client", async () => {
+    const fetch = stubFetch(async () => answer(202, { id: "o-9", position: "12.3", version: 1 }, { "Content-Type": "application/json" }));
+    const address = { name: "Robin", line1: "1 Main St", city: "Berlin", postal_code: "10115", country: "DE" };
+    const written = await checkOut({ shipping_address: address, payment_method: "pm_card_visa" }, { idempotencyKey: "k-9" });
+    expect(written).toEqual({ id: "o-9", position: "12.3", version: 1 });
+    await setCartItemQuantity("a/b", 3);
+    await updateProduct("p-1", { name: "New name" }, { ifMatch: '"4"' });
+
+    const sent = fetch.mock.calls.map((call) => {
+      const [url, init] = call as unknown as [string, RequestInit];
+      return { url, method: init.method, body: init.body, headers: init.headers as Record<string, string>, credentials: init.credentials };
+    });
+    expect(sent.map((s) => `${s.method} ${s.url}`)).toEqual([
+      "POST /api/v1/cart/checkout",
+      "PUT /api/v1/cart/items/a%2Fb",
+      "PATCH /api/v1/products/p-1",
+    ]);
+    expect(sent[0].headers["Idempotency-Key"]).toBe("k-9");
+    expect(JSON.parse(String(sent[0].body))).toEqual({ shipping_address: address, payment_method: "pm_card_visa" });
+    expect(sent[1].body).toBe('{"quantity":3}');
+    expect(sent[2].headers["If-Match"]).toBe('"4"');
+    for (const s of sent) {
+      expect(s.headers["X-Requested-With"]).toBe("shop-storefront");
+      expect(s.credentials).toBe("same-origin");
+    }
+  });
+
+  it("read with the query, X-Min-Position and the ETag", async () => {
+    const fetch = stubFetch(async () =>
+      answer(200, { id: "o-1", status: "pending", items: [], payment: { status: "pending", method: "pm_card_visa" }, timeline: [] }, {
+        "Content-Type": "application/json",
+        ETag: '"2"',
+      }),
+    );
+    const { order, etag } = await getOrder("o-1", { minPosition: "7.1" });
+    expect(order.status).toBe("pending");
+    expect(etag).toBe('"2"');
+    await listOrders({ status: "confirmed", page: 2, limit: 25, user_id: undefined });
+    const urls = fetch.mock.calls.map((call) => (call as unknown as [string])[0]);
+    expect(urls).toEqual(["/api/v1/orders/o-1", "/api/v1/orders?status=confirmed&page=2&limit=25"]);
+    const [, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect((init.headers as Record<string, string>)["X-Min-Position"]).toBe("7.1");
+  });
+
+  it("turn a refusal into the same ApiError as any request", async () => {
+    stubFetch(
+      answer(
+        422,
+        { type: "/problems/product_discontinued", title: "Unprocessable Entity", status: 422, detail: "Lamp is no longer sold; remove it from the cart." },
+        PROBLEM,
+      ),
+    );
+    const error = await failure(checkOut({ shipping_address: { name: "R", line1: "1", city: "B", postal_code: "1", country: "DE" }, payment_method: "pm_card_visa" }));
+    expect(error.code).toBe("product_discontinued");
+    expect(error.message).toBe("Lamp is no longer sold; remove it from the cart.");
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { errorMessage, get } from "../api/client";
-import type { AuditReport, StoredEvent } from "../api/types";
+import { getStream, listEvents, verifyAuditLog } from "../api/audit";
+import { errorMessage } from "../api/client";
+import type { AuditReport, BrokenLink, StoredEvent } from "../api/types";
 import { Empty, ErrorNote, Loading, TextField } from "../components/ui";
 import { formatTimestamp, humanize, plural, shortId } from "../lib/format";
 import { useTitle } from "../lib/page";
@@ -37,12 +38,7 @@ export function AuditPage() {
   useEffect(() => setDraft(filter), [filter.aggregate_type, filter.event_type, filter.user_id]);
   // The `after` tokens of the pages before this one, so "Previous" can go back.
   const [trail, setTrail] = useState<string[]>([]);
-  const feed = useFetch(search, (signal) =>
-    get<{ items: StoredEvent[]; next: string }>("/admin/events", {
-      query: { ...filter, after, limit: FEED_PAGE },
-      signal,
-    }),
-  );
+  const feed = useFetch(search, (signal) => listEvents({ ...filter, after, limit: FEED_PAGE }, { signal }));
   useTitle("Audit log · Back office");
 
   function applyFilter(e: FormEvent) {
@@ -123,7 +119,7 @@ function VerifyPanel() {
     setBusy(true);
     setError("");
     try {
-      setReport(await get<AuditReport>("/admin/audit/verify"));
+      setReport(await verifyAuditLog());
     } catch (e) {
       setReport(undefined);
       setError(errorMessage(e));
@@ -155,8 +151,8 @@ function VerifyPanel() {
             </p>
             <ul>
               {report.broken.map((b) => (
-                <li key={b.position}>
-                  Position <code>{b.position}</code>: {b.reason}
+                <li key={`${b.aggregate_type}/${b.aggregate_id}#${b.sequence}`}>
+                  <BrokenPlace link={b} />: {b.reason}
                 </li>
               ))}
             </ul>
@@ -165,6 +161,36 @@ function VerifyPanel() {
         {error && <ErrorNote error={error} />}
       </div>
     </section>
+  );
+}
+
+/** Where a broken link is: its stream and sequence, and the feed position when the event is still there. */
+function BrokenPlace({ link }: { link: BrokenLink }) {
+  return (
+    <>
+      <Link to={`/admin/audit/${encodeURIComponent(link.aggregate_type)}/${encodeURIComponent(link.aggregate_id)}`}>
+        {link.aggregate_type} {shortId(link.aggregate_id)}
+      </Link>{" "}
+      #{link.sequence}
+      {link.position === null || link.position === undefined ? (
+        " (event gone)"
+      ) : (
+        <>
+          {" "}at position <code>{link.position}</code>
+        </>
+      )}
+    </>
+  );
+}
+
+/** Who caused an event, when its metadata says (`metadata` is a free-form object in the API), else the system. */
+function Actor({ event }: { event: StoredEvent }) {
+  const userId = event.metadata.user_id;
+  if (typeof userId !== "string" || !userId) return <>by system</>;
+  return (
+    <Link to={feedUrl({ aggregate_type: "", event_type: "", user_id: userId })} title={userId} onClick={(ev) => ev.stopPropagation()}>
+      by {shortId(userId)}
+    </Link>
   );
 }
 
@@ -188,13 +214,7 @@ function EventList({ events, showStream = false }: { events: StoredEvent[]; show
                   <span>#{e.sequence}</span>
                 )}
                 <span title="Who">
-                  {e.metadata?.user_id ? (
-                    <Link to={feedUrl({ aggregate_type: "", event_type: "", user_id: String(e.metadata.user_id) })} title={String(e.metadata.user_id)} onClick={(ev) => ev.stopPropagation()}>
-                      by {shortId(String(e.metadata.user_id))}
-                    </Link>
-                  ) : (
-                    "by system"
-                  )}
+                  <Actor event={e} />
                 </span>
                 <time dateTime={e.recorded_at}>{formatTimestamp(e.recorded_at)}</time>
               </span>
@@ -223,9 +243,7 @@ function EventList({ events, showStream = false }: { events: StoredEvent[]; show
 }
 
 export function StreamPage({ type, id }: { type: string; id: string }) {
-  const stream = useFetch(`${type}/${id}`, (signal) =>
-    get<{ items: StoredEvent[] }>(`/admin/streams/${encodeURIComponent(type)}/${encodeURIComponent(id)}`, { signal }),
-  );
+  const stream = useFetch(`${type}/${id}`, (signal) => getStream(type, id, { signal }));
   useTitle(`${humanize(type)} ${shortId(id)} · Audit log`);
   const [lookup, setLookup] = useState({ type, id });
   return (

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { ApiError, errorMessage, get, write } from "../api/client";
-import { ORDER_STATUSES, type OrderSummary, type Page } from "../api/types";
+import { ApiError, errorMessage } from "../api/client";
+import { cancelOrder, deliverOrder, listOrders, shipOrder } from "../api/orders";
+import { isOrderStatus, ORDER_STATUSES, type Shipment } from "../api/types";
 import { OrderFacts, OrderItems, OrderProgress, OrderTimeline } from "../components/OrderDetails";
 import { Empty, ErrorNote, Loading, Pagination, Price, StatusBadge, TextField } from "../components/ui";
 import { formatDateTime, plural, shortId, statusLabel } from "../lib/format";
@@ -20,10 +21,11 @@ function ordersUrl(status: string, page: number): string {
 
 export function AdminOrdersPage() {
   const { query } = useLocation();
-  const status = ORDER_STATUSES.includes(query.get("status") as never) ? query.get("status")! : "";
+  const wanted = query.get("status");
+  const status = isOrderStatus(wanted) ? wanted : "";
   const page = Math.max(1, Number(query.get("page")) || 1);
   const orders = useFetch(`${status}|${page}`, (signal) =>
-    get<Page<OrderSummary>>("/orders", { query: { status, page, limit: 25 }, signal }),
+    listOrders({ status, page, limit: 25 }, { signal }),
   );
   useTitle("Orders · Back office");
   const data = orders.data;
@@ -83,11 +85,15 @@ export function AdminOrderPage({ id }: { id: string }) {
   const [tracking, setTracking] = useState("");
   useTitle(order ? `Order ${shortId(order.id)} · Back office` : "Order · Back office");
 
-  async function act(action: "ship" | "deliver" | "cancel", body?: unknown) {
+  async function act(action: "ship" | "deliver" | "cancel", shipment?: Shipment) {
     setBusy(action);
     setActionError("");
     try {
-      const { position } = await write("POST", `/orders/${encodeURIComponent(id)}/${action}`, body);
+      const { position } = await (action === "ship"
+        ? shipOrder(id, shipment)
+        : action === "deliver"
+          ? deliverOrder(id)
+          : cancelOrder(id));
       toast(action === "ship" ? "Marked as shipped" : action === "deliver" ? "Marked as delivered" : "Order cancelled");
       reload(position);
     } catch (e) {

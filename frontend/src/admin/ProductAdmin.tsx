@@ -1,7 +1,16 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { ApiError, errorMessage, get, request, write } from "../api/client";
-import type { Category, Page, Product } from "../api/types";
-import { Availability, Empty, ErrorNote, Loading, Pagination, Price, SelectField, TextField } from "../components/ui";
+import {
+  adjustStock,
+  createProduct,
+  discontinueProduct,
+  getProduct,
+  listCategories,
+  listProducts,
+  updateProduct,
+} from "../api/catalog";
+import { ApiError, errorMessage } from "../api/client";
+import type { Product, ProductChanges } from "../api/types";
+import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Pagination, Price, SelectField, TextField } from "../components/ui";
 import { sentence } from "../lib/address";
 import { formatDateTime, plural } from "../lib/format";
 import { moneyInputValue, parseMoneyInput } from "../lib/money";
@@ -21,7 +30,7 @@ export function AdminProductsPage() {
   const [text, setText] = useState(q);
   useEffect(() => setText(q), [q]);
   const list = useFetch(`${q}|${page}`, (signal) =>
-    get<Page<Product>>("/products", { query: { q, page, limit: 25, sort: q ? "relevance" : "newest" }, minPosition: position, signal }),
+    listProducts({ q, page, limit: 25, sort: q ? "relevance" : "newest" }, { minPosition: position, signal }),
   );
   useTitle("Products · Back office");
   const to = (nq: string, np: number) => {
@@ -77,7 +86,7 @@ export function AdminProductsPage() {
                   <td><Link to={`/admin/products/${p.id}`}>{p.name}</Link></td>
                   <td><code>{p.sku}</code></td>
                   <td>{p.category}</td>
-                  <td className="num"><Price money={p.price} /></td>
+                  <td className="num"><Price money={p.price} missing={NO_PRICE} /></td>
                   <td className="num">{p.available} <Availability available={p.available} /></td>
                   <td className="num">
                     <Link to={`/admin/products/${p.id}`} className="btn btn-small btn-ghost" aria-label={`Edit ${p.name}`}>Edit</Link>
@@ -141,7 +150,7 @@ function ProductForm({
   const [errors, setErrors] = useState<FormErrors>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const categories = useFetch("categories", (signal) => get<{ categories: Category[] }>("/categories", { signal }));
+  const categories = useFetch("categories", (signal) => listCategories({ signal }));
   const set = (k: keyof ProductFormValues) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [k]: e.target.value }));
 
   async function submit(e: FormEvent) {
@@ -197,16 +206,18 @@ export function NewProductPage() {
   const toast = useToast();
   useTitle("New product · Back office");
   async function create(v: ProductFormValues) {
-    const { id, position } = await write("POST", "/products", {
+    // The form checked the price before calling: `parseMoneyInput` is not null here.
+    const amount = parseMoneyInput(v.price, v.currency) ?? 0;
+    const { id, position } = await createProduct({
       sku: v.sku.trim(),
       name: v.name.trim(),
       description: v.description.trim(),
       category: v.category.trim(),
-      price: { amount: parseMoneyInput(v.price, v.currency), currency: v.currency },
+      price: { amount, currency: v.currency },
       stock: Number(v.stock),
     });
     toast(`Created ${v.name.trim()}`);
-    navigate(`/admin/products/${id}?position=${encodeURIComponent(position)}`);
+    navigate(`/admin/products/${id}${position ? `?position=${encodeURIComponent(position)}` : ""}`);
   }
   return (
     <div className="page">
@@ -227,33 +238,31 @@ export function EditProductPage({ id }: { id: string }) {
   const { query } = useLocation();
   const [position, setPosition] = useState<string | undefined>(query.get("position") ?? undefined);
   const [version, setVersion] = useState(0);
-  const product = useFetch(`${id}|${version}`, async (signal) => {
-    // Right after a create or change, wait until the view has it (read-your-writes).
-    const answer = await request<Product>(`/products/${encodeURIComponent(id)}`, { minPosition: position, signal });
-    return { product: answer.data, etag: answer.headers.get("ETag") ?? undefined };
-  });
+  // Right after a create or change, wait until the view has it (read-your-writes).
+  const product = useFetch(`${id}|${version}`, (signal) => getProduct(id, { minPosition: position, signal }));
   const p = product.data?.product;
   useTitle(p ? `${p.name} · Back office` : "Product · Back office");
 
-  const reloadAt = (pos: string) => {
-    setPosition(pos);
+  const reloadAt = (pos: string | null | undefined) => {
+    setPosition(pos ?? undefined);
     setVersion((v) => v + 1);
   };
 
   async function save(v: ProductFormValues) {
     if (!p) return;
-    const changes: Record<string, unknown> = {};
+    const changes: ProductChanges = {};
     if (v.name.trim() !== p.name) changes.name = v.name.trim();
     if (v.description.trim() !== p.description) changes.description = v.description.trim();
     if (v.category.trim() !== p.category) changes.category = v.category.trim();
-    const amount = parseMoneyInput(v.price, v.currency);
-    if (amount !== p.price.amount || v.currency !== p.price.currency) changes.price = { amount, currency: v.currency };
+    // Checked by the form; a product without a price yet gets one whatever is typed.
+    const amount = parseMoneyInput(v.price, v.currency) ?? 0;
+    if (amount !== p.price?.amount || v.currency !== p.price?.currency) changes.price = { amount, currency: v.currency };
     if (Object.keys(changes).length === 0) {
       toast("Nothing to save");
       return;
     }
     try {
-      const { position } = await write("PATCH", `/products/${encodeURIComponent(id)}`, changes, { ifMatch: product.data?.etag });
+      const { position } = await updateProduct(id, changes, { ifMatch: product.data?.etag });
       toast("Product saved");
       reloadAt(position);
     } catch (err) {
@@ -303,8 +312,8 @@ export function EditProductPage({ id }: { id: string }) {
                 name: p.name,
                 description: p.description,
                 category: p.category,
-                price: moneyInputValue(p.price.amount, p.price.currency),
-                currency: p.price.currency,
+                price: p.price ? moneyInputValue(p.price.amount, p.price.currency) : "",
+                currency: p.price?.currency ?? CURRENCIES[0],
                 stock: "",
               }}
               onSubmit={save}
@@ -320,7 +329,7 @@ export function EditProductPage({ id }: { id: string }) {
   );
 }
 
-function StockForm({ product, onDone }: { product: Product; onDone(position: string): void }) {
+function StockForm({ product, onDone }: { product: Product; onDone(position: string | null | undefined): void }) {
   const [delta, setDelta] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -335,7 +344,7 @@ function StockForm({ product, onDone }: { product: Product; onDone(position: str
     setBusy(true);
     setError("");
     try {
-      const { position } = await write("POST", `/products/${encodeURIComponent(product.id)}/stock`, { delta: n });
+      const { position } = await adjustStock(product.id, { delta: n });
       toast(n > 0 ? `Restocked ${n}` : `Wrote off ${-n}`);
       setDelta("");
       onDone(position);
@@ -366,9 +375,9 @@ function DiscontinueBox({ product }: { product: Product }) {
     setBusy(true);
     setError("");
     try {
-      const { position } = await write("POST", `/products/${encodeURIComponent(product.id)}/discontinue`);
+      const { position } = await discontinueProduct(product.id);
       toast(`${product.name} is discontinued`);
-      navigate(`/admin/products?position=${encodeURIComponent(position)}`);
+      navigate(`/admin/products${position ? `?position=${encodeURIComponent(position)}` : ""}`);
     } catch (err) {
       setError(errorMessage(err));
       setBusy(false);

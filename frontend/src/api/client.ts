@@ -1,12 +1,16 @@
 /**
  * The one way the app talks to the shop: `fetch` under /api/v1 on the page's own origin, JSON in and out,
- * and every failure turned into an `ApiError` whose `message` a person can read.
+ * and every failure turned into an `ApiError` whose `message` a person can read. The typed calls per resource
+ * (catalog.ts, cart.ts, orders.ts, auth.ts, audit.ts, notifications.ts) are built on `request`, `get` and
+ * `write` here; their types come from the server's OpenAPI document (schema.ts, generated: `npm run api-types`).
  *
  * Authentication is the browser's business, not this module's: the server keeps the session in the HttpOnly
  * `shop_session` cookie, which `fetch` sends by itself (`credentials: "same-origin"`). The app never sees the
  * token and never sends an Authorization header. Every request carries `X-Requested-With`, which the server
  * requires of cookie-authenticated writes (a cross-site form cannot set it) — see src/store/auth.tsx.
  */
+import type { operations } from "./schema";
+import type { Written } from "./types";
 
 export const API_BASE = "/api/v1";
 
@@ -198,12 +202,6 @@ export async function get<T>(path: string, options: Omit<RequestOptions, "method
   return (await request<T>(path, options)).data;
 }
 
-/** What every accepted write answers (API.md, "Writes"). */
-export interface Written {
-  id: string;
-  position: string;
-}
-
 export async function write(
   method: "POST" | "PUT" | "PATCH" | "DELETE",
   path: string,
@@ -211,6 +209,34 @@ export async function write(
   options: Omit<RequestOptions, "method" | "body"> = {},
 ): Promise<Written> {
   return (await request<Written>(path, { ...options, method, body })).data;
+}
+
+/** Options of a read: everything but the method and body. */
+export type ReadOptions = Omit<RequestOptions, "method" | "body" | "query">;
+/** Options of a write: the body is the typed call's argument. */
+export type WriteOptions = Omit<RequestOptions, "method" | "body" | "query" | "minPosition">;
+
+type OperationId = keyof operations;
+type Responses<Op extends OperationId> = operations[Op]["responses"];
+type Success<R> = R extends { 200: infer A } ? A : R extends { 201: infer A } ? A : R extends { 202: infer A } ? A : R extends { 204: infer A } ? A : never;
+
+/** The JSON body of an operation's successful answer (`undefined` for one without a body, like 204). */
+export type Answer<Op extends OperationId> =
+  Success<Responses<Op>> extends { content: { "application/json": infer Body } } ? Body : undefined;
+
+/** The JSON body an operation takes. */
+export type Body<Op extends OperationId> =
+  operations[Op]["requestBody"] extends { content: { "application/json": infer B } } | undefined ? B : never;
+
+/**
+ * An operation's query parameters, less `min_position` (the client sends `X-Min-Position` instead). Values
+ * are what the API takes: numbers for `page`, `limit`, `min_price`; booleans for `in_stock`.
+ */
+export type Query<Op extends OperationId> = Omit<NonNullable<operations[Op]["parameters"]["query"]>, "min_position">;
+
+/** A path segment: ids are encoded, so an id can never reach another path. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
 }
 
 /** A fresh key for `Idempotency-Key`, so a retried or double-clicked POST is applied once. */

@@ -1,145 +1,109 @@
-import type { Money } from "../lib/money";
+/**
+ * The API's shapes under the names the app uses, all taken from the generated schema.ts (the server's OpenAPI
+ * document, docs/openapi.json; `npm run api-types`). Nothing here is written by hand but what the document
+ * leaves as a plain string: the order statuses and the roles, which the server describes in words only.
+ */
+import type { components } from "./schema";
 
-export type Role = "customer" | "admin";
+type Schemas = components["schemas"];
 
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  category: string;
-  price: Money;
-  /** On hand minus reserved. */
-  available: number;
-  in_stock: boolean;
-  created_at: string;
-  updated_at: string;
-}
+/** An amount in minor units (cents) and an ISO 4217 currency code; never a float. */
+export type Money = Schemas["Money"];
 
-export interface Page<T> {
-  items: T[];
-  page: number;
-  limit: number;
-  total: number;
-  pages: number;
-}
+// --- catalog -----------------------------------------------------------------------------------------------
 
-export interface Category {
-  name: string;
-  count: number;
-}
-
+/** A product as the catalog shows it. `price` may be missing (`null` or left out): such a product cannot be bought. */
+export type Product = Schemas["Product"];
+export type Category = Schemas["Category"];
+/** `GET /categories`. */
+export type Categories = Schemas["Categories"];
 /**
  * A price range of the catalog's facets, in major units (10 = €10.00): `min` inclusive, `max` exclusive, and no
  * `max` for the open-ended top bucket.
  */
-export interface PriceBucket {
-  min: number;
-  max?: number | null;
-  count: number;
-}
-
+export type PriceBucket = Schemas["PriceRange"];
 /** Counts for the current search: each facet counts the products matching every filter except its own. */
-export interface CatalogFacets {
-  categories: Category[];
-  price: PriceBucket[];
-  /** How many of the matching products have units available. */
-  in_stock: number;
-}
+export type CatalogFacets = Schemas["Facets"];
+/** `GET /products`: a page of products with the facets of the query. */
+export type ProductPage = Schemas["CatalogPage"];
+/** `POST /products`. */
+export type NewProduct = Schemas["NewProduct"];
+/** `PATCH /products/{id}`: the fields to change. */
+export type ProductChanges = Schemas["Changes"];
 
-/** `GET /products`. `facets` is optional: a server that does not count them yet leaves it out. */
-export interface ProductPage extends Page<Product> {
-  facets?: CatalogFacets;
-}
+// --- cart --------------------------------------------------------------------------------------------------
 
-export interface CartLine {
-  product_id: string;
-  sku: string;
-  name: string;
-  unit_price: Money;
-  quantity: number;
-  line_total: Money;
-}
+/**
+ * A line of the cart at the product's current price. `available` is `false` once the product is discontinued:
+ * checkout refuses the cart until the line is removed.
+ */
+export type CartLine = Schemas["CartItem"];
+/** The caller's cart; `total` is `null` (or left out) while it is empty. */
+export type Cart = Schemas["Cart"];
+/** `POST /cart/checkout`. */
+export type CheckoutRequest = Schemas["Checkout"];
 
-export interface Cart {
-  items: CartLine[];
-  total: Money | null;
-  item_count: number;
-}
+// --- orders ------------------------------------------------------------------------------------------------
 
+/** Statuses as the API documents them; `Order.status` is typed as any string, so compare, don't assume. */
 export type OrderStatus = "pending" | "confirmed" | "shipped" | "delivered" | "cancelled";
-export const ORDER_STATUSES: OrderStatus[] = ["pending", "confirmed", "shipped", "delivered", "cancelled"];
+export const ORDER_STATUSES: readonly OrderStatus[] = ["pending", "confirmed", "shipped", "delivered", "cancelled"];
 
-export interface Address {
-  name: string;
-  line1: string;
-  line2?: string | null;
-  city: string;
-  postal_code: string;
-  country: string;
+export function isOrderStatus(value: string | null | undefined): value is OrderStatus {
+  return (ORDER_STATUSES as readonly (string | null | undefined)[]).includes(value);
 }
 
-export interface OrderSummary {
-  id: string;
-  status: OrderStatus;
-  total: Money;
-  item_count: number;
-  created_at: string;
+/** Where an order goes. */
+export type Address = Schemas["ShippingAddress"];
+export type OrderSummary = Schemas["OrderSummary"];
+/** `GET /orders`. */
+export type OrderPage = Schemas["Page_OrderSummary"];
+/** A line of an order, at the price of its checkout. */
+export type OrderLine = Schemas["OrderLine"];
+export type TimelineEntry = Schemas["Step"];
+export type Payment = Schemas["Payment"];
+export type Order = Schemas["Order"];
+/** `POST /orders/{id}/ship`'s optional body. */
+export type Shipment = Schemas["Shipment"];
+
+// --- accounts ----------------------------------------------------------------------------------------------
+
+/** The roles the API documents; the document types `role` as any string. */
+export type Role = "customer" | "admin";
+
+/** A role as the server sent it: only `admin` grants the back office, anything else is a customer. */
+export function asRole(value: string): Role {
+  return value === "admin" ? "admin" : "customer";
 }
 
-export interface TimelineEntry {
-  status: string;
-  at: string;
-  detail?: string | null;
-}
+/** `POST /auth/login`'s answer; the app ignores `access_token` (the session is the HttpOnly cookie). */
+export type LoginAnswer = Schemas["TokenAnswer"];
+/** `GET /me`. */
+export type Me = Schemas["Profile"];
+export type Registration = Schemas["Registration"];
+export type Credentials = Schemas["Login"];
 
-export interface Order {
-  id: string;
-  user_id: string;
-  status: OrderStatus;
-  items: CartLine[];
-  total: Money;
-  shipping_address: Address;
-  payment: { status: string; method: string; amount: Money | null } | null;
-  cancellation_reason: string | null;
-  tracking_number?: string | null;
-  timeline: TimelineEntry[];
-  created_at: string;
-  updated_at: string;
-}
+// --- notifications -----------------------------------------------------------------------------------------
 
-export interface LoginAnswer {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  user_id: string;
-  role: Role;
-}
+export type Notification = Schemas["Notification"];
+export type NotificationPage = Schemas["Page_Notification"];
 
-export interface Me {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  created_at: string;
-}
+// --- audit -------------------------------------------------------------------------------------------------
 
-export interface StoredEvent {
-  position: string;
-  event_id: string;
-  aggregate_type: string;
-  aggregate_id: string;
-  sequence: number;
-  event_type: string;
-  event_version: string | number;
-  payload: unknown;
-  metadata: { user_id?: string | null; correlation_id?: string; causation_id?: string; request_id?: string; [k: string]: unknown };
-  recorded_at: string;
-  hash: string;
-}
+/** An event as the log stored it; `payload` and `metadata` are free-form objects in the document. */
+export type StoredEvent = Schemas["Event"];
+/** `GET /admin/events`: a page of the feed; `next` is the `after` of the next page. */
+export type EventFeed = Schemas["Feed"];
+/** `GET /admin/streams/{type}/{id}`. */
+export type EventStream = Schemas["Stream"];
+/** `GET /admin/audit/verify`. */
+export type AuditReport = Schemas["Verification"];
+export type BrokenLink = Schemas["Broken"];
 
-export interface AuditReport {
-  ok: boolean;
-  checked: number;
-  broken: { position: string; reason: string }[];
-}
+// --- writes ------------------------------------------------------------------------------------------------
+
+/**
+ * What every accepted write answers. `position` (for `X-Min-Position`, read-your-writes) may be `null` or
+ * missing: then there is nothing to wait for.
+ */
+export type Written = Schemas["Written"];

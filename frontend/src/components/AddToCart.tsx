@@ -18,6 +18,10 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
   const inCart = cart?.items.find((l) => l.product_id === product.id)?.quantity ?? 0;
   const max = Math.max(0, Math.min(99 - inCart, product.available - inCart));
   const soldOut = product.available <= 0;
+  // A product without a price cannot be bought: the server would refuse it, and the cart could not show it.
+  const unpriced = !product.price;
+  const blocked = soldOut || unpriced;
+  const label = unpriced ? "Unavailable" : soldOut ? "Sold out" : busy ? "Adding…" : "Add to cart";
 
   async function onAdd() {
     if (!session) {
@@ -44,10 +48,11 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
           type="button"
           className="btn btn-block"
           onClick={onAdd}
-          disabled={busy || soldOut || (session !== null && max < 1)}
+          disabled={busy || blocked || (session !== null && max < 1)}
           aria-label={`Add ${product.name} to cart`}
+          title={unpriced ? "This product has no price right now, so it cannot be bought." : undefined}
         >
-          {soldOut ? "Sold out" : busy ? "Adding…" : "Add to cart"}
+          {label}
         </button>
         {error && <p className="field-error" role="alert">{error}</p>}
       </div>
@@ -56,7 +61,7 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
 
   return (
     <div className="buy-box">
-      {!soldOut && (
+      {!blocked && (
         <div className="field quantity-field">
           <label htmlFor="buy-quantity">Quantity</label>
           <input
@@ -70,9 +75,20 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
           />
         </div>
       )}
-      <button type="button" className="btn btn-primary btn-large" onClick={onAdd} disabled={busy || soldOut || (session !== null && max < 1)}>
-        {soldOut ? "Sold out" : busy ? "Adding…" : "Add to cart"}
+      <button
+        type="button"
+        className="btn btn-primary btn-large"
+        onClick={onAdd}
+        disabled={busy || blocked || (session !== null && max < 1)}
+        aria-describedby={unpriced ? "buy-unpriced" : undefined}
+      >
+        {label}
       </button>
+      {unpriced && (
+        <p className="muted" id="buy-unpriced">
+          This product has no price right now, so it cannot be added to the cart.
+        </p>
+      )}
       {inCart > 0 && <p className="muted">{inCart} already in your cart.</p>}
       {error && <p className="field-error" role="alert">{error}</p>}
     </div>

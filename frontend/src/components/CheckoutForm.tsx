@@ -23,6 +23,8 @@ export interface CheckoutFormProps {
   onSubmit(address: Address, paymentMethod: string): Promise<void>;
   initial?: Partial<AddressInput>;
   submitLabel?: string;
+  /** Why the order cannot be placed now (e.g. a line no longer available): the button is disabled and says so. */
+  blocked?: string;
 }
 
 const AUTOCOMPLETE: Record<AddressField, string> = {
@@ -34,7 +36,7 @@ const AUTOCOMPLETE: Record<AddressField, string> = {
   country: "shipping country",
 };
 
-export function CheckoutForm({ onSubmit, initial, submitLabel = "Place order" }: CheckoutFormProps) {
+export function CheckoutForm({ onSubmit, initial, submitLabel = "Place order", blocked }: CheckoutFormProps) {
   const [address, setAddress] = useState<AddressInput>({ ...EMPTY_ADDRESS, ...initial });
   const [card, setCard] = useState(TEST_CARDS[0].token);
   const [errors, setErrors] = useState<AddressErrors>({});
@@ -57,6 +59,7 @@ export function CheckoutForm({ onSubmit, initial, submitLabel = "Place order" }:
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (blocked) return;
     setTouched(true);
     setFormError("");
     setCardError("");
@@ -153,9 +156,19 @@ export function CheckoutForm({ onSubmit, initial, submitLabel = "Place order" }:
       </fieldset>
 
       {formError && <ErrorNote error={formError} />}
-      <button type="submit" className="btn btn-primary btn-large btn-block" disabled={busy}>
+      <button
+        type="submit"
+        className="btn btn-primary btn-large btn-block"
+        disabled={busy || !!blocked}
+        aria-describedby={blocked ? "checkout-blocked" : undefined}
+      >
         {busy ? "Placing your order…" : submitLabel}
       </button>
+      {blocked && (
+        <p className="checkout-blocked" id="checkout-blocked" data-testid="checkout-blocked">
+          {blocked}
+        </p>
+      )}
     </form>
   );
 }

@@ -22,7 +22,8 @@ export function OrderProgress({ order }: { order: Order }) {
       </div>
     );
   }
-  const reached = STEPS.indexOf(order.status as (typeof STEPS)[number]);
+  // The API types `status` as any string: one that is not a step reaches none.
+  const reached = (STEPS as readonly string[]).indexOf(order.status);
   return (
     <ol className="progress" aria-label="Order progress">
       {STEPS.map((s, i) => (

@@ -38,10 +38,24 @@ export function ErrorNote({ error, onRetry }: { error: unknown; onRetry?: () => 
   );
 }
 
-export function Price({ money, className }: { money: Money | null | undefined; className?: string }) {
-  if (!money) return null;
+/** A formatted amount; without one, `missing` (e.g. "Price unavailable") or nothing. */
+export function Price({
+  money,
+  className,
+  missing,
+}: {
+  money: Money | null | undefined;
+  className?: string;
+  missing?: string;
+}) {
+  if (!money) {
+    return missing ? <span className={`${className ?? "price"} price-missing`}>{missing}</span> : null;
+  }
   return <span className={className ?? "price"}>{formatMoney(money)}</span>;
 }
+
+/** What a product without a price shows instead of one; such a product cannot be added to the cart. */
+export const NO_PRICE = "Price unavailable";
 
 export function StatusBadge({ status }: { status: string }) {
   return (

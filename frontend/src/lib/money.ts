@@ -1,8 +1,7 @@
 /** Money as the API sends it: `amount` in the currency's minor units (cents), never a float on the wire. */
-export interface Money {
-  amount: number;
-  currency: string;
-}
+import type { Money } from "../api/types";
+
+export type { Money };
 
 const formatters = new Map<string, Intl.NumberFormat | null>();
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, request } from "../api/client";
+import { ApiError } from "../api/client";
+import { getOrder } from "../api/orders";
 import type { Order } from "../api/types";
 
 export const POLL_INTERVAL_MS = 1000;
@@ -12,7 +13,7 @@ export interface LiveOrder {
   error: unknown;
   loading: boolean;
   /** Reads again, waiting for `position` (a write's answer) to be in the view. */
-  reload(position?: string): void;
+  reload(position?: string | null): void;
 }
 
 /**
@@ -32,16 +33,13 @@ export function useOrder(id: string, position?: string): LiveOrder {
     let timer: number | undefined;
     const read = async (minPosition?: string) => {
       try {
-        const answer = await request<Order>(`/orders/${encodeURIComponent(id)}`, {
-          minPosition,
-          signal: controller.signal,
-        });
+        const answer = await getOrder(id, { minPosition, signal: controller.signal });
         if (controller.signal.aborted) return;
-        setOrder(answer.data);
-        setEtag(answer.headers.get("ETag") ?? undefined);
+        setOrder(answer.order);
+        setEtag(answer.etag);
         setError(undefined);
         setLoading(false);
-        if (answer.data.status === "pending") timer = window.setTimeout(() => read(), POLL_INTERVAL_MS);
+        if (answer.order.status === "pending") timer = window.setTimeout(() => read(), POLL_INTERVAL_MS);
       } catch (e) {
         if (controller.signal.aborted) return;
         const young = Date.now() - started.current < NOT_FOUND_GRACE_MS;
@@ -65,6 +63,6 @@ export function useOrder(id: string, position?: string): LiveOrder {
     };
   }, [id, wanted]);
 
-  const reload = useCallback((p?: string) => setWanted((w) => ({ position: p, n: w.n + 1 })), []);
+  const reload = useCallback((p?: string | null) => setWanted((w) => ({ position: p ?? undefined, n: w.n + 1 })), []);
   return { order, etag, error, loading, reload };
 }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
-import { ApiError, errorMessage, write } from "../api/client";
+import { register } from "../api/auth";
+import { ApiError, errorMessage } from "../api/client";
 import { ErrorNote, TextField } from "../components/ui";
 import { sentence } from "../lib/address";
 import { useTitle } from "../lib/page";
@@ -93,7 +94,7 @@ export function RegisterPage() {
     if (Object.keys(found).length > 0) return;
     setBusy(true);
     try {
-      await write("POST", "/auth/register", {
+      await register({
         name: values.name.trim(),
         email: values.email.trim(),
         password: values.password,

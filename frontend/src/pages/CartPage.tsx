@@ -5,12 +5,13 @@ import { Empty, ErrorNote, Loading, Price, ProductArt } from "../components/ui";
 import { plural } from "../lib/format";
 import { useTitle } from "../lib/page";
 import { Link } from "../lib/router";
-import { useCart } from "../store/cart";
+import { unavailableLines, unavailableNotice, useCart } from "../store/cart";
 
 export function CartPage() {
   const { cart, loading, refresh } = useCart();
   const [error, setError] = useState<unknown>();
   useTitle("Cart");
+  const unavailable = unavailableLines(cart);
 
   useEffect(() => {
     refresh().catch(setError);
@@ -48,9 +49,21 @@ export function CartPage() {
               <span>Total</span>
               <Price money={cart.total} />
             </div>
-            <Link to="/checkout" className="btn btn-primary btn-block btn-large">
-              Check out
-            </Link>
+            {unavailable.length > 0 ? (
+              <>
+                {/* A link cannot be disabled: a disabled button stands in until the lines are removed. */}
+                <button type="button" className="btn btn-primary btn-block btn-large" disabled aria-describedby="checkout-blocked">
+                  Check out
+                </button>
+                <p className="checkout-blocked" id="checkout-blocked" data-testid="checkout-blocked">
+                  {unavailableNotice(unavailable)}
+                </p>
+              </>
+            ) : (
+              <Link to="/checkout" className="btn btn-primary btn-block btn-large">
+                Check out
+              </Link>
+            )}
             <Link to="/" className="btn btn-ghost btn-block">
               Continue shopping
             </Link>
@@ -89,43 +102,65 @@ function CartRow({ line }: { line: CartLine }) {
   }
 
   const inputId = `qty-${line.product_id}`;
+  // A line whose product is no longer sold can only be removed: its quantity cannot change, and its page is gone.
+  const gone = line.available === false;
+  const stepper = gone ? (
+    <span className="stepper muted">Quantity: {line.quantity}</span>
+  ) : (
+    <div className="stepper" role="group" aria-label={`Quantity of ${line.name}`}>
+      <button type="button" className="btn btn-icon" onClick={() => change(line.quantity - 1)} disabled={busy} aria-label={`One fewer ${line.name}`}>
+        −
+      </button>
+      <label htmlFor={inputId} className="visually-hidden">
+        Quantity of {line.name}
+      </label>
+      <input
+        id={inputId}
+        type="number"
+        inputMode="numeric"
+        min={0}
+        max={99}
+        value={value}
+        disabled={busy}
+        onChange={(e) => setValue(e.target.value)}
+        onBlur={() => change(Number(value))}
+        onKeyDown={(e) => {
+          if (e.key === "Enter") change(Number(value));
+        }}
+      />
+      <button type="button" className="btn btn-icon" onClick={() => change(line.quantity + 1)} disabled={busy || line.quantity >= 99} aria-label={`One more ${line.name}`}>
+        +
+      </button>
+    </div>
+  );
   return (
-    <li className="cart-line" data-testid="cart-line" aria-busy={busy}>
+    <li
+      className={`cart-line${gone ? " cart-line-unavailable" : ""}`}
+      data-testid="cart-line"
+      data-available={gone ? "false" : "true"}
+      aria-busy={busy}
+    >
       <ProductArt name={line.name} sku={line.sku} size="thumb" />
       <div className="cart-line-main">
-        <Link to={`/products/${line.product_id}`} className="cart-line-name">
-          {line.name}
-        </Link>
+        {gone ? (
+          <span className="cart-line-name">{line.name}</span>
+        ) : (
+          <Link to={`/products/${line.product_id}`} className="cart-line-name">
+            {line.name}
+          </Link>
+        )}
         <span className="muted">
           <Price money={line.unit_price} /> each · SKU {line.sku}
         </span>
+        {gone && (
+          <p className="line-unavailable">
+            <span className="badge badge-unavailable">No longer available</span>{" "}
+            <span className="small">This product is no longer sold; remove it to check out.</span>
+          </p>
+        )}
         {error && <p className="field-error" role="alert">{error}</p>}
       </div>
-      <div className="stepper" role="group" aria-label={`Quantity of ${line.name}`}>
-        <button type="button" className="btn btn-icon" onClick={() => change(line.quantity - 1)} disabled={busy} aria-label={`One fewer ${line.name}`}>
-          −
-        </button>
-        <label htmlFor={inputId} className="visually-hidden">
-          Quantity of {line.name}
-        </label>
-        <input
-          id={inputId}
-          type="number"
-          inputMode="numeric"
-          min={0}
-          max={99}
-          value={value}
-          disabled={busy}
-          onChange={(e) => setValue(e.target.value)}
-          onBlur={() => change(Number(value))}
-          onKeyDown={(e) => {
-            if (e.key === "Enter") change(Number(value));
-          }}
-        />
-        <button type="button" className="btn btn-icon" onClick={() => change(line.quantity + 1)} disabled={busy || line.quantity >= 99} aria-label={`One more ${line.name}`}>
-          +
-        </button>
-      </div>
+      {stepper}
       <Price money={line.line_total} className="price cart-line-total" />
       <button type="button" className="btn btn-link remove" onClick={() => change(0)} disabled={busy}>
         Remove<span className="visually-hidden"> {line.name}</span>

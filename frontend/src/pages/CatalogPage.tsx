@@ -1,10 +1,9 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { get } from "../api/client";
-import type { Category, ProductPage } from "../api/types";
+import { listCategories, listProducts } from "../api/catalog";
 import { AddToCart } from "../components/AddToCart";
 import { CatalogFilters } from "../components/CatalogFilters";
 import { Highlight } from "../components/Highlight";
-import { Availability, Empty, ErrorNote, Loading, Pagination, Price, ProductArt } from "../components/ui";
+import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Pagination, Price, ProductArt } from "../components/ui";
 import {
   catalogSearch,
   parseCatalogQuery,
@@ -31,12 +30,8 @@ export function CatalogPage() {
   const { search } = useLocation();
   const query = parseCatalogQuery(search);
   const apiQuery = productsApiQuery(query);
-  const products = useFetch(apiQuery.toString(), (signal) =>
-    get<ProductPage>("/products", { query: apiQuery, signal }),
-  );
-  const categories = useFetch("categories", (signal) =>
-    get<{ categories: Category[] }>("/categories", { signal }),
-  );
+  const products = useFetch(apiQuery.toString(), (signal) => listProducts(apiQuery, { signal }));
+  const categories = useFetch("categories", (signal) => listCategories({ signal }));
   const [text, setText] = useState(query.q);
   // The box follows the URL when it changes from elsewhere (back button, a link), but keeps what is being typed
   // ("blue " while the results show "blue").
@@ -68,7 +63,7 @@ export function CatalogPage() {
   const items = page?.items ?? [];
   // Price facets are in the catalog's currency; the products on screen say which it is.
   const lastCurrency = useRef(DEFAULT_CURRENCY);
-  const shownCurrency = items.find((p) => p.price)?.price.currency;
+  const shownCurrency = items.find((p) => p.price)?.price?.currency;
   if (shownCurrency) lastCurrency.current = shownCurrency;
   const currency = lastCurrency.current;
   const marked = useRef(false);
@@ -148,7 +143,7 @@ export function CatalogPage() {
                     </span>
                   </Link>
                   <div className="card-foot">
-                    <Price money={p.price} />
+                    <Price money={p.price} missing={NO_PRICE} />
                     <Availability available={p.available} />
                   </div>
                   <AddToCart product={p} compact />

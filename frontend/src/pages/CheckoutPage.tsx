@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
-import { ApiError, newIdempotencyKey, write } from "../api/client";
+import { checkOut } from "../api/cart";
+import { ApiError, newIdempotencyKey } from "../api/client";
 import type { Address } from "../api/types";
 import { CheckoutForm } from "../components/CheckoutForm";
 import { Empty, Loading, Price } from "../components/ui";
@@ -7,7 +8,7 @@ import { plural } from "../lib/format";
 import { useTitle } from "../lib/page";
 import { Link, navigate } from "../lib/router";
 import { useAuth } from "../store/auth";
-import { useCart } from "../store/cart";
+import { unavailableLines, unavailableNotice, useCart } from "../store/cart";
 
 export function CheckoutPage() {
   const { cart, loading, refresh, clear } = useCart();
@@ -15,6 +16,8 @@ export function CheckoutPage() {
   // One key per visit to this page: a double click or a retry after a lost answer places one order.
   const key = useRef(newIdempotencyKey());
   useTitle("Checkout");
+  // The server refuses a cart with a line no longer available; say so before the customer fills in the form.
+  const unavailable = unavailableLines(cart);
 
   useEffect(() => {
     refresh().catch(() => {});
@@ -23,9 +26,7 @@ export function CheckoutPage() {
   async function place(address: Address, paymentMethod: string) {
     let written;
     try {
-      written = await write(
-        "POST",
-        "/cart/checkout",
+      written = await checkOut(
         { shipping_address: address, payment_method: paymentMethod },
         { idempotencyKey: key.current },
       );
@@ -33,11 +34,13 @@ export function CheckoutPage() {
       // The server keeps a refused (4xx) answer under its key too: a corrected attempt needs a fresh key.
       // After a lost answer or a 5xx the same key stays, so a retry cannot place a second order.
       if (e instanceof ApiError && e.status >= 400 && e.status < 500) key.current = newIdempotencyKey();
+      // A product discontinued (422) or a cart changed (409) meanwhile: show the cart as it is now.
+      if (e instanceof ApiError && (e.status === 409 || e.status === 422)) refresh().catch(() => {});
       throw e;
     }
     const { id, position } = written;
     clear();
-    navigate(`/orders/${id}?placed=1&position=${encodeURIComponent(position)}`);
+    navigate(`/orders/${id}?placed=1${position ? `&position=${encodeURIComponent(position)}` : ""}`);
   }
 
   if (!cart && loading) return <Loading label="Loading your cart…" />;
@@ -55,15 +58,25 @@ export function CheckoutPage() {
     <div className="page">
       <h1>Checkout</h1>
       <div className="checkout-layout">
-        <CheckoutForm onSubmit={place} initial={{ name: session?.name ?? "" }} />
+        <CheckoutForm
+          onSubmit={place}
+          initial={{ name: session?.name ?? "" }}
+          blocked={unavailable.length > 0 ? unavailableNotice(unavailable) : undefined}
+        />
         {cart && (
           <aside className="summary" aria-label="Order summary">
             <h2>Your order</h2>
             <ul className="summary-lines">
               {cart.items.map((l) => (
-                <li key={l.product_id}>
+                <li key={l.product_id} className={l.available === false ? "summary-line-unavailable" : undefined}>
                   <span>
                     {l.quantity} × {l.name}
+                    {l.available === false && (
+                      <>
+                        {" "}
+                        <span className="badge badge-unavailable">No longer available</span>
+                      </>
+                    )}
                   </span>
                   <Price money={l.line_total} />
                 </li>

@@ -1,5 +1,6 @@
 import { useState } from "react";
-import { ApiError, errorMessage, write } from "../api/client";
+import { ApiError, errorMessage } from "../api/client";
+import { cancelOrder } from "../api/orders";
 import { OrderFacts, OrderItems, OrderProgress, OrderTimeline } from "../components/OrderDetails";
 import { Empty, ErrorNote, Loading, StatusBadge } from "../components/ui";
 import { formatDateTime, shortId } from "../lib/format";
@@ -40,7 +41,7 @@ export function OrderPage({ id }: { id: string }) {
     setCancelling(true);
     setActionError("");
     try {
-      const { position } = await write("POST", `/orders/${encodeURIComponent(id)}/cancel`);
+      const { position } = await cancelOrder(id);
       toast("Your order has been cancelled");
       reload(position);
     } catch (e) {

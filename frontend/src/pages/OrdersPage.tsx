@@ -1,5 +1,4 @@
-import { get } from "../api/client";
-import type { OrderSummary, Page } from "../api/types";
+import { listOrders } from "../api/orders";
 import { Empty, ErrorNote, Loading, Pagination, Price, StatusBadge } from "../components/ui";
 import { formatDate, plural, shortId } from "../lib/format";
 import { useTitle } from "../lib/page";
@@ -13,7 +12,7 @@ export function OrdersPage() {
   const { session } = useAuth();
   // An administrator's GET /orders lists everyone's: "my orders" asks for their own.
   const orders = useFetch(`${session?.userId}|${page}`, (signal) =>
-    get<Page<OrderSummary>>("/orders", { query: { page, limit: 10, user_id: session?.userId }, signal }),
+    listOrders({ page, limit: 10, user_id: session?.userId }, { signal }),
   );
   useTitle("My orders");
   const data = orders.data;

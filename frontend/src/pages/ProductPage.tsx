@@ -1,13 +1,13 @@
-import { ApiError, get } from "../api/client";
-import type { Product } from "../api/types";
+import { getProduct } from "../api/catalog";
+import { ApiError } from "../api/client";
 import { AddToCart } from "../components/AddToCart";
-import { Availability, Empty, ErrorNote, Loading, Price, ProductArt } from "../components/ui";
+import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Price, ProductArt } from "../components/ui";
 import { useTitle } from "../lib/page";
 import { Link } from "../lib/router";
 import { useFetch } from "../lib/useFetch";
 
 export function ProductPage({ id }: { id: string }) {
-  const product = useFetch(id, (signal) => get<Product>(`/products/${encodeURIComponent(id)}`, { signal }));
+  const product = useFetch(id, async (signal) => (await getProduct(id, { signal })).product);
   const p = product.data;
   useTitle(p?.name ?? "Product");
 
@@ -41,7 +41,7 @@ export function ProductPage({ id }: { id: string }) {
             <p className="eyebrow">{p.category}</p>
             <h1>{p.name}</h1>
             <p className="product-price">
-              <Price money={p.price} />
+              <Price money={p.price} missing={NO_PRICE} />
             </p>
             <p className="product-stock" data-testid="availability">
               <Availability available={p.available} />

@@ -15,8 +15,9 @@
  * page believed it was signed in ends the session with a notice.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { configureAuth, get, request } from "../api/client";
-import type { LoginAnswer, Me, Role } from "../api/types";
+import { getMe, login as logIn, logout as logOut } from "../api/auth";
+import { configureAuth } from "../api/client";
+import { asRole, type Role } from "../api/types";
 
 /** Where earlier versions kept the bearer token; removed on start so no copy outlives the upgrade. */
 const LEGACY_TOKEN_KEY = "shop.token";
@@ -78,10 +79,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       if (signedIn.current) leave(SESSION_ENDED);
     });
     const mine = epoch.current;
-    get<Me>("/me")
+    getMe()
       .then((me) => {
         if (mine !== epoch.current) return;
-        enter({ userId: me.id, role: me.role, name: me.name, email: me.email });
+        enter({ userId: me.id, role: asRole(me.role), name: me.name, email: me.email });
       })
       .catch(() => {
         // 401: no session cookie (or an expired one). Anything else: the server is unreachable; act signed
@@ -94,13 +95,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const login = useCallback(
     async (email: string, password: string) => {
-      const { data } = await request<LoginAnswer>("/auth/login", { method: "POST", body: { email, password } });
+      const answer = await logIn({ email, password });
       // The answer's access_token is deliberately not kept: the HttpOnly cookie set with it is the session.
-      const session: Session = { userId: data.user_id, role: data.role, email };
+      const session: Session = { userId: answer.user_id, role: asRole(answer.role), email };
       const mine = ++epoch.current;
       enter(session);
       // The name is only on /me; fetch it without holding up the login.
-      get<Me>("/me")
+      getMe()
         .then((me) => {
           if (mine !== epoch.current) return;
           setState((s) =>
@@ -120,7 +121,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     signedIn.current = false;
     epoch.current++;
     try {
-      await request("/auth/logout", { method: "POST" });
+      await logOut();
     } catch {
       // Anonymous here whatever the server said.
     }

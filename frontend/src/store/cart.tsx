@@ -3,7 +3,7 @@
  * write followed by a read with X-Min-Position, so the cart shown always includes the change just made.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
-import { get, write } from "../api/client";
+import { addCartItem, getCart, removeCartItem, setCartItemQuantity } from "../api/cart";
 import type { Cart } from "../api/types";
 import { useAuth } from "./auth";
 
@@ -35,7 +35,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
       const mine = ++generation.current;
       setLoading(true);
       try {
-        const fresh = await get<Cart>("/cart", { minPosition });
+        const fresh = await getCart({ minPosition });
         if (mine === generation.current) setCart(fresh);
         return fresh;
       } finally {
@@ -53,24 +53,24 @@ export function CartProvider({ children }: { children: ReactNode }) {
 
   const add = useCallback(
     async (productId: string, quantity: number) => {
-      const { position } = await write("POST", "/cart/items", { product_id: productId, quantity });
-      await refresh(position);
+      const { position } = await addCartItem({ product_id: productId, quantity });
+      await refresh(position ?? undefined);
     },
     [refresh],
   );
 
   const setQuantity = useCallback(
     async (productId: string, quantity: number) => {
-      const { position } = await write("PUT", `/cart/items/${encodeURIComponent(productId)}`, { quantity });
-      await refresh(position);
+      const { position } = await setCartItemQuantity(productId, quantity);
+      await refresh(position ?? undefined);
     },
     [refresh],
   );
 
   const remove = useCallback(
     async (productId: string) => {
-      const { position } = await write("DELETE", `/cart/items/${encodeURIComponent(productId)}`);
-      await refresh(position);
+      const { position } = await removeCartItem(productId);
+      await refresh(position ?? undefined);
     },
     [refresh],
   );
@@ -85,6 +85,17 @@ export function CartProvider({ children }: { children: ReactNode }) {
     [cart, loading, refresh, add, setQuantity, remove, clear],
   );
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
+}
+
+/** The lines whose product is no longer sold (`available: false`): checkout refuses the cart until they go. */
+export function unavailableLines(cart: Cart | null | undefined): Cart["items"] {
+  return cart?.items.filter((line) => line.available === false) ?? [];
+}
+
+/** Why checkout is refused while some lines are no longer available; the cart and checkout pages say it. */
+export function unavailableNotice(lines: Cart["items"]): string {
+  const what = lines.length === 1 ? `${lines[0].name} is` : `${lines.length} items in your cart are`;
+  return `${what} no longer available. Remove ${lines.length === 1 ? "it" : "them"} from your cart to check out.`;
 }
 
 export function useCart(): CartApi {

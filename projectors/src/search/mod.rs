@@ -27,7 +27,6 @@ pub mod query;
 mod table;
 mod words;
 
-use std::cmp::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -41,7 +40,7 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
     TokenStream,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, Term, doc};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, doc};
 use tokio::sync::{Notify, oneshot, watch};
 
 pub use facets::{Facets, PriceBucket};
@@ -333,11 +332,47 @@ impl CatalogIndex {
         Ok(applied)
     }
 
-    /// Gives the search index the documents changed since the last publication, commits, and makes searches
-    /// show it all, up to `position`.
+    /// Gives the search index the documents changed since it was last given them, commits, and makes
+    /// searches show it all, up to `position`.
     pub fn publish(&self, position: Position) -> Result<(), SearchError> {
         let mut working = self.inner.working.lock().unwrap_or_else(|e| e.into_inner());
         let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.stage_locked(&mut working, &mut writer)?;
+        writer.index.commit()?;
+        self.inner.reader.reload()?;
+        let table = working.publish();
+        {
+            let mut published = self
+                .inner
+                .published
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            *published = Arc::new(Published {
+                generation: published.generation + 1,
+                searcher: self.inner.reader.searcher(),
+                table,
+                everything: OnceLock::new(),
+                price_lists: OnceLock::new(),
+            });
+        }
+        self.inner.served.send_replace(Some(position));
+        Ok(())
+    }
+
+    /// Gives the search index the documents changed since it was last given them, without committing:
+    /// tantivy's indexing thread works on them while the next batch is read. Nothing shows until
+    /// [`CatalogIndex::publish`].
+    fn stage(&self) -> Result<(), SearchError> {
+        let mut working = self.inner.working.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.stage_locked(&mut working, &mut writer)
+    }
+
+    fn stage_locked(
+        &self,
+        working: &mut table::Working,
+        writer: &mut Writer,
+    ) -> Result<(), SearchError> {
         let f = self.inner.fields;
         for row in working.take_changed() {
             let at = row as usize;
@@ -365,24 +400,6 @@ impl CatalogIndex {
                 f.sku => product.sku.as_str(),
             ))?;
         }
-        writer.index.commit()?;
-        self.inner.reader.reload()?;
-        let table = working.publish();
-        {
-            let mut published = self
-                .inner
-                .published
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
-            *published = Arc::new(Published {
-                generation: published.generation + 1,
-                searcher: self.inner.reader.searcher(),
-                table,
-                everything: OnceLock::new(),
-                price_lists: OnceLock::new(),
-            });
-        }
-        self.inner.served.send_replace(Some(position));
         Ok(())
     }
 
@@ -450,28 +467,42 @@ impl CatalogIndex {
         let scoring = sort == CatalogSort::Relevance;
         let hits = words::matching_rows(&published.searcher, &self.inner.fields, query, scoring)?;
         let (facets, total) = facets::count(table, filter, hits.iter().map(|(row, _)| *row));
-        let mut passing: Vec<(u32, Score)> = hits
-            .into_iter()
-            .filter(|(row, _)| filter.passes(&table.rows[*row as usize]).all())
-            .collect();
+        // Each hit's place as one integer, so that choosing the page compares integers, not table cells: the
+        // best score first (non-negative, so its bits order like it), or the asked order's rank.
         let order = table.order(sort);
-        let by = |a: &(u32, Score), b: &(u32, Score)| -> Ordering {
-            if scoring {
-                b.1.total_cmp(&a.1)
-                    .then_with(|| table.ids[a.0 as usize].cmp(&table.ids[b.0 as usize]))
+        let keyed = hits.into_iter().map(|(row, score)| {
+            let key = if scoring {
+                u32::MAX - score.to_bits()
             } else {
-                order.rank[a.0 as usize].cmp(&order.rank[b.0 as usize])
-            }
+                order.rank[row as usize]
+            };
+            (key, row)
+        });
+        let mut passing: Vec<(u32, u32)> = if filter.is_open() {
+            keyed.collect()
+        } else {
+            keyed
+                .filter(|(_, row)| filter.passes(&table.rows[*row as usize]).all())
+                .collect()
         };
+        // Only the best `end` and their ties are then keyed by product id too, to break the ties.
         if passing.len() > end {
-            passing.select_nth_unstable_by(end, by);
-            passing.truncate(end);
+            let worst_kept = passing.select_nth_unstable(end - 1).1.0;
+            passing.retain(|(key, _)| *key <= worst_kept);
         }
-        passing.sort_unstable_by(by);
-        let rows = passing
+        let mut best: Vec<(u32, u128, u32)> = passing
+            .into_iter()
+            .map(|(key, row)| (key, table.ids[row as usize], row))
+            .collect();
+        if best.len() > end {
+            best.select_nth_unstable(end - 1);
+            best.truncate(end);
+        }
+        best.sort_unstable();
+        let rows = best
             .into_iter()
             .skip(offset)
-            .map(|(row, _)| row)
+            .map(|(_, _, row)| row)
             .collect();
         Ok((facets, total, rows))
     }
@@ -615,16 +646,35 @@ impl CatalogIndex {
         let mut logged = Instant::now();
         let mut events = 0u64;
         let head = feed.head().await?.unwrap_or(after);
-        // Only product events change the catalog: the others of the history are left in the database.
-        while after < head {
-            let batch = feed.read_products_after(after, BATCH).await?;
+        // Only product events change the catalog: the others of the history are left in the database. Each
+        // batch is applied and handed to the search index on a blocking thread while the next is read, and
+        // tantivy indexes on its own thread meanwhile.
+        let mut batch = if after < head {
+            feed.read_products_after(after, BATCH).await?
+        } else {
+            Vec::new()
+        };
+        loop {
             let Some(last) = batch.last() else {
-                after = head;
+                after = after.max(head);
                 break;
             };
             after = last.position;
             events += batch.len() as u64;
-            self.apply(&batch)?;
+            let index = self.clone();
+            let applying = tokio::task::spawn_blocking(move || {
+                index.apply(&batch)?;
+                index.stage()
+            });
+            let next = if after < head {
+                feed.read_products_after(after, BATCH).await
+            } else {
+                Ok(Vec::new())
+            };
+            applying
+                .await
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))?;
+            batch = next?;
             if logged.elapsed() >= Duration::from_secs(2) {
                 tracing::info!(
                     product_events = events,

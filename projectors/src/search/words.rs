@@ -105,30 +105,22 @@ impl<'q> Word<'q> {
     }
 }
 
-/// One segment being searched: its documents' BM25 sums so far.
+/// One segment being searched.
 struct Segment<'s> {
     reader: &'s SegmentReader,
-    scores: Vec<Score>,
     scoring: bool,
 }
 
 impl<'s> Segment<'s> {
     fn new(reader: &'s SegmentReader, scoring: bool) -> Self {
-        let scores = if scoring {
-            vec![0.0; reader.max_doc() as usize]
-        } else {
-            Vec::new()
-        };
-        Self {
-            reader,
-            scores,
-            scoring,
-        }
+        Self { reader, scoring }
     }
 
-    /// Adds the rows of this segment's documents that match every word, with their scores, to `rows`.
+    /// Adds the rows of this segment's documents that match every word, with their scores, to `rows`. The
+    /// matches come first, from the posting lists as bits; only the documents that match every word are
+    /// then scored, so that a common word costs its BM25 only where the rarer ones match too.
     fn collect(
-        mut self,
+        self,
         f: &Fields,
         words: &[Word],
         sku: Option<&dyn Weight>,
@@ -137,8 +129,8 @@ impl<'s> Segment<'s> {
         let mut everywhere: Option<Docs> = None;
         let mut in_name: Option<Docs> = None;
         for word in words {
-            let name = self.docs_of(word, f.name, 0, NAME_BOOST)?;
-            let mut anywhere = self.docs_of(word, f.rest, 1, 1.0)?;
+            let name = self.docs_of(word, f.name)?;
+            let mut anywhere = self.docs_of(word, f.rest)?;
             anywhere.union_with(&name);
             everywhere = Some(Docs::intersected(everywhere, anywhere));
             in_name = Some(Docs::intersected(in_name, name));
@@ -146,84 +138,101 @@ impl<'s> Segment<'s> {
         let (Some(everywhere), Some(in_name)) = (everywhere, in_name) else {
             return Ok(());
         };
-        let skus = match sku {
-            Some(weight) => self.postings(weight, 1.0, false)?,
-            None => Docs::empty(self.reader.max_doc()),
-        };
-        let row_of = self.reader.fast_fields().u64("row")?;
-        for doc in everywhere.iter() {
-            if self.reader.is_deleted(doc) {
-                continue;
+        let docs: Vec<DocId> = everywhere
+            .iter()
+            .filter(|doc| !self.reader.is_deleted(*doc))
+            .collect();
+        let mut scores = vec![0.0; if self.scoring { docs.len() } else { 0 }];
+        if self.scoring {
+            for word in words {
+                self.add_scores(&*word.exact[0], NAME_BOOST, &docs, &mut scores)?;
+                self.add_scores(&*word.exact[1], 1.0, &docs, &mut scores)?;
             }
-            let Some(row) = row_of.first(doc) else {
-                continue;
+            let skus = match sku {
+                Some(weight) => self.docs_of_term(weight)?,
+                None => Docs::empty(self.reader.max_doc()),
             };
-            let score = if self.scoring {
-                let tier = if skus.contains(doc) {
-                    SKU_TIER
-                } else if in_name.contains(doc) {
-                    NAME_TIER
-                } else {
-                    0.0
-                };
-                tier + self.scores[doc as usize]
-            } else {
-                0.0
-            };
-            rows.push((row as u32, score));
+            for (doc, score) in docs.iter().zip(&mut scores) {
+                if skus.contains(*doc) {
+                    *score += SKU_TIER;
+                } else if in_name.contains(*doc) {
+                    *score += NAME_TIER;
+                }
+            }
+        }
+        let row_of = self.reader.fast_fields().u64("row")?;
+        for (n, doc) in docs.iter().enumerate() {
+            if let Some(row) = row_of.first(*doc) {
+                rows.push((row as u32, scores.get(n).copied().unwrap_or(0.0)));
+            }
         }
         Ok(())
     }
 
-    /// The documents in which `word` matches a word of `field`, its exact term's BM25 (times `boost`) added to
-    /// their scores.
-    fn docs_of(
-        &mut self,
-        word: &Word,
-        field: Field,
-        exact: usize,
-        boost: Score,
-    ) -> tantivy::Result<Docs> {
-        let mut docs = self.postings(&*word.exact[exact], boost, true)?;
+    /// The documents in which `word` matches a word of `field`: its exact term's postings, then those of
+    /// every other term its typo and prefix automata find in the segment's dictionary.
+    fn docs_of(&self, word: &Word, field: Field) -> tantivy::Result<Docs> {
+        let mut docs = Docs::empty(self.reader.max_doc());
         let index = self.reader.inverted_index(field)?;
+        let mut add = |info: &tantivy::postings::TermInfo| -> tantivy::Result<()> {
+            let mut postings =
+                index.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+            while !postings.docs().is_empty() {
+                for &doc in postings.docs() {
+                    docs.insert(doc);
+                }
+                postings.advance();
+            }
+            Ok(())
+        };
+        if let Some(info) = index.get_term_info(&Term::from_field_text(field, word.text))? {
+            add(&info)?;
+        }
         for expansion in word.expansions(field)? {
             let mut terms = index.terms().search(expansion.automaton()?).into_stream()?;
             while terms.advance() {
-                if terms.key() == word.text.as_bytes() {
-                    continue;
-                }
-                let mut postings = index
-                    .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
-                while !postings.docs().is_empty() {
-                    for &doc in postings.docs() {
-                        docs.insert(doc);
-                    }
-                    postings.advance();
+                if terms.key() != word.text.as_bytes() {
+                    add(terms.value())?;
                 }
             }
         }
         Ok(docs)
     }
 
-    /// The documents of one term's postings; with `scored`, their scores (times `boost`) are added.
-    fn postings(
-        &mut self,
-        weight: &dyn Weight,
-        boost: Score,
-        scored: bool,
-    ) -> tantivy::Result<Docs> {
+    /// The documents of one term query's postings.
+    fn docs_of_term(&self, weight: &dyn Weight) -> tantivy::Result<Docs> {
         let mut docs = Docs::empty(self.reader.max_doc());
-        let mut scorer = weight.scorer(self.reader, boost)?;
-        let scored = scored && self.scoring;
+        let mut scorer = weight.scorer(self.reader, 1.0)?;
         let mut doc = scorer.doc();
         while doc != TERMINATED {
             docs.insert(doc);
-            if scored {
-                self.scores[doc as usize] += scorer.score();
-            }
             doc = scorer.advance();
         }
         Ok(docs)
+    }
+
+    /// Adds an exact term's BM25 (times `boost`) to the scores of those of `docs` (ascending) that hold it.
+    fn add_scores(
+        &self,
+        weight: &dyn Weight,
+        boost: Score,
+        docs: &[DocId],
+        scores: &mut [Score],
+    ) -> tantivy::Result<()> {
+        let mut scorer = weight.scorer(self.reader, boost)?;
+        for (doc, score) in docs.iter().zip(scores) {
+            let mut at = scorer.doc();
+            if at < *doc {
+                at = scorer.seek(*doc);
+            }
+            if at == TERMINATED {
+                break;
+            }
+            if at == *doc {
+                *score += scorer.score();
+            }
+        }
+        Ok(())
     }
 }
 

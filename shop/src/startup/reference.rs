@@ -172,3 +172,31 @@ async fn ready(readiness: State<Readiness>) -> impl IntoResponse {
 async fn metrics() -> impl IntoResponse {
     platform::metrics::render().await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The storefront's API types are generated from this file (`npm run api-types` in frontend/), and
+    /// `npm run typecheck` fails when they are stale against it: no server is needed for either.
+    const CHECKED_IN: &str = "../docs/openapi.json";
+
+    #[test]
+    fn the_checked_in_openapi_document_is_the_one_the_server_serves() {
+        let served = format!(
+            "{}\n",
+            super::document()
+                .to_pretty_json()
+                .expect("the OpenAPI document serializes")
+        );
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(CHECKED_IN);
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        if checked_in != served {
+            std::fs::write(&path, &served).expect("docs/openapi.json is writable");
+            panic!(
+                "docs/openapi.json was stale and has been rewritten: regenerate the storefront's types \
+                 (cd frontend && npm run api-types) and commit both"
+            );
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/** The signed-in customer's cart, and checkout. */
+import { get, segment, write, type Answer, type Body, type ReadOptions, type WriteOptions } from "./client";
+import type { Written } from "./types";
+
+/** `GET /cart`: every line at the product's current price, with `available` false for a discontinued product. */
+export function getCart(options: ReadOptions = {}): Promise<Answer<"get_cart">> {
+  return get<Answer<"get_cart">>("/cart", options);
+}
+
+/** `POST /cart/items`: adds to any quantity already in the cart. */
+export function addCartItem(item: Body<"add_cart_item">, options: WriteOptions = {}): Promise<Written> {
+  return write("POST", "/cart/items", item, options);
+}
+
+/** `PUT /cart/items/{product_id}`: sets a line's quantity; 0 removes it. */
+export function setCartItemQuantity(productId: string, quantity: number, options: WriteOptions = {}): Promise<Written> {
+  const body: Body<"change_cart_item"> = { quantity };
+  return write("PUT", `/cart/items/${segment(productId)}`, body, options);
+}
+
+/** `DELETE /cart/items/{product_id}`. */
+export function removeCartItem(productId: string, options: WriteOptions = {}): Promise<Written> {
+  return write("DELETE", `/cart/items/${segment(productId)}`, undefined, options);
+}
+
+/**
+ * `POST /cart/checkout`: the cart becomes a `pending` order (its id is the answer's `id`). Send an
+ * `idempotencyKey`, so a retry or a double click places one order. Refused (422 `product_discontinued`)
+ * while a line is no longer available.
+ */
+export function checkOut(checkout: Body<"check_out">, options: WriteOptions = {}): Promise<Written> {
+  return write("POST", "/cart/checkout", checkout, options);
+}
