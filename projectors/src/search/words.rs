@@ -2,8 +2,8 @@
 //!
 //! Every word of `q` must match a word of the name or of the rest (description, SKU, category): exactly,
 //! within the typo limit, or — the last word — as a prefix. For each word and field the documents it matches
-//! become one set of bits: the exact term's postings, then those of every term its typo and prefix automata
-//! find in the segment's dictionary. A document matches when it is in the name's or the rest's set of every
+//! become one set of bits: the exact term's postings, then those of every term of the segment's dictionary
+//! that its typo automaton accepts or (the last word) that starts with it. A document matches when it is in the name's or the rest's set of every
 //! word; its name holds every word when it is in the name's set of every word.
 //!
 //! The score is BM25 over the exact terms only (tantivy's own, with the statistics of the whole index; the
@@ -91,17 +91,22 @@ impl<'q> Word<'q> {
         })
     }
 
-    /// The automata that find this word's other terms in a dictionary: within the typo limit, and as a prefix.
-    fn expansions(&self, field: Field) -> tantivy::Result<Vec<FuzzyTermQuery>> {
-        let term = || Term::from_field_text(field, self.text);
-        let mut ways = Vec::new();
-        if self.typos > 0 {
-            ways.push(FuzzyTermQuery::new(term(), self.typos, true));
+    /// The automaton that finds this word's terms within the typo limit in a dictionary, if any are allowed.
+    fn typos(&self, field: Field) -> Option<FuzzyTermQuery> {
+        (self.typos > 0)
+            .then(|| FuzzyTermQuery::new(Term::from_field_text(field, self.text), self.typos, true))
+    }
+
+    /// The first term after every term that starts with this word: the end of its prefix range.
+    fn prefix_end(&self) -> Option<Vec<u8>> {
+        let mut end = self.text.as_bytes().to_vec();
+        while let Some(last) = end.pop() {
+            if last < u8::MAX {
+                end.push(last + 1);
+                return Some(end);
+            }
         }
-        if self.prefix {
-            ways.push(FuzzyTermQuery::new_prefix(term(), 0, true));
-        }
-        Ok(ways)
+        None
     }
 }
 
@@ -170,7 +175,8 @@ impl<'s> Segment<'s> {
     }
 
     /// The documents in which `word` matches a word of `field`: its exact term's postings, then those of
-    /// every other term its typo and prefix automata find in the segment's dictionary.
+    /// every other term that starts with it (the last word) or that its typo automaton finds in the
+    /// segment's dictionary.
     fn docs_of(&self, word: &Word, field: Field) -> tantivy::Result<Docs> {
         let mut docs = Docs::empty(self.reader.max_doc());
         let index = self.reader.inverted_index(field)?;
@@ -188,8 +194,21 @@ impl<'s> Segment<'s> {
         if let Some(info) = index.get_term_info(&Term::from_field_text(field, word.text))? {
             add(&info)?;
         }
-        for expansion in word.expansions(field)? {
-            let mut terms = index.terms().search(expansion.automaton()?).into_stream()?;
+        if word.prefix {
+            // The terms that start with the word are a range of the sorted dictionary: no automaton needed.
+            let mut range = index.terms().range().ge(word.text.as_bytes());
+            if let Some(end) = word.prefix_end() {
+                range = range.lt(end);
+            }
+            let mut terms = range.into_stream()?;
+            while terms.advance() {
+                if terms.key() != word.text.as_bytes() {
+                    add(terms.value())?;
+                }
+            }
+        }
+        if let Some(typos) = word.typos(field) {
+            let mut terms = index.terms().search(typos.automaton()?).into_stream()?;
             while terms.advance() {
                 if terms.key() != word.text.as_bytes() {
                     add(terms.value())?;
