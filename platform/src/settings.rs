@@ -119,6 +119,19 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// The PostgreSQL database `DATABASE_URL` names (the server's default when it names none).
+    pub fn postgres_database(&self) -> String {
+        database_in_url(self.database_url.expose()).unwrap_or_else(|| "postgres".to_owned())
+    }
+
+    /// The RabbitMQ virtual host `AMQP_URL` names (`/`, the default, when it names none).
+    pub fn amqp_vhost(&self) -> String {
+        database_in_url(self.amqp_url.expose()).map_or_else(
+            || "/".to_owned(),
+            |vhost| vhost.replace("%2f", "/").replace("%2F", "/"),
+        )
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -199,11 +212,13 @@ impl Settings {
             redis_url: Secret::new(get("REDIS_URL", "redis://127.0.0.1:6379")),
             redis_prefix: get("REDIS_PREFIX", "shop:"),
             near_cache_max_age: Duration::from_millis(parse("SHOP_NEAR_CACHE_MAX_AGE_MS", "5000")?),
+            mongodb_database: lookup("MONGODB_DATABASE")
+                .or_else(|| database_in_url(&get("MONGODB_URL", "")))
+                .unwrap_or_else(|| "shop".to_owned()),
             mongodb_url: Secret::new(get(
                 "MONGODB_URL",
                 "mongodb://127.0.0.1:27017/?directConnection=true",
             )),
-            mongodb_database: get("MONGODB_DATABASE", "shop"),
             amqp_url: Secret::new(get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f")),
             amqp_prefix: get("AMQP_PREFIX", ""),
             retry_base: Duration::from_millis(parse("SAGA_RETRY_BASE_MS", "200")?),
@@ -258,6 +273,15 @@ impl Settings {
     }
 }
 
+/// The database (or virtual host) a connection string names (`scheme://host/NAME?options`), as MongoDB's,
+/// PostgreSQL's and RabbitMQ's own tools read it; `None` when it names none.
+fn database_in_url(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let (_, path) = rest.split_once('/')?;
+    let name = path.split(['?', '#']).next().unwrap_or_default();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -277,6 +301,50 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(s.http_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.environment, Environment::Development);
+    }
+
+    #[test]
+    fn it_should_use_the_database_named_in_mongodb_url_unless_mongodb_database_is_set() {
+        let database = |vars: &[(&str, &str)]| settings(vars).unwrap().mongodb_database;
+        assert_eq!(database(&[]), "shop");
+        assert_eq!(
+            database(&[(
+                "MONGODB_URL",
+                "mongodb://127.0.0.1:27017/?directConnection=true"
+            )]),
+            "shop"
+        );
+        assert_eq!(
+            database(&[(
+                "MONGODB_URL",
+                "mongodb://u:p@db1,db2/orders_eu?replicaSet=rs0"
+            )]),
+            "orders_eu"
+        );
+        assert_eq!(
+            database(&[
+                ("MONGODB_URL", "mongodb://db/orders_eu"),
+                ("MONGODB_DATABASE", "explicit"),
+            ]),
+            "explicit"
+        );
+    }
+
+    #[test]
+    fn it_should_name_the_postgres_database_and_the_amqp_vhost_it_uses() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.postgres_database(), "postgres");
+        assert_eq!(defaults.amqp_vhost(), "/");
+        let named = settings(&[
+            (
+                "DATABASE_URL",
+                "postgres://shop:secret@db:5432/shop_eu?sslmode=require",
+            ),
+            ("AMQP_URL", "amqp://shop:secret@mq:5672/eu"),
+        ])
+        .unwrap();
+        assert_eq!(named.postgres_database(), "shop_eu");
+        assert_eq!(named.amqp_vhost(), "eu");
     }
 
     #[test]

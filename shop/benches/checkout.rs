@@ -196,9 +196,12 @@ impl Client {
     }
 }
 
+/// Whether a process (pid, command name, command line) belongs to a group.
+type Member = Box<dyn Fn(u32, &str, &str) -> bool>;
+
 /// CPU time used so far by each group of processes, in clock ticks.
 struct Processes {
-    groups: Vec<(&'static str, Box<dyn Fn(u32, &str, &str) -> bool>)>,
+    groups: Vec<(&'static str, Member)>,
     ticks_per_second: f64,
 }
 

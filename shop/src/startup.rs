@@ -218,6 +218,15 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: &Settings, role: impl Into<Roles>) -> anyhow::Result<Self> {
         let role = role.into();
+        // Which data this process works on, so that two deployments sharing servers can be told apart.
+        tracing::info!(
+            postgres_database = %settings.postgres_database(),
+            mongodb_database = %settings.mongodb_database,
+            redis_prefix = %settings.redis_prefix,
+            amqp_vhost = %settings.amqp_vhost(),
+            amqp_prefix = %settings.amqp_prefix,
+            "stores"
+        );
         let stores = Stores::open(settings).await?;
         let lag = LagBoard::default();
         // Each process that serves queries holds the catalog itself (docs/adr/0013).

@@ -148,12 +148,20 @@ struct Published {
     everything: OnceLock<(Facets, u64)>,
     /// The listed prices by category and stock, for filters without words: sorted once, when first asked.
     price_lists: OnceLock<table::PriceLists>,
+    /// The listed rows as bits by category, price bucket and stock, for searches with words and no filter:
+    /// set once, when first asked.
+    row_sets: OnceLock<facets::RowSets>,
 }
 
 impl Published {
     fn price_lists(&self) -> &table::PriceLists {
         self.price_lists
             .get_or_init(|| table::PriceLists::of(&self.table))
+    }
+
+    fn row_sets(&self) -> &facets::RowSets {
+        self.row_sets
+            .get_or_init(|| facets::RowSets::of(&self.table))
     }
 
     fn everything(&self) -> &(Facets, u64) {
@@ -277,6 +285,7 @@ impl CatalogIndex {
             table: table::Table::default(),
             everything: OnceLock::new(),
             price_lists: OnceLock::new(),
+            row_sets: OnceLock::new(),
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -353,6 +362,7 @@ impl CatalogIndex {
                 table,
                 everything: OnceLock::new(),
                 price_lists: OnceLock::new(),
+                row_sets: OnceLock::new(),
             });
         }
         self.inner.served.send_replace(Some(position));
@@ -466,7 +476,12 @@ impl CatalogIndex {
         let end = offset + query.limit as usize;
         let scoring = sort == CatalogSort::Relevance;
         let hits = words::matching_rows(&published.searcher, &self.inner.fields, query, scoring)?;
-        let (facets, total) = facets::count(table, filter, hits.iter().map(|(row, _)| *row));
+        let matched = hits.iter().map(|(row, _)| *row);
+        let (facets, total) = if filter.is_open() {
+            facets::count_open(table, published.row_sets(), matched)
+        } else {
+            facets::count(table, filter, matched)
+        };
         // Each hit's place as one integer, so that choosing the page compares integers, not table cells: the
         // best score first (non-negative, so its bits order like it), or the asked order's rank.
         let order = table.order(sort);

@@ -15,7 +15,7 @@
 //! typo and a prefix clause per word and field, and the name's again for the tier. Their unions were the cost
 //! of a search (docs/performance.md); here every posting list is read once, into bits.
 
-use tantivy::query::{EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
+use tantivy::query::{DfaWrapper, EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
@@ -70,7 +70,8 @@ struct Word<'q> {
     text: &'q str,
     /// The exact term in the name and in the rest: BM25 over the whole index.
     exact: [Box<dyn Weight>; 2],
-    typos: u8,
+    /// The automaton of the words within the typo limit, if any are allowed: built once per query.
+    typos: Option<DfaWrapper>,
     prefix: bool,
 }
 
@@ -83,18 +84,22 @@ impl<'q> Word<'q> {
             )
             .weight(enable)
         };
+        let distance = typo_limit(text);
+        let typos = if distance > 0 {
+            // The automaton depends on the text only: the field of the term is not read.
+            Some(
+                FuzzyTermQuery::new(Term::from_field_text(f.name, text), distance, true)
+                    .automaton()?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             text,
             exact: [exact(f.name)?, exact(f.rest)?],
-            typos: typo_limit(text),
+            typos,
             prefix: last,
         })
-    }
-
-    /// The automaton that finds this word's terms within the typo limit in a dictionary, if any are allowed.
-    fn typos(&self, field: Field) -> Option<FuzzyTermQuery> {
-        (self.typos > 0)
-            .then(|| FuzzyTermQuery::new(Term::from_field_text(field, self.text), self.typos, true))
     }
 
     /// The first term after every term that starts with this word: the end of its prefix range.
@@ -207,8 +212,8 @@ impl<'s> Segment<'s> {
                 }
             }
         }
-        if let Some(typos) = word.typos(field) {
-            let mut terms = index.terms().search(typos.automaton()?).into_stream()?;
+        if let Some(typos) = &word.typos {
+            let mut terms = index.terms().search(typos).into_stream()?;
             while terms.advance() {
                 if terms.key() != word.text.as_bytes() {
                     add(terms.value())?;
