@@ -2,8 +2,9 @@
 //! that match the words and every other filter, but not its own, so that choosing a category still shows
 //! the counts of the others. With words, one pass over the rows matching them reads their filter values from
 //! the table's columns and asks the query's [`Filter`] which filters they pass; the same pass counts the
-//! total ([`count`]). Without words, the same counts come from the generation's sorted price lists by binary
-//! searches ([`count_by_prices`]).
+//! total ([`count`]); with no filter set, the matches as bits over rows are intersected with the
+//! generation's rows per category, price bucket and stock instead ([`count_open`]). Without words, the same
+//! counts come from the generation's sorted price lists by binary searches ([`count_by_prices`]).
 
 use super::table::{Filter, PriceLists, Table};
 

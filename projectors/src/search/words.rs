@@ -3,17 +3,19 @@
 //! Every word of `q` must match a word of the name or of the rest (description, SKU, category): exactly,
 //! within the typo limit, or — the last word — as a prefix. For each word and field the documents it matches
 //! become one set of bits: the exact term's postings, then those of every term of the segment's dictionary
-//! that its typo automaton accepts or (the last word) that starts with it. A document matches when it is in the name's or the rest's set of every
-//! word; its name holds every word when it is in the name's set of every word.
+//! that its typo automaton accepts or (the last word) that starts with it. A document matches when it is in
+//! the name's or the rest's set of every word; its name holds every word when it is in the name's set of
+//! every word. Only the documents that match are then scored.
 //!
 //! The score is BM25 over the exact terms only (tantivy's own, with the statistics of the whole index; the
 //! name's weighs double): typo and prefix matches add nothing, so that a misspelling never outranks the
-//! word. Above it come two strict tiers, constants far above any BM25 score: the exact SKU, then a name
+//! word. Above it come two strict tiers, constants far above any BM25 score: the exact SKU, else a name
 //! holding every word.
 //!
 //! Tantivy's boolean queries would give the same matches and scores, with a scorer per clause: an exact, a
-//! typo and a prefix clause per word and field, and the name's again for the tier. Their unions were the cost
-//! of a search (docs/performance.md); here every posting list is read once, into bits.
+//! typo and a prefix clause per word and field, and the name's again for the tier; and they score every
+//! document of a common word even where a rarer word rules it out. That was the cost of a search
+//! (docs/performance.md); here every posting list is read once, into bits.
 
 use tantivy::query::{DfaWrapper, EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
