@@ -17,6 +17,10 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
+/// The longest Idempotency-Key accepted, on any method: the middleware refuses a longer one on a POST, and
+/// command metadata never carries one.
+pub(crate) const MAX_KEY_LEN: usize = 255;
+
 /// `Json<T>` whose rejections are problem+json like every other error.
 pub struct AppJson<T>(pub T);
 
@@ -135,8 +139,7 @@ impl RequestMeta {
             correlation_id,
             request_id,
             // Bounded as the idempotency middleware bounds it: any method may send one.
-            idempotency_key: text("idempotency-key")
-                .filter(|key| key.len() <= crate::idempotency::MAX_KEY_LEN),
+            idempotency_key: text("idempotency-key").filter(|key| key.len() <= MAX_KEY_LEN),
             lease: None,
         })
     }

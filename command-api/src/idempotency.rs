@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use eventstore::{IdempotencyClaim, Lease, StoredResponse};
 
-use crate::extract::{ClientAddr, committed_response};
+use crate::extract::{ClientAddr, MAX_KEY_LEN, committed_response};
 use platform::Problem;
 use platform::auth::Credential;
 use serde_json::{Map, Value};
@@ -21,8 +21,6 @@ use sha2::{Digest, Sha256};
 
 use crate::state::CommandState;
 
-/// The longest Idempotency-Key accepted.
-pub(crate) const MAX_KEY_LEN: usize = 255;
 const BODY_LIMIT: usize = 64 * 1024;
 /// Response headers worth replaying.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];

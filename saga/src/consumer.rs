@@ -21,6 +21,7 @@ use tracing::Instrument;
 
 use crate::Broker;
 use crate::message::EventMessage;
+pub use crate::message::HandlerError;
 use crate::topology::{Queues, declare};
 
 /// Attempts before a message is parked.
@@ -36,25 +37,6 @@ pub trait Handler: Send + Sync + 'static {
         &self,
         message: EventMessage,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
-}
-
-/// Why a message could not be handled, and so whether trying again can help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandlerError {
-    /// A store, the broker or a provider did not answer, or another process got there first: retried with
-    /// back-off, parked after the last attempt.
-    #[error("{0}")]
-    Transient(String),
-    /// The message will fail the same way every time (a known event whose payload does not decode): parked
-    /// at once for a person to look at.
-    #[error("{0}")]
-    Permanent(String),
-}
-
-impl HandlerError {
-    pub fn transient(error: impl std::fmt::Display) -> Self {
-        Self::Transient(error.to_string())
-    }
 }
 
 fn attempt(delivery: &Delivery) -> i64 {

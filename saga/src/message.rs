@@ -1,4 +1,4 @@
-//! An event as it travels over RabbitMQ.
+//! An event as it travels over RabbitMQ, and why a handler could not handle one ([`HandlerError`]).
 
 use chrono::{DateTime, Utc};
 use eventstore::StoredEvent;
@@ -6,8 +6,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-
-use crate::consumer::HandlerError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventMessage {
@@ -64,5 +62,24 @@ impl From<&StoredEvent> for EventMessage {
             metadata: event.metadata.clone(),
             recorded_at: event.recorded_at,
         }
+    }
+}
+
+/// Why a message could not be handled, and so whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// A store, the broker or a provider did not answer, or another process got there first: retried with
+    /// back-off, parked after the last attempt.
+    #[error("{0}")]
+    Transient(String),
+    /// The message will fail the same way every time (a known event whose payload does not decode): parked
+    /// at once for a person to look at.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl HandlerError {
+    pub fn transient(error: impl std::fmt::Display) -> Self {
+        Self::Transient(error.to_string())
     }
 }

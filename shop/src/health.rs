@@ -1,27 +1,23 @@
-//! Liveness and readiness.
+//! The operations endpoints, outside `/api/v1`: liveness, readiness (the dependencies and the projectors'
+//! lag) and the Prometheus metrics, with their routes and their part of the OpenAPI document.
 
 use std::time::Duration;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::{Json, Router};
 use eventstore::db::PgPool;
-use platform::Settings;
 use projectors::runner::LagBoard;
 use projectors::search::CatalogIndex;
 use projectors::store::ReadStores;
 use redis::aio::ConnectionManager;
 use saga::Broker;
 use serde_json::json;
-
-use crate::startup::Stores;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-
-pub async fn live() -> impl IntoResponse {
-    Json(json!({ "status": "live" }))
-}
 
 /// The dependencies `/health/ready` checks, and the projectors' lag it reports.
 #[derive(Clone)]
@@ -39,23 +35,62 @@ pub struct Readiness {
 
 impl Readiness {
     pub fn new(
-        stores: &Stores,
-        settings: &Settings,
+        pool: PgPool,
+        redis: ConnectionManager,
+        read: ReadStores,
+        broker: Broker,
         lag: LagBoard,
         catalog: Option<CatalogIndex>,
     ) -> Self {
         Self {
-            pool: stores.pool.clone(),
-            redis: stores.redis.clone(),
-            read: stores.read.clone(),
-            broker: crate::startup::broker(settings),
+            pool,
+            redis,
+            read,
+            broker,
             lag,
             catalog,
         }
     }
 }
 
-pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
+/// `/health/live`, `/health/ready` and `/metrics`.
+pub fn operations_router(readiness: Readiness) -> Router {
+    let (router, _) = operations().split_for_parts();
+    router.with_state(readiness)
+}
+
+/// The operations routes with their OpenAPI docs (merged into the document by `startup::reference`).
+pub(crate) fn operations() -> OpenApiRouter<Readiness> {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
+
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    operation_id = "check_liveness",
+    tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"live\"}`", body = Object))
+)]
+async fn live() -> impl IntoResponse {
+    Json(json!({ "status": "live" }))
+}
+
+/// Whether PostgreSQL, MongoDB, Redis and RabbitMQ can be reached, and how far behind each projector is.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "check_readiness",
+    tag = "operations",
+    responses(
+        (status = 200, description = "`{status: \"ready\", checks: {postgresql: \"up\", ...}, projectors}`", body = Object),
+        (status = 503, description = "`checks` names the dependencies that are `down`", body = Object),
+    )
+)]
+async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
     let postgres = async {
         tokio::time::timeout(CHECK_TIMEOUT, sqlx_ping(&readiness.pool))
             .await
@@ -142,6 +177,18 @@ pub async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
             "projectors": projectors,
         })),
     )
+}
+
+/// Counters, gauges and histograms in the Prometheus text format (docs/metrics.md).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "get_metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+async fn metrics() -> impl IntoResponse {
+    platform::metrics::render().await
 }
 
 async fn sqlx_ping(pool: &PgPool) -> Result<(), String> {

@@ -5,7 +5,8 @@
 //!
 //! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`; its `reference` module
 //!   serves the OpenAPI document and Swagger UI.
-//! - [`health`]: `/health/live` and `/health/ready`.
+//! - [`health`]: the operations endpoints outside `/api/v1` — `/health/live`, `/health/ready` and `/metrics` —
+//!   with their routes and OpenAPI docs.
 //! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`.
 //! - [`replay`]: `replay --all | --projector NAME [--verify]`; with `--instance URL`, a running instance's
 //!   catalog index checked against one built from the feed.

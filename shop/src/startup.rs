@@ -433,10 +433,17 @@ pub fn router(
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(platform::metrics::track));
 
-    let readiness = Readiness::new(stores, settings, lag.clone(), catalog.cloned());
+    let readiness = Readiness::new(
+        stores.pool.clone(),
+        stores.redis.clone(),
+        stores.read.clone(),
+        broker(settings),
+        lag.clone(),
+        catalog.cloned(),
+    );
     let mut app = Router::new()
         .nest(reference::API_BASE, api)
-        .merge(reference::operations_router(readiness));
+        .merge(crate::health::operations_router(readiness));
     if serves_api {
         app = app.merge(reference::ui());
     }

@@ -5,7 +5,6 @@
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::openapi::OpenApi as Document;
@@ -14,8 +13,6 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::{Config, SwaggerUi};
-
-use crate::health::{self, Readiness};
 
 /// Where the API lives; the operations endpoints are outside it.
 pub const API_BASE: &str = "/api/v1";
@@ -76,7 +73,7 @@ pub fn document() -> Document {
     api.merge(document_route().into_openapi());
     Shop::openapi()
         .nest(API_BASE, api)
-        .merge_from(operations().into_openapi())
+        .merge_from(crate::health::operations().into_openapi())
 }
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
@@ -119,58 +116,6 @@ pub fn ui() -> Router {
         // A token typed in stays in the page, never in localStorage where any script could read it.
         .persist_authorization(false);
     SwaggerUi::new(UI_PATH).config(config).into()
-}
-
-/// `/health/live`, `/health/ready` and `/metrics`.
-pub fn operations_router(readiness: Readiness) -> Router {
-    let (router, _) = operations().split_for_parts();
-    router.with_state(readiness)
-}
-
-fn operations() -> OpenApiRouter<Readiness> {
-    OpenApiRouter::new()
-        .routes(routes!(live))
-        .routes(routes!(ready))
-        .routes(routes!(metrics))
-}
-
-/// The process is up.
-#[utoipa::path(
-    get,
-    path = "/health/live",
-    operation_id = "check_liveness",
-    tag = "operations",
-    responses((status = 200, description = "`{\"status\": \"live\"}`", body = Object))
-)]
-async fn live() -> impl IntoResponse {
-    health::live().await
-}
-
-/// Whether PostgreSQL, MongoDB, Redis and RabbitMQ can be reached, and how far behind each projector is.
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    operation_id = "check_readiness",
-    tag = "operations",
-    responses(
-        (status = 200, description = "`{status: \"ready\", checks: {postgresql: \"up\", ...}, projectors}`", body = Object),
-        (status = 503, description = "`checks` names the dependencies that are `down`", body = Object),
-    )
-)]
-async fn ready(readiness: State<Readiness>) -> impl IntoResponse {
-    health::ready(readiness).await
-}
-
-/// Counters, gauges and histograms in the Prometheus text format (docs/metrics.md).
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "get_metrics",
-    tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
-)]
-async fn metrics() -> impl IntoResponse {
-    platform::metrics::render().await
 }
 
 #[cfg(test)]
