@@ -17,9 +17,12 @@
 //! document of a common word even where a rarer word rules it out. That was the cost of a search
 //! (docs/performance.md); here every posting list is read once, into bits.
 
+use tantivy::postings::TermInfo;
 use tantivy::query::{DfaWrapper, EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
+use tantivy::{
+    DocId, DocSet, InvertedIndexReader, Score, Searcher, SegmentReader, TERMINATED, Term,
+};
 
 use super::Fields;
 use super::query::{SearchQuery, typo_limit};
@@ -50,19 +53,14 @@ pub(crate) fn matching_rows(
         .enumerate()
         .map(|(n, text)| Word::new(text, n + 1 == count, fields, enable))
         .collect::<tantivy::Result<Vec<_>>>()?;
+    // The SKU only raises a product's tier: it matters for relevance alone.
     let sku = query
         .whole()
-        .map(|whole| {
-            TermQuery::new(
-                Term::from_field_text(fields.sku, whole),
-                IndexRecordOption::Basic,
-            )
-            .weight(enable)
-        })
-        .transpose()?;
+        .filter(|_| scoring)
+        .map(|whole| Term::from_field_text(fields.sku, whole));
     let mut rows = Vec::new();
     for segment in searcher.segment_readers() {
-        Segment::new(segment, scoring).collect(fields, &words, sku.as_deref(), &mut rows)?;
+        Segment::new(segment, scoring).collect(fields, &words, sku.as_ref(), &mut rows)?;
     }
     Ok(rows)
 }
@@ -135,7 +133,7 @@ impl<'s> Segment<'s> {
         self,
         f: &Fields,
         words: &[Word],
-        sku: Option<&dyn Weight>,
+        sku: Option<&Term>,
         rows: &mut Vec<(u32, Score)>,
     ) -> tantivy::Result<()> {
         let mut everywhere: Option<Docs> = None;
@@ -161,7 +159,7 @@ impl<'s> Segment<'s> {
                 self.add_scores(&*word.exact[1], 1.0, &docs, &mut scores)?;
             }
             let skus = match sku {
-                Some(weight) => self.docs_of_term(weight)?,
+                Some(term) => self.docs_of_term(term)?,
                 None => Docs::empty(self.reader.max_doc()),
             };
             for (doc, score) in docs.iter().zip(&mut scores) {
@@ -185,22 +183,8 @@ impl<'s> Segment<'s> {
     /// every other term that starts with it (the last word) or that its typo automaton finds in the
     /// segment's dictionary.
     fn docs_of(&self, word: &Word, field: Field) -> tantivy::Result<Docs> {
-        let mut docs = Docs::empty(self.reader.max_doc());
+        let mut docs = self.docs_of_term(&Term::from_field_text(field, word.text))?;
         let index = self.reader.inverted_index(field)?;
-        let mut add = |info: &tantivy::postings::TermInfo| -> tantivy::Result<()> {
-            let mut postings =
-                index.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-            while !postings.docs().is_empty() {
-                for &doc in postings.docs() {
-                    docs.insert(doc);
-                }
-                postings.advance();
-            }
-            Ok(())
-        };
-        if let Some(info) = index.get_term_info(&Term::from_field_text(field, word.text))? {
-            add(&info)?;
-        }
         if word.prefix {
             // The terms that start with the word are a range of the sorted dictionary: no automaton needed.
             let mut range = index.terms().range().ge(word.text.as_bytes());
@@ -210,7 +194,7 @@ impl<'s> Segment<'s> {
             let mut terms = range.into_stream()?;
             while terms.advance() {
                 if terms.key() != word.text.as_bytes() {
-                    add(terms.value())?;
+                    add_postings(&index, terms.value(), &mut docs)?;
                 }
             }
         }
@@ -218,21 +202,19 @@ impl<'s> Segment<'s> {
             let mut terms = index.terms().search(typos).into_stream()?;
             while terms.advance() {
                 if terms.key() != word.text.as_bytes() {
-                    add(terms.value())?;
+                    add_postings(&index, terms.value(), &mut docs)?;
                 }
             }
         }
         Ok(docs)
     }
 
-    /// The documents of one term query's postings.
-    fn docs_of_term(&self, weight: &dyn Weight) -> tantivy::Result<Docs> {
+    /// The documents that hold one term.
+    fn docs_of_term(&self, term: &Term) -> tantivy::Result<Docs> {
         let mut docs = Docs::empty(self.reader.max_doc());
-        let mut scorer = weight.scorer(self.reader, 1.0)?;
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            docs.insert(doc);
-            doc = scorer.advance();
+        let index = self.reader.inverted_index(term.field())?;
+        if let Some(info) = index.get_term_info(term)? {
+            add_postings(&index, &info, &mut docs)?;
         }
         Ok(docs)
     }
@@ -260,6 +242,22 @@ impl<'s> Segment<'s> {
         }
         Ok(())
     }
+}
+
+/// Adds the documents of one term's postings to `docs`.
+fn add_postings(
+    index: &InvertedIndexReader,
+    info: &TermInfo,
+    docs: &mut Docs,
+) -> tantivy::Result<()> {
+    let mut postings = index.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    while !postings.docs().is_empty() {
+        for &doc in postings.docs() {
+            docs.insert(doc);
+        }
+        postings.advance();
+    }
+    Ok(())
 }
 
 /// A set of a segment's documents, as bits.
