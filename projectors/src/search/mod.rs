@@ -27,12 +27,14 @@ pub mod query;
 mod table;
 mod words;
 
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use eventstore::wake::Wakeups;
 use eventstore::{Feed, Position, StoredEvent};
 use serde::{Deserialize, Serialize};
+use tantivy::index::SegmentId;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
@@ -130,6 +132,9 @@ struct Inner {
     /// two catch-ups, when the documents, the index and the served position agree.
     snapshots: Mutex<Vec<oneshot::Sender<Snapshot>>>,
     snapshot_wanted: Notify,
+    /// Each segment's table rows by document, kept while the segment lives: segments never change, so a
+    /// generation reads only its new segments' `row` column.
+    segment_rows: Mutex<HashMap<SegmentId, words::SegmentRows>>,
 }
 
 struct Writer {
@@ -142,6 +147,8 @@ struct Writer {
 struct Published {
     generation: u64,
     searcher: Searcher,
+    /// The table row of every document, per segment of `searcher` (in its order).
+    rows: Vec<words::SegmentRows>,
     table: table::Table,
     /// The facets and total of the whole listed catalog (no words, no filter): counted once, when first
     /// asked.
@@ -282,6 +289,7 @@ impl CatalogIndex {
         let published = Published {
             generation: 0,
             searcher: reader.searcher(),
+            rows: Vec::new(),
             table: table::Table::default(),
             everything: OnceLock::new(),
             price_lists: OnceLock::new(),
@@ -306,6 +314,7 @@ impl CatalogIndex {
                 }),
                 snapshots: Mutex::new(Vec::new()),
                 snapshot_wanted: Notify::new(),
+                segment_rows: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -341,6 +350,30 @@ impl CatalogIndex {
         Ok(applied)
     }
 
+    /// The table rows of `searcher`'s documents, segment by segment: those of a segment seen before from the
+    /// cache; the cache then forgets the segments that merges have retired.
+    fn rows_of(&self, searcher: &Searcher) -> Result<Vec<words::SegmentRows>, SearchError> {
+        let mut cache = self
+            .inner
+            .segment_rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut rows = Vec::with_capacity(searcher.segment_readers().len());
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let of_segment = match cache.get(&id) {
+                Some(known) => known.clone(),
+                None => words::segment_rows(segment)?,
+            };
+            rows.push(of_segment);
+        }
+        cache.clear();
+        for (segment, of_segment) in searcher.segment_readers().iter().zip(&rows) {
+            cache.insert(segment.segment_id(), of_segment.clone());
+        }
+        Ok(rows)
+    }
+
     /// Gives the search index the documents changed since it was last given them, commits, and makes
     /// searches show it all, up to `position`.
     pub fn publish(&self, position: Position) -> Result<(), SearchError> {
@@ -349,6 +382,8 @@ impl CatalogIndex {
         self.stage_locked(&mut working, &mut writer)?;
         writer.index.commit()?;
         self.inner.reader.reload()?;
+        let searcher = self.inner.reader.searcher();
+        let rows = self.rows_of(&searcher)?;
         let table = working.publish();
         {
             let mut published = self
@@ -358,7 +393,8 @@ impl CatalogIndex {
                 .unwrap_or_else(|e| e.into_inner());
             *published = Arc::new(Published {
                 generation: published.generation + 1,
-                searcher: self.inner.reader.searcher(),
+                searcher,
+                rows,
                 table,
                 everything: OnceLock::new(),
                 price_lists: OnceLock::new(),
@@ -475,7 +511,13 @@ impl CatalogIndex {
         let offset = ((query.page - 1) * query.limit) as usize;
         let end = offset + query.limit as usize;
         let scoring = sort == CatalogSort::Relevance;
-        let hits = words::matching_rows(&published.searcher, &self.inner.fields, query, scoring)?;
+        let hits = words::matching_rows(
+            &published.searcher,
+            &published.rows,
+            &self.inner.fields,
+            query,
+            scoring,
+        )?;
         let matched = hits.iter().map(|(row, _)| *row);
         let (facets, total) = if filter.is_open() {
             facets::count_open(table, published.row_sets(), matched)
@@ -493,31 +535,11 @@ impl CatalogIndex {
             };
             (key, row)
         });
-        let mut passing: Vec<(u32, u32)> = if filter.is_open() {
-            keyed.collect()
-        } else {
-            keyed
-                .filter(|(_, row)| filter.passes(&table.rows[*row as usize]).all())
-                .collect()
-        };
-        // Only the best `end` and their ties are then keyed by product id too, to break the ties.
-        if passing.len() > end {
-            let worst_kept = passing.select_nth_unstable(end - 1).1.0;
-            passing.retain(|(key, _)| *key <= worst_kept);
-        }
-        let mut best: Vec<(u32, u128, u32)> = passing
-            .into_iter()
-            .map(|(key, row)| (key, table.ids[row as usize], row))
-            .collect();
-        if best.len() > end {
-            best.select_nth_unstable(end - 1);
-            best.truncate(end);
-        }
-        best.sort_unstable();
-        let rows = best
+        let passing = keyed
+            .filter(|(_, row)| filter.is_open() || filter.passes(&table.rows[*row as usize]).all());
+        let rows = best_of(passing, end, &table.ids)
             .into_iter()
             .skip(offset)
-            .map(|(_, _, row)| row)
             .collect();
         Ok((facets, total, rows))
     }
@@ -753,6 +775,33 @@ impl CatalogIndex {
     }
 }
 
+/// The rows of the best `end` of `keyed` (a place and a row each), best first: by place, then by product id.
+/// A bounded heap keeps the best so far with the worst on top, so most candidates cost one comparison of
+/// integers; the id is looked up only for those that reach the page or tie its worst.
+fn best_of(keyed: impl Iterator<Item = (u32, u32)>, end: usize, ids: &[u128]) -> Vec<u32> {
+    let mut kept: BinaryHeap<(u32, u128, u32)> = BinaryHeap::with_capacity(end + 1);
+    for (key, row) in keyed {
+        if kept.len() < end {
+            kept.push((key, ids[row as usize], row));
+            continue;
+        }
+        let Some(mut worst) = kept.peek_mut() else {
+            break;
+        };
+        if key > worst.0 {
+            continue;
+        }
+        let candidate = (key, ids[row as usize], row);
+        if candidate < *worst {
+            *worst = candidate;
+        }
+    }
+    kept.into_sorted_vec()
+        .into_iter()
+        .map(|(_, _, row)| row)
+        .collect()
+}
+
 /// What the index is built from: the event feed (a unit test gives one that grows with every read).
 trait Source {
     /// The last event that can be read now.
@@ -909,6 +958,17 @@ mod tests {
         ) -> Result<Vec<StoredEvent>, eventstore::db::DbError> {
             self.read_after(after, limit).await
         }
+    }
+
+    #[test]
+    fn the_best_are_chosen_by_place_then_by_product_id_however_many_tie() {
+        let ids: Vec<u128> = vec![50, 40, 30, 20, 10, 5];
+        // Rows 1 to 4 tie on place 7; row 5 is best; row 0 is worst.
+        let keyed = [(9, 0), (7, 1), (7, 2), (7, 3), (7, 4), (3, 5)];
+
+        assert_eq!(best_of(keyed.into_iter(), 3, &ids), [5, 4, 3]);
+        assert_eq!(best_of(keyed.into_iter(), 10, &ids), [5, 4, 3, 2, 1, 0]);
+        assert!(best_of(keyed.into_iter(), 0, &ids).is_empty());
     }
 
     #[tokio::test]

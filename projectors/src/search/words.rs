@@ -17,6 +17,8 @@
 //! document of a common word even where a rarer word rules it out. That was the cost of a search
 //! (docs/performance.md); here every posting list is read once, into bits.
 
+use std::sync::Arc;
+
 use tantivy::postings::TermInfo;
 use tantivy::query::{DfaWrapper, EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -34,9 +36,23 @@ const NAME_TIER: f32 = 10_000.0;
 /// Exact words in the name weigh more than elsewhere.
 const NAME_BOOST: f32 = 2.0;
 
+/// A segment's table row by document (`NO_ROW` for none): read once from the `row` column per segment.
+pub(crate) type SegmentRows = Arc<[u32]>;
+const NO_ROW: u32 = u32::MAX;
+
+/// The table rows of a segment's documents.
+pub(crate) fn segment_rows(segment: &SegmentReader) -> tantivy::Result<SegmentRows> {
+    let row_of = segment.fast_fields().u64("row")?;
+    Ok((0..segment.max_doc())
+        .map(|doc| row_of.first(doc).map_or(NO_ROW, |row| row as u32))
+        .collect())
+}
+
 /// The rows of the products matching every word of `query`, with their scores when `scoring` (else 0).
+/// `rows` holds each segment's [`segment_rows`], in the searcher's order.
 pub(crate) fn matching_rows(
     searcher: &Searcher,
+    rows_of: &[SegmentRows],
     fields: &Fields,
     query: &SearchQuery,
     scoring: bool,
@@ -59,8 +75,8 @@ pub(crate) fn matching_rows(
         .filter(|_| scoring)
         .map(|whole| Term::from_field_text(fields.sku, whole));
     let mut rows = Vec::new();
-    for segment in searcher.segment_readers() {
-        Segment::new(segment, scoring).collect(fields, &words, sku.as_ref(), &mut rows)?;
+    for (segment, rows_of) in searcher.segment_readers().iter().zip(rows_of) {
+        Segment::new(segment, scoring).collect(fields, &words, sku.as_ref(), rows_of, &mut rows)?;
     }
     Ok(rows)
 }
@@ -134,6 +150,7 @@ impl<'s> Segment<'s> {
         f: &Fields,
         words: &[Word],
         sku: Option<&Term>,
+        rows_of: &[u32],
         rows: &mut Vec<(u32, Score)>,
     ) -> tantivy::Result<()> {
         let mut everywhere: Option<Docs> = None;
@@ -170,10 +187,10 @@ impl<'s> Segment<'s> {
                 }
             }
         }
-        let row_of = self.reader.fast_fields().u64("row")?;
         for (n, doc) in docs.iter().enumerate() {
-            if let Some(row) = row_of.first(*doc) {
-                rows.push((row as u32, scores.get(n).copied().unwrap_or(0.0)));
+            let row = rows_of[*doc as usize];
+            if row != NO_ROW {
+                rows.push((row, scores.get(n).copied().unwrap_or(0.0)));
             }
         }
         Ok(())
