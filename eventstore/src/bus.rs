@@ -310,6 +310,17 @@ impl CommandBus {
         Ok((loaded.aggregate, loaded.version))
     }
 
+    /// The aggregate as this process's last append to it left it, while that is cached; else from the store.
+    /// Only for a caller that is, for the moment, the aggregate's only writer (the checkout saga between
+    /// the steps of one message, under the order's lock): a cached state misses what other processes
+    /// appended since, so a decision taken on it must be safe to take again on the store's.
+    pub async fn load_own<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
+        match self.cached::<A>(id) {
+            Some(cached) => Ok((cached.aggregate, cached.version)),
+            None => self.load::<A>(id).await,
+        }
+    }
+
     /// Runs `command` against aggregate `id`. With `expected_version`, refuses to run unless the aggregate is
     /// at that version. A concurrent append is retried with jittered back-off, then reported as a conflict.
     pub async fn execute<A: Stored>(

@@ -15,6 +15,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::position::Position;
+use crate::tail::FeedTail;
 
 /// An event as stored, with everything the audit log and the subscribers need.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,11 +115,25 @@ impl EventFilter {
 #[derive(Clone)]
 pub struct Feed {
     pool: PgPool,
+    /// The process's shared tail of the feed, read before the database when given.
+    tail: Option<FeedTail>,
 }
 
 impl Feed {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, tail: None }
+    }
+
+    /// A feed whose [`Feed::read_after`] answers from `tail` whenever it holds the stretch asked for.
+    pub fn with_tail(mut self, tail: FeedTail) -> Self {
+        self.tail = Some(tail);
+        self
+    }
+
+    /// Whether reads come from a shared tail, which itself reads again shortly after a commit: a subscriber
+    /// then needs no retries of its own.
+    pub fn has_tail(&self) -> bool {
+        self.tail.is_some()
     }
 
     /// Up to `limit` events after `after`, in feed order. An empty answer means the subscriber is caught up.
@@ -127,6 +142,9 @@ impl Feed {
         after: Position,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        if let Some(events) = self.tail.as_ref().and_then(|tail| tail.after(after, limit)) {
+            return Ok(events);
+        }
         self.read_filtered(after, limit, &EventFilter::default())
             .await
     }

@@ -12,6 +12,7 @@
 //! - [`audit`]: verifying the per-stream hash chain, which the bus computes at append (since migration 0005;
 //!   a trigger hashes only rows inserted without one), and sealing the feed in the background.
 //! - [`wake`]: waking subscribers when events are appended.
+//! - [`tail`]: the feed's recent past, read once per process and shared by its subscribers.
 //! - [`business`]: business counters (orders, payments), counted where events are appended.
 //! - [`db`]: connecting and migrating.
 //! - `repository` (private): loading an aggregate in one query and appending a stream's events, with their
@@ -27,6 +28,7 @@ pub mod feed;
 pub mod idempotency;
 pub mod position;
 mod repository;
+pub mod tail;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wake;

@@ -73,6 +73,11 @@ impl Wakeups {
         Self { receiver, poll }
     }
 
+    /// Wakes whenever `receiver` changes, or after `poll` at the latest.
+    pub fn from_receiver(receiver: watch::Receiver<u64>, poll: Duration) -> Self {
+        Self { receiver, poll }
+    }
+
     /// Returns when there may be new events.
     pub async fn wait(&mut self) {
         tokio::select! {

@@ -246,3 +246,65 @@ async fn the_shops_sessions_end_transactions_left_idle() {
         .unwrap();
     assert_eq!(timeout, eventstore::db::IDLE_IN_TRANSACTION_TIMEOUT);
 }
+
+#[tokio::test]
+async fn subscribers_reading_through_the_shared_tail_get_the_same_events_in_the_same_order_as_from_the_database()
+ {
+    use eventstore::tail::FeedTail;
+    use eventstore::wake::Wakeups;
+
+    let (pool, _) = fresh_database().await;
+    // Events from before the tail started: a subscriber from the start reads them from the database.
+    for sequence in 1..=5 {
+        append(&pool, "before", sequence).await;
+    }
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    let wakeups = Wakeups::start(pool.clone(), None, Duration::from_millis(50));
+    // Ten events at most: the tail forgets the oldest while the writers go on.
+    let tail = FeedTail::with_capacity(Feed::new(pool.clone()), wakeups, shutdown, 10);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tail.through().is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(tail.through().is_some(), "the tail found the feed's head");
+
+    // An earlier transaction commits after a later one, while eight writers append.
+    let mut early = pool.begin().await.unwrap();
+    append(&mut *early, "early", 1).await;
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let pool: PgPool = pool.clone();
+            tokio::spawn(async move {
+                for sequence in 1..=10 {
+                    append(&pool, &format!("writer-{w}"), sequence).await;
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    early.commit().await.unwrap();
+
+    let shared = Feed::new(pool.clone()).with_tail(tail.clone());
+    let through_tail = read_until(&shared, Position::START, 86).await;
+    let from_database = read_until(&Feed::new(pool.clone()), Position::START, 86).await;
+    assert_eq!(through_tail.len(), 86, "every event, once");
+    assert_eq!(through_tail, from_database);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tail.through() != from_database.last().map(|e| e.position) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let last = from_database.last().unwrap().position;
+    assert_eq!(tail.through(), Some(last), "the tail read to the end");
+    assert_eq!(
+        tail.after(last, 100),
+        Some(Vec::new()),
+        "a caught-up subscriber is answered from memory"
+    );
+    assert_eq!(
+        tail.after(Position::START, 100),
+        None,
+        "one further behind than the tail keeps reads the database"
+    );
+}

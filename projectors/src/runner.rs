@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use eventstore::db::PgPool;
@@ -12,10 +12,14 @@ use eventstore::{Feed, Position, StoredEvent};
 use tokio::sync::watch;
 
 use crate::store::{ReadStores, StoreError};
-use crate::view::{Versioned, View};
+use crate::view::{StoreKind, Versioned, View};
 
 /// Events read and applied per batch.
 pub const BATCH: i64 = 500;
+/// Under load, the least time between two batches of one runner reading a shared tail.
+const GATHER: Duration = Duration::from_millis(20);
+/// How often a MongoDB view writes its checkpoint when the events it reads change none of its documents.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
@@ -52,6 +56,8 @@ pub struct Runner<V: View> {
     position: Option<(u64, Position)>,
     /// The live generation whose indexes this runner has made sure of.
     indexed: Option<u64>,
+    /// When this runner last wrote its checkpoint.
+    saved: Option<Instant>,
     _view: PhantomData<V>,
 }
 
@@ -65,6 +71,7 @@ impl<V: View> Runner<V> {
             lag,
             position: None,
             indexed: None,
+            saved: None,
             _view: PhantomData,
         }
     }
@@ -77,23 +84,51 @@ impl<V: View> Runner<V> {
         &self.pool
     }
 
+    /// Reads `feed` (the process's shared tail of it, say) instead of the database directly.
+    pub fn with_feed(mut self, feed: Feed) -> Self {
+        self.feed = feed;
+        self
+    }
+
     pub fn with_batch(mut self, batch: i64) -> Self {
         self.batch = batch;
         self
     }
 
-    /// Applies the next batch to the active generation.
+    /// Applies the next batch to the active generation. When the feed holds nothing new since the last step,
+    /// no store is asked: a replay's switch to a new generation is noticed with the next event.
     pub async fn step(&mut self) -> Result<Step, RunnerError> {
+        let read = match self.position {
+            Some((_, from)) => {
+                let events = self.feed.read_after(from, self.batch).await?;
+                if events.is_empty() {
+                    self.report(Lag::default(), from);
+                    return Ok(Step::CaughtUp);
+                }
+                Some((from, events))
+            }
+            None => None,
+        };
         let generation = self.stores.active_generation::<V>().await?;
         if self.indexed != Some(generation) {
             self.stores.create_indexes::<V>(generation).await?;
             self.indexed = Some(generation);
         }
-        self.step_generation(generation).await
+        self.step_reading(generation, read).await
     }
 
     /// Applies the next batch to `generation` (the live one, or one a replay is building).
     pub async fn step_generation(&mut self, generation: u64) -> Result<Step, RunnerError> {
+        self.step_reading(generation, None).await
+    }
+
+    /// Like [`Runner::step_generation`], with `read`: the events just read after a position, used when
+    /// that position is still `generation`'s.
+    async fn step_reading(
+        &mut self,
+        generation: u64,
+        read: Option<(Position, Vec<StoredEvent>)>,
+    ) -> Result<Step, RunnerError> {
         let from = match self.position {
             Some((g, position)) if g == generation => position,
             _ => self
@@ -102,14 +137,22 @@ impl<V: View> Runner<V> {
                 .await?
                 .unwrap_or(Position::START),
         };
-        let events = self.feed.read_after(from, self.batch).await?;
+        let events = match read {
+            Some((after, events)) if after == from => events,
+            _ => self.feed.read_after(from, self.batch).await?,
+        };
         let Some(last) = events.last() else {
             self.position = Some((generation, from));
             self.report(Lag::default(), from);
             return Ok(Step::CaughtUp);
         };
         let last = last.position;
-        apply_batch::<V>(&self.stores, generation, &events).await?;
+        let due = self
+            .saved
+            .is_none_or(|saved| saved.elapsed() >= CHECKPOINT_EVERY);
+        if apply_batch_when::<V>(&self.stores, generation, &events, due).await? {
+            self.saved = Some(Instant::now());
+        }
         self.position = Some((generation, last));
         metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME)
             .increment(events.len() as u64);
@@ -161,14 +204,25 @@ impl<V: View> Runner<V> {
         let mut idle_retries = 0;
         while !*shutdown.borrow() {
             match self.step().await {
-                Ok(Step::Processed { .. }) => {
+                Ok(Step::Processed { events, .. }) => {
                     backoff = Duration::from_millis(100);
                     idle_retries = 0;
+                    // A batch costs the store a round trip and a checkpoint write whatever its size. From a
+                    // shared tail, which hands over every few events, a runner under load would write for
+                    // each; it lets the next ones gather a moment instead (the first event after a quiet
+                    // spell is applied at once).
+                    if (events as i64) < self.batch && self.feed.has_tail() {
+                        tokio::select! {
+                            () = tokio::time::sleep(GATHER) => {},
+                            _ = shutdown.changed() => {},
+                        }
+                    }
                 }
                 Ok(Step::CaughtUp) => {
                     // Events just committed may still wait behind an older open transaction: look again
-                    // shortly a few times before sleeping until the next wake-up.
-                    let pause = if idle_retries < 4 {
+                    // shortly a few times before sleeping until the next wake-up (a shared tail does that
+                    // for every subscriber, and wakes them when it has read something).
+                    let pause = if idle_retries < 4 && !self.feed.has_tail() {
                         idle_retries += 1;
                         tokio::time::sleep(Duration::from_millis(10 << idle_retries))
                     } else {
@@ -206,6 +260,21 @@ pub async fn apply_batch<V: View>(
     generation: u64,
     events: &[StoredEvent],
 ) -> Result<(), RunnerError> {
+    apply_batch_when::<V>(stores, generation, events, true)
+        .await
+        .map(|_| ())
+}
+
+/// Like [`apply_batch`]; but a batch that changes no document of a MongoDB view writes its checkpoint only
+/// when `due`, and otherwise only announces it, so that waiting reads go on at once. A checkpoint not
+/// written costs a restart re-reading those events, which change nothing again (each document knows what
+/// it applied). Returns whether the checkpoint was written.
+async fn apply_batch_when<V: View>(
+    stores: &ReadStores,
+    generation: u64,
+    events: &[StoredEvent],
+    due: bool,
+) -> Result<bool, RunnerError> {
     let keys: BTreeSet<String> = events.iter().filter_map(V::key).collect();
     let keys: Vec<String> = keys.into_iter().collect();
     let mut docs: HashMap<String, Versioned<V>> = stores.load::<V>(generation, &keys).await?;
@@ -215,12 +284,18 @@ pub async fn apply_batch<V: View>(
         .filter_map(|key| docs.remove(&key).map(|doc| (key, doc)))
         .collect();
     let Some(last) = events.last() else {
-        return Ok(());
+        return Ok(false);
     };
+    if to_save.is_empty() && !due && V::STORE == StoreKind::Mongo {
+        stores
+            .announce_checkpoint::<V>(generation, last.position)
+            .await;
+        return Ok(false);
+    }
     stores
         .save::<V>(generation, &to_save, last.position)
         .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Applies `events` to the documents they concern (created when absent); returns the keys that changed.
@@ -249,6 +324,7 @@ pub fn apply_events<V: View>(
 /// Starts a runner for every view; each stops when `shutdown` turns true.
 pub fn spawn_all(
     pool: &PgPool,
+    feed: &Feed,
     stores: &ReadStores,
     wakeups: &Wakeups,
     lag: &LagBoard,
@@ -260,24 +336,26 @@ pub fn spawn_all(
         users::UserProfile,
     };
 
-    fn spawn<V: View>(
+    fn runner<V: View>(
         pool: &PgPool,
+        feed: &Feed,
         stores: &ReadStores,
         wakeups: &Wakeups,
         lag: &LagBoard,
         shutdown: &watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME).increment(0);
-        let runner = Runner::<V>::new(pool.clone(), stores.clone(), lag.clone());
+        let runner =
+            Runner::<V>::new(pool.clone(), stores.clone(), lag.clone()).with_feed(feed.clone());
         tokio::spawn(runner.run(wakeups.clone(), shutdown.clone()))
     }
 
     vec![
-        spawn::<UserProfile>(pool, stores, wakeups, lag, &shutdown),
-        spawn::<OrderView>(pool, stores, wakeups, lag, &shutdown),
-        spawn::<ProductDetails>(pool, stores, wakeups, lag, &shutdown),
-        spawn::<Stock>(pool, stores, wakeups, lag, &shutdown),
-        spawn::<CartView>(pool, stores, wakeups, lag, &shutdown),
-        spawn::<NotificationView>(pool, stores, wakeups, lag, &shutdown),
+        runner::<UserProfile>(pool, feed, stores, wakeups, lag, &shutdown),
+        runner::<OrderView>(pool, feed, stores, wakeups, lag, &shutdown),
+        runner::<ProductDetails>(pool, feed, stores, wakeups, lag, &shutdown),
+        runner::<Stock>(pool, feed, stores, wakeups, lag, &shutdown),
+        runner::<CartView>(pool, feed, stores, wakeups, lag, &shutdown),
+        runner::<NotificationView>(pool, feed, stores, wakeups, lag, &shutdown),
     ]
 }

@@ -58,6 +58,12 @@ impl Relay {
         }
     }
 
+    /// Reads `feed` (the process's shared tail of it, say) instead of the database directly.
+    pub fn with_feed(mut self, feed: Feed) -> Self {
+        self.feed = feed;
+        self
+    }
+
     /// A channel in confirm mode, with the whole topology declared: the consumers' queues must exist before
     /// the first publish, or RabbitMQ would drop events that no queue is bound for yet.
     pub async fn channel(&self, connection: &lapin::Connection) -> Result<Channel, RelayError> {

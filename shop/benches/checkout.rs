@@ -24,9 +24,14 @@
 //! - `BENCH_CATALOG=N`: `shop seed` makes a catalog of N products first (the checkouts buy 100 of their own),
 //!   so that the listing is read at a realistic size.
 //!
+//! - `BENCH_SHOP=PATH`: the `shop` binary to run (default: this build's), to compare another build's shop
+//!   with the same client: `cp target/release/shop /tmp/shop-before` on the old commit, then
+//!   `BENCH_SHOP=/tmp/shop-before` on the new one.
+//!
 //! Run: `cargo bench -p shop --bench checkout` (services up: `scripts/services.sh`; wrk for the listing).
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -45,6 +50,11 @@ use uuid::Uuid;
 const P99_GOAL: Duration = Duration::from_millis(500);
 /// At most this many orders a second are read back through the API.
 const VISIBLE_SAMPLES_PER_SECOND: u32 = 20;
+
+/// The shop to run: `BENCH_SHOP`, or the one built with this benchmark.
+fn shop_binary() -> OsString {
+    std::env::var_os("BENCH_SHOP").unwrap_or_else(|| env!("CARGO_BIN_EXE_shop").into())
+}
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -340,7 +350,7 @@ async fn wrk(url: &str, connections: u32, seconds: u64) -> Option<(f64, String)>
 async fn start_shop(env: &[(&str, String)], base: &str) -> Child {
     let log = std::fs::File::create(std::env::temp_dir().join("shop-bench-checkout.log"))
         .expect("a log file for the shop");
-    let child = Command::new(env!("CARGO_BIN_EXE_shop"))
+    let child = Command::new(shop_binary())
         .arg("serve")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
@@ -528,7 +538,7 @@ async fn main() {
     .expect("settings");
     if catalog > 0 {
         eprintln!("seeding a catalog of {catalog} products...");
-        let seeded = Command::new(env!("CARGO_BIN_EXE_shop"))
+        let seeded = Command::new(shop_binary())
             .args(["seed", "--products", &catalog.to_string()])
             .args(["--customers", "1", "--orders", "0"])
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -617,13 +627,14 @@ async fn main() {
         None
     };
     println!(
-        "checkout benchmark: {} cores, stages of {seconds} s{}",
+        "checkout benchmark: {} cores, stages of {seconds} s{}, shop {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if ramp {
             format!(", ramp from {rate}/s by {step}/s")
         } else {
             String::new()
-        }
+        },
+        shop_binary().to_string_lossy()
     );
     if let Some((rps, p99)) = &trivial {
         println!(

@@ -16,6 +16,7 @@ use command_api::passwords::Hashing;
 use command_api::state::Limits;
 use eventstore::db::PgPool;
 use eventstore::feed::HorizonAge;
+use eventstore::tail::FeedTail;
 use eventstore::wake::Wakeups;
 use eventstore::{CommandBus, Feed, IdempotencyStore, UniqueClaims};
 use platform::Settings;
@@ -283,11 +284,26 @@ impl Application {
             ));
         }
         let (stop_workers, stopping) = watch::channel(false);
-        let wakeups = Wakeups::start(
+        let commits = Wakeups::start(
             self.stores.pool.clone(),
             Some(self.stores.bus.commits()),
             WAKE_POLL,
         );
+        // The feed's subscribers in this process read it through one shared tail (eventstore::tail), woken
+        // when it holds new events.
+        let subscribes =
+            self.catalog.is_some() || self.role.runs_projectors() || self.role.runs_relay();
+        let (feed, wakeups) = if subscribes {
+            let tail = FeedTail::start(
+                Feed::new(self.stores.pool.clone()),
+                commits,
+                stopping.clone(),
+            );
+            let wakeups = tail.wakeups(WAKE_POLL);
+            (Feed::new(self.stores.pool.clone()).with_tail(tail), wakeups)
+        } else {
+            (Feed::new(self.stores.pool.clone()), commits)
+        };
         let mut workers = Vec::new();
         if self.role.serves_commands() || self.role.serves_queries() {
             workers.push(tokio::spawn(
@@ -299,7 +315,7 @@ impl Application {
         }
         if let Some(catalog) = &self.catalog {
             workers.push(tokio::spawn(catalog.clone().run(
-                Feed::new(self.stores.pool.clone()),
+                feed.clone(),
                 wakeups.clone(),
                 stopping.clone(),
             )));
@@ -307,6 +323,7 @@ impl Application {
         if self.role.runs_projectors() {
             workers.extend(projectors::runner::spawn_all(
                 &self.stores.pool,
+                &feed,
                 &self.stores.read,
                 &wakeups,
                 &self.lag,
@@ -324,7 +341,8 @@ impl Application {
                 self.stores.pool.clone(),
                 stopping.clone(),
             )));
-            let relay = Relay::new(self.stores.pool.clone(), self.broker.clone());
+            let relay =
+                Relay::new(self.stores.pool.clone(), self.broker.clone()).with_feed(feed.clone());
             workers.push(tokio::spawn(relay.run(wakeups.clone(), stopping.clone())));
         }
         if self.role.runs_saga() {

@@ -152,7 +152,7 @@ impl ReadStores {
     /// Tells every near cache that a MongoDB view's generation has reached `checkpoint`, so reads waiting
     /// for it (`X-Min-Position`) stop at once. Sent after the write, so hearing it means the documents are
     /// there. Best effort: without it those reads find the checkpoint by polling, so a failure is only logged.
-    async fn announce_checkpoint<V: View>(&self, generation: u64, checkpoint: Position) {
+    pub async fn announce_checkpoint<V: View>(&self, generation: u64, checkpoint: Position) {
         let message =
             near_cache::announcement(&self.scope::<V>(generation), &checkpoint.to_string(), []);
         let mut redis = self.redis.clone();

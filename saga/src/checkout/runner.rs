@@ -100,11 +100,16 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         let lock = self.lock(&order_id.to_string());
         let _held = lock.lock().await;
         let mut input = input;
+        // The first decision is taken on the store's facts; the next ones on what this saga's own steps
+        // appended since (the bus's cache), as no one else writes the checkout or the payment meanwhile. If
+        // someone did, a step refused on that account makes the message come again and start from the store.
+        let mut fresh = true;
         loop {
-            let steps = decide(&self.facts(order_id).await?, input);
+            let steps = decide(&self.facts(order_id, fresh).await?, input);
             if steps.is_empty() {
                 return Ok(());
             }
+            fresh = false;
             input = self
                 .perform(order_id, steps, meta)
                 .await?
@@ -112,15 +117,16 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         }
     }
 
-    async fn facts(&self, order_id: OrderId) -> Result<Facts, HandlerError> {
+    /// The checkout and the payment: from the store when `fresh`, else as this saga's last steps left them.
+    async fn facts(&self, order_id: OrderId, fresh: bool) -> Result<Facts, HandlerError> {
         let (checkout_id, payment_id) = (
             order_id.to_string(),
             PaymentId::for_order(order_id).to_string(),
         );
         // Read side by side: a round costs one read's time, as when only the checkout was read.
         let (checkout, payment) = tokio::try_join!(
-            self.load::<Checkout>(&checkout_id),
-            self.load::<Payment>(&payment_id),
+            self.load::<Checkout>(&checkout_id, fresh),
+            self.load::<Payment>(&payment_id, fresh),
         )?;
         Ok(Facts {
             order_id,
@@ -218,10 +224,13 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         Ok(None)
     }
 
-    async fn load<A: Stored>(&self, id: &str) -> Result<A, HandlerError> {
-        self.bus
-            .load::<A>(id)
-            .await
+    async fn load<A: Stored>(&self, id: &str, fresh: bool) -> Result<A, HandlerError> {
+        let loaded = if fresh {
+            self.bus.load::<A>(id).await
+        } else {
+            self.bus.load_own::<A>(id).await
+        };
+        loaded
             .map(|(aggregate, _)| aggregate)
             .map_err(|e| HandlerError::Transient(format!("{}: {e}", A::TYPE)))
     }
@@ -400,9 +409,14 @@ where
     ))
 }
 
+/// Whether the saga reacts to `message` at all.
+fn reacts_to(message: &EventMessage) -> bool {
+    message.aggregate_type == "order" && REACTS_TO.contains(&message.event_type.as_str())
+}
+
 /// The input an order's event is for the saga, if it reacts to it at all.
 fn read(message: &EventMessage) -> Result<Option<(OrderId, Input)>, HandlerError> {
-    if message.aggregate_type != "order" || !REACTS_TO.contains(&message.event_type.as_str()) {
+    if !reacts_to(message) {
         return Ok(None);
     }
     let order_id: OrderId = message.aggregate_id.parse().map_err(|_| {
@@ -413,6 +427,10 @@ fn read(message: &EventMessage) -> Result<Option<(OrderId, Input)>, HandlerError
 }
 
 impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
+    fn wants(&self, message: &EventMessage) -> bool {
+        reacts_to(message)
+    }
+
     async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
         let Some((order_id, input)) = read(&message)? else {
             return Ok(());
