@@ -300,14 +300,17 @@ impl CommandBus {
         &self.pool
     }
 
-    /// Loads an aggregate's current state and version (0 when it has no events).
+    /// Loads an aggregate's current state and version (0 when it has no events), and keeps it: the next
+    /// command on it, or [`CommandBus::load_own`], starts from the freshest state this process has seen.
     pub async fn load<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
         let loaded = self
             .repository
             .load::<A>(id)
             .await
             .map_err(from_repository)?;
-        Ok((loaded.aggregate, loaded.version))
+        let answer = (loaded.aggregate.clone(), loaded.version);
+        self.remember(id, loaded);
+        Ok(answer)
     }
 
     /// The aggregate as this process's last append to it left it, while that is cached; else from the store.

@@ -58,6 +58,8 @@ pub struct Runner<V: View> {
     indexed: Option<u64>,
     /// When this runner last wrote its checkpoint.
     saved: Option<Instant>,
+    /// A checkpoint applied but only announced, not written yet: written when the runner is caught up.
+    unsaved: Option<(u64, Position)>,
     _view: PhantomData<V>,
 }
 
@@ -72,6 +74,7 @@ impl<V: View> Runner<V> {
             position: None,
             indexed: None,
             saved: None,
+            unsaved: None,
             _view: PhantomData,
         }
     }
@@ -102,8 +105,7 @@ impl<V: View> Runner<V> {
             Some((_, from)) => {
                 let events = self.feed.read_after(from, self.batch).await?;
                 if events.is_empty() {
-                    self.report(Lag::default(), from);
-                    return Ok(Step::CaughtUp);
+                    return self.caught_up(from).await;
                 }
                 Some((from, events))
             }
@@ -143,8 +145,7 @@ impl<V: View> Runner<V> {
         };
         let Some(last) = events.last() else {
             self.position = Some((generation, from));
-            self.report(Lag::default(), from);
-            return Ok(Step::CaughtUp);
+            return self.caught_up(from).await;
         };
         let last = last.position;
         let due = self
@@ -152,6 +153,9 @@ impl<V: View> Runner<V> {
             .is_none_or(|saved| saved.elapsed() >= CHECKPOINT_EVERY);
         if apply_batch_when::<V>(&self.stores, generation, &events, due).await? {
             self.saved = Some(Instant::now());
+            self.unsaved = None;
+        } else {
+            self.unsaved = Some((generation, last));
         }
         self.position = Some((generation, last));
         metrics::counter!("shop_subscriber_events_total", "subscriber" => V::NAME)
@@ -166,6 +170,17 @@ impl<V: View> Runner<V> {
             events: events.len(),
             last,
         })
+    }
+
+    /// Nothing new after `at`: the checkpoint only announced so far is written now.
+    async fn caught_up(&mut self, at: Position) -> Result<Step, RunnerError> {
+        if let Some((generation, checkpoint)) = self.unsaved {
+            self.stores.save::<V>(generation, &[], checkpoint).await?;
+            self.saved = Some(Instant::now());
+            self.unsaved = None;
+        }
+        self.report(Lag::default(), at);
+        Ok(Step::CaughtUp)
     }
 
     async fn measure_lag(&self, events: &[StoredEvent]) -> Lag {
@@ -266,9 +281,9 @@ pub async fn apply_batch<V: View>(
 }
 
 /// Like [`apply_batch`]; but a batch that changes no document of a MongoDB view writes its checkpoint only
-/// when `due`, and otherwise only announces it, so that waiting reads go on at once. A checkpoint not
-/// written costs a restart re-reading those events, which change nothing again (each document knows what
-/// it applied). Returns whether the checkpoint was written.
+/// when `due`, and otherwise only announces it, so that waiting reads go on at once; the runner writes it
+/// when it is next caught up. A checkpoint not written costs a restart re-reading those events, which
+/// change nothing again (each document knows what it applied). Returns whether the checkpoint was written.
 async fn apply_batch_when<V: View>(
     stores: &ReadStores,
     generation: u64,

@@ -1,16 +1,19 @@
 //! The saga's consumer against the real RabbitMQ and PostgreSQL: a message that can never be handled is
-//! parked on its first attempt, and an event type the saga does not know is acknowledged and forgotten.
+//! parked on its first attempt, and an event type the saga does not know is acknowledged and forgotten,
+//! without being looked up or recorded as handled.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use eventstore::CommandBus;
 use eventstore::testing::fresh_database;
-use lapin::options::BasicPublishOptions;
+use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use saga::Broker;
 use saga::checkout::CheckoutSaga;
+use saga::consumer::{Handler, HandlerError};
 use saga::gateway::SimulatedGateway;
 use saga::message::EventMessage;
 use saga::topology::{SAGA, SAGA_BINDINGS, declare};
@@ -29,6 +32,26 @@ fn order_event(event_type: &str, payload: serde_json::Value) -> EventMessage {
         payload,
         metadata: json!({}),
         recorded_at: Utc::now(),
+    }
+}
+
+/// The saga, noting the events it did not want.
+struct Noting {
+    saga: CheckoutSaga<SimulatedGateway>,
+    unwanted: Mutex<Vec<Uuid>>,
+}
+
+impl Handler for Noting {
+    fn wants(&self, message: &EventMessage) -> bool {
+        let wanted = self.saga.wants(message);
+        if !wanted {
+            self.unwanted.lock().unwrap().push(message.event_id);
+        }
+        wanted
+    }
+
+    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
+        self.saga.handle(message).await
     }
 }
 
@@ -63,12 +86,16 @@ async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one
         Arc::new(SimulatedGateway::new()),
         pool.clone(),
     );
+    let handler = Arc::new(Noting {
+        saga,
+        unwanted: Mutex::default(),
+    });
     let (stop, stopping) = watch::channel(false);
     let consumer = tokio::spawn(saga::consumer::run(
         broker.clone(),
         SAGA,
         &SAGA_BINDINGS,
-        Arc::new(saga),
+        handler.clone(),
         pool.clone(),
         stopping,
     ));
@@ -107,20 +134,34 @@ async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one
         "{parked:?}"
     );
 
-    until("the unknown event to be acknowledged", async || {
-        sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM saga_handled WHERE event_id = $1)",
-        )
-        .bind(unknown.event_id)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
+    until("the unknown event to be turned down", async || {
+        handler.unwanted.lock().unwrap().contains(&unknown.event_id)
     })
     .await;
-
     stop.send(true).unwrap();
     consumer.await.unwrap();
     let queues = broker.queues(SAGA);
+    // Acknowledged: a message still unacknowledged when the consumer left would be back in the queue.
+    let main = channel
+        .queue_declare(
+            queues.main.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(main.message_count(), 0, "every message was acknowledged");
+    let recorded = sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM saga_handled WHERE event_id = $1)",
+    )
+    .bind(unknown.event_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!recorded, "an unwanted message is not recorded as handled");
     for queue in [queues.main, queues.retry, queues.parked] {
         let _ = channel
             .queue_delete(queue.as_str().into(), Default::default())

@@ -192,11 +192,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Dlq { command } => {
-            let broker = saga::Broker {
-                url: settings.amqp_url.expose().to_owned(),
-                prefix: settings.amqp_prefix.clone(),
-                retry_base: settings.retry_base,
-            };
+            let broker = shop::startup::broker(&settings);
             match command {
                 DlqCommand::List => {
                     let parked = saga::dlq::list(&broker).await?;
