@@ -81,7 +81,13 @@ impl Wakeups {
     /// Returns when there may be new events.
     pub async fn wait(&mut self) {
         tokio::select! {
-            _ = self.receiver.changed() => {},
+            changed = self.receiver.changed() => {
+                // Whatever woke subscribers is gone (its task ended): fall back to the slow poll rather than
+                // waking at once, again and again.
+                if changed.is_err() {
+                    tokio::time::sleep(self.poll).await;
+                }
+            },
             () = tokio::time::sleep(self.poll) => {},
         }
     }
