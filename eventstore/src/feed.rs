@@ -130,12 +130,6 @@ impl Feed {
         self
     }
 
-    /// Whether reads come from a shared tail, which itself reads again shortly after a commit: a subscriber
-    /// then needs no retries of its own.
-    pub fn has_tail(&self) -> bool {
-        self.tail.is_some()
-    }
-
     /// Up to `limit` events after `after`, in feed order. An empty answer means the subscriber is caught up.
     pub async fn read_after(
         &self,

@@ -16,7 +16,7 @@ use crate::view::{StoreKind, Versioned, View};
 
 /// Events read and applied per batch.
 pub const BATCH: i64 = 500;
-/// Under load, the least time between two batches of one runner reading a shared tail.
+/// Under load, the least time between two batches of one runner.
 const GATHER: Duration = Duration::from_millis(20);
 /// How often a MongoDB view writes its checkpoint when the events it reads change none of its documents.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -205,8 +205,9 @@ impl<V: View> Runner<V> {
         }
     }
 
-    /// Runs until `shutdown` turns true. Only one process runs a given projector at a time (a PostgreSQL
-    /// advisory lock); another waits as a stand-by. Failures of a store are logged and retried with back-off.
+    /// Runs until `shutdown` turns true, woken by `wakeups` (the shared tail's, [`Runner::with_feed`]).
+    /// Only one process runs a given projector at a time (a PostgreSQL advisory lock); another waits as a
+    /// stand-by. Failures of a store are logged and retried with back-off.
     pub async fn run(mut self, mut wakeups: Wakeups, mut shutdown: watch::Receiver<bool>) {
         let name = format!("projector:{}", V::NAME);
         let Some(_lock) =
@@ -216,40 +217,26 @@ impl<V: View> Runner<V> {
         };
         tracing::info!(projector = V::NAME, "projector running");
         let mut backoff = Duration::from_millis(100);
-        let mut idle_retries = 0;
         while !*shutdown.borrow() {
             match self.step().await {
                 Ok(Step::Processed { events, .. }) => {
                     backoff = Duration::from_millis(100);
-                    idle_retries = 0;
-                    // A batch costs the store a round trip and a checkpoint write whatever its size. From a
-                    // shared tail, which hands over every few events, a runner under load would write for
-                    // each; it lets the next ones gather a moment instead (the first event after a quiet
-                    // spell is applied at once).
-                    if (events as i64) < self.batch && self.feed.has_tail() {
+                    // A batch costs the store a round trip and a checkpoint write whatever its size. The
+                    // shared tail hands over every few events, so a runner under load would write for each;
+                    // it lets the next ones gather a moment instead (the first event after a quiet spell is
+                    // applied at once).
+                    if (events as i64) < self.batch {
                         tokio::select! {
                             () = tokio::time::sleep(GATHER) => {},
                             _ = shutdown.changed() => {},
                         }
                     }
                 }
+                // The feed's shared tail looks again shortly after a commit that an older transaction still
+                // holds back, and wakes its subscribers when it has read something (eventstore::tail).
                 Ok(Step::CaughtUp) => {
-                    // Events just committed may still wait behind an older open transaction: look again
-                    // shortly a few times before sleeping until the next wake-up (a shared tail does that
-                    // for every subscriber, and wakes them when it has read something).
-                    let pause = if idle_retries < 4 && !self.feed.has_tail() {
-                        idle_retries += 1;
-                        tokio::time::sleep(Duration::from_millis(10 << idle_retries))
-                    } else {
-                        idle_retries = 0;
-                        tokio::select! {
-                            () = wakeups.wait() => {},
-                            _ = shutdown.changed() => {},
-                        }
-                        continue;
-                    };
                     tokio::select! {
-                        () = pause => {},
+                        () = wakeups.wait() => {},
                         _ = shutdown.changed() => {},
                     }
                 }
@@ -336,7 +323,8 @@ pub fn apply_events<V: View>(
     changed
 }
 
-/// Starts a runner for every view; each stops when `shutdown` turns true.
+/// Starts a runner for every view, reading `feed` (the process's shared tail of it) and woken by its `wakeups`;
+/// each stops when `shutdown` turns true.
 pub fn spawn_all(
     pool: &PgPool,
     feed: &Feed,
