@@ -197,9 +197,10 @@ pub struct PriceRange {
 }
 
 impl CatalogPage {
-    fn of(found: &Found) -> Self {
+    /// The page of `found` with `items`: [`render`] gives none and splices in each product's own rendering.
+    fn of(found: &Found, items: Vec<Product>) -> Self {
         Self {
-            items: found.items.iter().map(|p| Product::from(&**p)).collect(),
+            items,
             page: found.page,
             limit: found.limit,
             total: found.total,
@@ -255,14 +256,43 @@ async fn list(
     wait.for_catalog(&state.catalog).await;
     let found = state.catalog.search(&query).map_err(search_failed)?;
     // A cached answer is sent as it was rendered the first time.
-    let body = found.rendered(|found| {
-        serde_json::to_vec(&CatalogPage::of(found)).expect("a catalog page serializes")
-    });
+    let body = found.rendered(render);
     let json = [(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     )];
     Ok(wait.finish((json, body.to_vec())))
+}
+
+/// The page as JSON: the same bytes as the whole [`CatalogPage`] serialized, but each product is rendered once
+/// per change of it and kept by the index (a product on many pages and in many answers is copied, not
+/// serialized again): the page without items, with the products' renderings spliced into its empty list.
+fn render(found: &Found) -> Vec<u8> {
+    let page = CatalogPage::of(found, Vec::new());
+    let items = found.items.iter().map(|shown| {
+        shown.rendered(|product| {
+            serde_json::to_string(&Product::from(product)).expect("a product serializes")
+        })
+    });
+    spliced(&page, items)
+}
+
+/// `page` (with no items) serialized, with `items` (each a product's JSON) as its items.
+fn spliced<'a>(page: &CatalogPage, items: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    // `items` is the first field: the page begins with an empty list that the products go into.
+    const EMPTY: &[u8] = b"{\"items\":[]";
+    let rest = serde_json::to_vec(page).expect("a catalog page serializes");
+    debug_assert!(page.items.is_empty() && rest.starts_with(EMPTY));
+    let mut body = Vec::with_capacity(rest.len() + 512 * page.limit as usize);
+    body.extend_from_slice(&EMPTY[..EMPTY.len() - 1]);
+    for (n, item) in items.enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.as_bytes());
+    }
+    body.extend_from_slice(&rest[EMPTY.len() - 1..]);
+    body
 }
 
 fn search_failed(error: SearchError) -> Problem {
@@ -405,4 +435,64 @@ async fn snapshot(
         products: snapshot.products,
         facets: snapshot.facets,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(n: u8) -> Product {
+        Product {
+            id: format!("0190c0de-0000-7000-8000-0000000000{n:02}"),
+            sku: format!("SKU-\"{n}\""),
+            name: format!("Blue \u{e9}mug {n}"),
+            description: "A mug.\nWith a line break".to_owned(),
+            category: "Kitchen".to_owned(),
+            price: (n % 2 == 0)
+                .then(|| MoneyBody::from(domain::Money::new(1250, domain::Currency::EUR).unwrap())),
+            available: i64::from(n),
+            in_stock: n > 0,
+            created_at: None,
+            updated_at: Some(Utc::now()),
+        }
+    }
+
+    fn page(items: Vec<Product>) -> CatalogPage {
+        CatalogPage {
+            items,
+            page: 2,
+            limit: 20,
+            total: 43,
+            pages: 3,
+            facets: FacetsBody {
+                categories: vec![Category {
+                    name: "Kitchen".to_owned(),
+                    count: 43,
+                }],
+                price: vec![PriceRange {
+                    min: 250,
+                    max: None,
+                    count: 1,
+                }],
+                in_stock: 40,
+            },
+        }
+    }
+
+    #[test]
+    fn a_page_with_its_products_spliced_in_is_the_same_bytes_as_the_page_serialized_whole() {
+        for count in [0, 1, 3] {
+            let products: Vec<Product> = (0..count).map(product).collect();
+            let rendered: Vec<String> = products
+                .iter()
+                .map(|p| serde_json::to_string(p).unwrap())
+                .collect();
+            let whole = serde_json::to_vec(&page(products)).unwrap();
+            let spliced = spliced(&page(Vec::new()), rendered.iter().map(String::as_str));
+            assert_eq!(
+                String::from_utf8(spliced).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
+    }
 }

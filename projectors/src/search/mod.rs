@@ -47,6 +47,7 @@ use tokio::sync::{Notify, oneshot, watch};
 
 pub use facets::{Facets, PriceBucket};
 pub use query::{QueryError, SearchQuery};
+pub use table::Shown;
 
 use crate::store::query::CatalogSort;
 use crate::views::catalog::CatalogProduct;
@@ -88,7 +89,7 @@ pub enum SearchError {
 /// A page of the catalog with the facets of its query.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub items: Vec<Arc<CatalogProduct>>,
+    pub items: Vec<Arc<Shown>>,
     pub page: u64,
     pub limit: u64,
     /// Products matching the query and every filter, on all pages.

@@ -13,7 +13,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use eventstore::StoredEvent;
 
@@ -53,12 +54,43 @@ impl Order {
     }
 }
 
+/// A product as the catalog shows it, with its rendering for the API: made by the first answer that lists
+/// the product and kept until the product changes, so that a page of products is mostly copied, not
+/// serialized again for every answer.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    product: CatalogProduct,
+    rendered: OnceLock<Box<str>>,
+}
+
+impl Shown {
+    /// The product rendered by `render`, the first time it is asked for; the same text after that.
+    pub fn rendered(&self, render: impl FnOnce(&CatalogProduct) -> String) -> &str {
+        self.rendered
+            .get_or_init(|| render(&self.product).into_boxed_str())
+    }
+
+    /// Applies a product event; the rendering is made again when next asked for.
+    fn update(&mut self, event: &StoredEvent) -> Result<(), crate::ViewError> {
+        self.rendered = OnceLock::new();
+        self.product.update(event)
+    }
+}
+
+impl Deref for Shown {
+    type Target = CatalogProduct;
+
+    fn deref(&self) -> &CatalogProduct {
+        &self.product
+    }
+}
+
 /// One published generation of the catalog: what searches read. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Table {
     pub rows: Arc<Vec<Row>>,
     /// Every product ever created, listed or not, as the catalog shows it.
-    pub docs: Arc<Vec<Arc<CatalogProduct>>>,
+    pub docs: Arc<Vec<Arc<Shown>>>,
     /// Each row's product id as a number that sorts as the id's text does: ties are broken by it.
     pub ids: Arc<Vec<u128>>,
     /// Category names by number.

@@ -20,11 +20,9 @@
 use std::sync::Arc;
 
 use tantivy::postings::TermInfo;
-use tantivy::query::{DfaWrapper, EnableScoring, FuzzyTermQuery, Query, TermQuery, Weight};
+use tantivy::query::{Bm25Weight, DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{
-    DocId, DocSet, InvertedIndexReader, Score, Searcher, SegmentReader, TERMINATED, Term,
-};
+use tantivy::{DocId, InvertedIndexReader, Score, Searcher, SegmentReader, Term};
 
 use super::Fields;
 use super::query::{SearchQuery, typo_limit};
@@ -57,17 +55,13 @@ pub(crate) fn matching_rows(
     query: &SearchQuery,
     scoring: bool,
 ) -> tantivy::Result<Vec<(u32, Score)>> {
-    let enable = if scoring {
-        EnableScoring::enabled_from_searcher(searcher)
-    } else {
-        EnableScoring::disabled_from_searcher(searcher)
-    };
+    let statistics = scoring.then_some(searcher);
     let count = query.words().len();
     let words = query
         .words()
         .iter()
         .enumerate()
-        .map(|(n, text)| Word::new(text, n + 1 == count, fields, enable))
+        .map(|(n, text)| Word::new(text, n + 1 == count, fields, statistics))
         .collect::<tantivy::Result<Vec<_>>>()?;
     // The SKU only raises a product's tier: it matters for relevance alone.
     let sku = query
@@ -84,21 +78,31 @@ pub(crate) fn matching_rows(
 /// One word of the query, with what is the same in every segment.
 struct Word<'q> {
     text: &'q str,
-    /// The exact term in the name and in the rest: BM25 over the whole index.
-    exact: [Box<dyn Weight>; 2],
+    /// When scoring, the BM25 weights of the exact term in the name (boosted) and in the rest, with the
+    /// statistics of the whole index: tantivy's own `TermQuery` weights, so the same scores.
+    exact: Option<[Bm25Weight; 2]>,
     /// The automaton of the words within the typo limit, if any are allowed: built once per query.
     typos: Option<DfaWrapper>,
     prefix: bool,
 }
 
 impl<'q> Word<'q> {
-    fn new(text: &'q str, last: bool, f: &Fields, enable: EnableScoring) -> tantivy::Result<Self> {
-        let exact = |field| {
-            TermQuery::new(
-                Term::from_field_text(field, text),
-                IndexRecordOption::WithFreqs,
-            )
-            .weight(enable)
+    fn new(
+        text: &'q str,
+        last: bool,
+        f: &Fields,
+        statistics: Option<&Searcher>,
+    ) -> tantivy::Result<Self> {
+        let exact = |searcher: &Searcher, field, boost| {
+            Bm25Weight::for_terms(searcher, &[Term::from_field_text(field, text)])
+                .map(|weight| weight.boost_by(boost))
+        };
+        let exact = match statistics {
+            Some(searcher) => Some([
+                exact(searcher, f.name, NAME_BOOST)?,
+                exact(searcher, f.rest, 1.0)?,
+            ]),
+            None => None,
         };
         let distance = typo_limit(text);
         let typos = if distance > 0 {
@@ -112,7 +116,7 @@ impl<'q> Word<'q> {
         };
         Ok(Self {
             text,
-            exact: [exact(f.name)?, exact(f.rest)?],
+            exact,
             typos,
             prefix: last,
         })
@@ -172,8 +176,10 @@ impl<'s> Segment<'s> {
         let mut scores = vec![0.0; if self.scoring { docs.len() } else { 0 }];
         if self.scoring {
             for word in words {
-                self.add_scores(&*word.exact[0], NAME_BOOST, &docs, &mut scores)?;
-                self.add_scores(&*word.exact[1], 1.0, &docs, &mut scores)?;
+                if let Some([name, rest]) = &word.exact {
+                    self.add_scores(f.name, word.text, name, &docs, &mut scores)?;
+                    self.add_scores(f.rest, word.text, rest, &docs, &mut scores)?;
+                }
             }
             let skus = match sku {
                 Some(term) => self.docs_of_term(term)?,
@@ -236,26 +242,39 @@ impl<'s> Segment<'s> {
         Ok(docs)
     }
 
-    /// Adds an exact term's BM25 (times `boost`) to the scores of those of `docs` (ascending) that hold it.
+    /// Adds the BM25 of the exact term `text` in `field` to the scores of those of `docs` (ascending) that
+    /// hold it: one pass over its block postings with their frequencies, beside `docs`, each score from
+    /// the document's field norm as tantivy's term scorer computes it.
     fn add_scores(
         &self,
-        weight: &dyn Weight,
-        boost: Score,
+        field: Field,
+        text: &str,
+        weight: &Bm25Weight,
         docs: &[DocId],
         scores: &mut [Score],
     ) -> tantivy::Result<()> {
-        let mut scorer = weight.scorer(self.reader, boost)?;
-        for (doc, score) in docs.iter().zip(scores) {
-            let mut at = scorer.doc();
-            if at < *doc {
-                at = scorer.seek(*doc);
+        let index = self.reader.inverted_index(field)?;
+        let Some(info) = index.get_term_info(&Term::from_field_text(field, text))? else {
+            return Ok(());
+        };
+        let norms = self.reader.get_fieldnorms_reader(field)?;
+        let mut postings =
+            index.read_block_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+        let mut next = 0;
+        while next < docs.len() && !postings.docs().is_empty() {
+            for (&doc, &freq) in postings.docs().iter().zip(postings.freqs()) {
+                while next < docs.len() && docs[next] < doc {
+                    next += 1;
+                }
+                if next == docs.len() {
+                    break;
+                }
+                if docs[next] == doc {
+                    scores[next] += weight.score(norms.fieldnorm_id(doc), freq);
+                    next += 1;
+                }
             }
-            if at == TERMINATED {
-                break;
-            }
-            if at == *doc {
-                *score += scorer.score();
-            }
+            postings.advance();
         }
         Ok(())
     }
