@@ -282,8 +282,12 @@ impl CommandBus {
     }
 
     fn forget<A: Stored>(&self, id: &str) {
+        self.forget_key(A::TYPE, id);
+    }
+
+    fn forget_key(&self, aggregate_type: &'static str, id: &str) {
         if let Some(cache) = &self.cache {
-            cache.invalidate(&(A::TYPE, id.to_owned()));
+            cache.invalidate(&(aggregate_type, id.to_owned()));
         }
     }
 
@@ -545,8 +549,14 @@ impl CommandBus {
         }
     }
 
-    /// Full jitter: a random wait up to an exponentially growing cap, so that colliding writers spread out.
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// How many times a command is tried when concurrent appends conflict with it.
+    pub fn attempts(&self) -> u32 {
+        self.retry.attempts
+    }
+
+    /// The wait before try `attempt + 1` after a conflict. Full jitter: a random wait up to an exponentially
+    /// growing cap, so that colliding writers spread out.
+    pub fn backoff(&self, attempt: u32) -> Duration {
         let cap = self.retry.base_delay * 2u32.saturating_pow(attempt.min(10));
         let micros = rand::rng().random_range(0..=cap.as_micros().max(1) as u64);
         Duration::from_micros(micros)
@@ -596,8 +606,10 @@ async fn decide<A: Stored>(
 
 /// Commands on several aggregates, and the unique values they claim, committed in one transaction: after a
 /// crash either all of it is in the store or none of it is. Each command is decided on its aggregate as
-/// stored (a unit cannot retry on its own: a concurrent append to one of its aggregates fails the whole
-/// commit with [`BusError::Conflict`], and the caller decides again or reports it).
+/// stored ([`Unit::decide`]) or as this process last wrote it ([`Unit::decide_own`]), or where an earlier
+/// command of the unit left it. A unit cannot retry on its own: a concurrent append to one of its aggregates
+/// fails the whole commit with [`BusError::Conflict`] (and the bus forgets what it kept of them), and the
+/// caller decides again or reports it.
 pub struct Unit<'b> {
     bus: &'b CommandBus,
     metadata: CommandMetadata,
@@ -612,6 +624,7 @@ pub struct Unit<'b> {
 /// A decided command, waiting for the unit's commit.
 struct Staged {
     aggregate_type: &'static str,
+    aggregate_id: String,
     command: String,
     executed: Executed,
     prepared: Option<PreparedAppend>,
@@ -661,18 +674,16 @@ impl Unit<'_> {
     }
 
     /// Decides `command` on aggregate `id` (at `expected_version`, if given) and stages its events.
-    /// Returns the version the aggregate will have once the unit commits.
+    /// Returns the version the aggregate will have once the unit commits. A later command of the unit on the
+    /// same aggregate starts where this one leaves it.
     pub async fn decide<A: Stored>(
         &mut self,
         id: &str,
         command: A::Command,
         expected_version: Option<u64>,
     ) -> Result<u64, BusError<A::Error>> {
-        let name = command_name(&command);
-        let loaded = match self.loaded.remove(&(A::TYPE, id.to_owned())) {
-            Some(loaded) => *loaded
-                .downcast::<Loaded<A>>()
-                .map_err(|_| BusError::Internal("a unit loaded another type".into()))?,
+        let loaded = match self.take_loaded::<A>(id)? {
+            Some(loaded) => loaded,
             None => self
                 .bus
                 .repository
@@ -680,16 +691,84 @@ impl Unit<'_> {
                 .await
                 .map_err(from_repository)?,
         };
+        self.decide_on(id, loaded, command, expected_version).await
+    }
+
+    /// Like [`Unit::decide`], but from the aggregate as this process's last write left it (the bus's cache),
+    /// for a caller that is its only writer for the moment (see [`CommandBus::load_own`]). Only a decision
+    /// that appends is kept from the cache: the commit proves the state was current, or fails with
+    /// [`BusError::Conflict`]. A refusal or a no-op decided on it proves nothing, so those are decided again
+    /// on the aggregate as stored.
+    pub async fn decide_own<A: Stored>(
+        &mut self,
+        id: &str,
+        command: A::Command,
+    ) -> Result<u64, BusError<A::Error>> {
+        if let Some(loaded) = self.take_loaded::<A>(id)? {
+            return self.decide_on(id, loaded, command, None).await;
+        }
+        if let Some(cached) = self.bus.cached::<A>(id)
+            && let Ok(decided) = decide(cached, command.clone(), None).await
+            && !decided.events.is_empty()
+        {
+            return self.stage(id, command_name(&command), decided);
+        }
+        let loaded = self
+            .bus
+            .repository
+            .load::<A>(id)
+            .await
+            .map_err(from_repository)?;
+        self.decide_on(id, loaded, command, None).await
+    }
+
+    /// The state of `id` this unit loaded or left, if any.
+    fn take_loaded<A: Stored>(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<Loaded<A>>, BusError<A::Error>> {
+        match self.loaded.remove(&(A::TYPE, id.to_owned())) {
+            Some(loaded) => loaded
+                .downcast::<Loaded<A>>()
+                .map(|loaded| Some(*loaded))
+                .map_err(|_| BusError::Internal("a unit loaded another type".into())),
+            None => Ok(None),
+        }
+    }
+
+    async fn decide_on<A: Stored>(
+        &mut self,
+        id: &str,
+        loaded: Loaded<A>,
+        command: A::Command,
+        expected_version: Option<u64>,
+    ) -> Result<u64, BusError<A::Error>> {
+        let name = command_name(&command);
+        // A refused command leaves the aggregate as it was, for the unit's next command on it.
+        let kept = loaded.clone();
+        match decide(loaded, command, expected_version).await {
+            Ok(decided) => self.stage(id, name, decided),
+            Err(error) => {
+                record_outcome(A::TYPE, &name, error_label(&error), self.started);
+                self.loaded.insert((A::TYPE, id.to_owned()), Box::new(kept));
+                Err(error)
+            }
+        }
+    }
+
+    /// Stages what a command decided, for the commit.
+    fn stage<A: Stored>(
+        &mut self,
+        id: &str,
+        name: String,
+        decided: Decided<A>,
+    ) -> Result<u64, BusError<A::Error>> {
         let Decided {
             aggregate,
             version,
             head_hash,
             events,
-        } = decide(loaded, command, expected_version)
-            .await
-            .inspect_err(|error| {
-                record_outcome(A::TYPE, &name, error_label(error), self.started)
-            })?;
+        } = decided;
         let new_version = version + events.len() as u64;
         let prepared = if events.is_empty() {
             None
@@ -711,9 +790,17 @@ impl Unit<'_> {
         let last_hash = prepared
             .as_ref()
             .map_or(head_hash, PreparedAppend::last_hash);
+        let left = Loaded {
+            aggregate,
+            version: new_version,
+            head_hash: last_hash,
+        };
+        self.loaded
+            .insert((A::TYPE, id.to_owned()), Box::new(left.clone()));
         let id_owned = id.to_owned();
         self.staged.push(Staged {
             aggregate_type: A::TYPE,
+            aggregate_id: id.to_owned(),
             command: name,
             executed: Executed {
                 version: new_version,
@@ -722,12 +809,7 @@ impl Unit<'_> {
             },
             prepared,
             after_commit: Box::new(move |bus: &CommandBus| {
-                let loaded = Loaded {
-                    aggregate,
-                    version: new_version,
-                    head_hash: last_hash,
-                };
-                bus.after_append(&id_owned, loaded, &events);
+                bus.after_append(&id_owned, left, &events);
             }),
         });
         Ok(new_version)
@@ -766,6 +848,9 @@ impl Unit<'_> {
                     other => other.into(),
                 };
                 for staged in &self.staged {
+                    // What the cache holds of them may be stale now (or the commit's fate unknown).
+                    self.bus
+                        .forget_key(staged.aggregate_type, &staged.aggregate_id);
                     record_outcome(
                         staged.aggregate_type,
                         &staged.command,

@@ -87,3 +87,56 @@ async fn a_stale_aggregate_in_memory_never_decides() {
     let audit = eventstore::audit::verify(&pool).await.unwrap();
     assert!(audit.ok, "{audit:?}");
 }
+
+#[tokio::test]
+async fn a_unit_on_its_own_writes_conflicts_when_they_are_stale_and_then_decides_on_the_store() {
+    let (pool, _) = fresh_database().await;
+    let first = CommandBus::new(pool.clone());
+    let second = CommandBus::new(pool.clone());
+    let meta = CommandMetadata::new_chain();
+    let cart = Uuid::now_v7().to_string();
+    first
+        .execute::<Cart>(&cart, add(1), &meta, None)
+        .await
+        .unwrap();
+    second
+        .execute::<Cart>(&cart, add(2), &meta, None)
+        .await
+        .unwrap();
+
+    // Two commands on the same cart in one unit: the second starts where the first leaves it. Decided on
+    // the first process's stale cart (version 1), the commit conflicts and writes nothing.
+    let mut unit = first.unit(&meta);
+    assert_eq!(unit.decide_own::<Cart>(&cart, add(3)).await.unwrap(), 2);
+    assert_eq!(unit.decide_own::<Cart>(&cart, add(4)).await.unwrap(), 3);
+    let stale = unit.commit().await;
+    assert!(matches!(stale, Err(BusError::Conflict)), "{stale:?}");
+    // The failed unit made the bus forget the cart: the same unit again is decided on the store's.
+    let mut unit = first.unit(&meta);
+    assert_eq!(unit.decide_own::<Cart>(&cart, add(3)).await.unwrap(), 3);
+    assert_eq!(unit.decide_own::<Cart>(&cart, add(4)).await.unwrap(), 4);
+    unit.commit().await.unwrap();
+
+    // A refusal decided on a stale cart proves nothing: item 5, added by the other process, is removed.
+    second
+        .execute::<Cart>(&cart, add(5), &meta, None)
+        .await
+        .unwrap();
+    let mut unit = first.unit(&meta);
+    assert_eq!(unit.decide_own::<Cart>(&cart, remove(5)).await.unwrap(), 6);
+    unit.commit().await.unwrap();
+
+    let (stored, version) = CommandBus::new(pool.clone())
+        .load::<Cart>(&cart)
+        .await
+        .unwrap();
+    assert_eq!(version, 6);
+    let text = serde_json::to_string(&stored).unwrap();
+    let id = |n: u128| Uuid::from_u128(n).to_string();
+    for n in 1..=4 {
+        assert!(text.contains(&id(n)), "item {n}: {text}");
+    }
+    assert!(!text.contains(&id(5)), "{text}");
+    let audit = eventstore::audit::verify(&pool).await.unwrap();
+    assert!(audit.ok, "{audit:?}");
+}

@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::checkout::{Checkout, ReservedLine};
+use domain::checkout::{Checkout, CheckoutCommand, ReservedLine};
 use domain::order::{CancellationReason, Order, OrderCommand, OrderError, OrderEvent};
-use domain::payment::{Payment, PaymentError};
+use domain::payment::{Payment, PaymentCommand, PaymentError};
 use domain::ports::{GatewayError, PaymentGateway};
 use domain::product::{Product, ProductCommand, ProductError, ReleaseReason};
 use domain::{Money, OrderId, PaymentId, PaymentMethod, ProductId, Quantity, RuleViolation};
 use eventstore::db::PgPool;
-use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Stored};
+use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Stored, Unit};
 use tokio::sync::watch;
 
 use super::decide::{Facts, Input, Step, decide};
@@ -137,7 +137,10 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         })
     }
 
-    /// Performs `steps` in order; the answer of the step that asked one (always the last).
+    /// Performs `steps` in order; the answer of the step that asked one (always the last). The appends
+    /// between two steps that ask or tell the outside world (or the timers' table) are gathered and commit
+    /// together, as one unit: a crash leaves all or none of them, and either way the next decision, on the
+    /// store's facts, takes the checkout on from there.
     async fn perform(
         &self,
         order_id: OrderId,
@@ -146,37 +149,54 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
     ) -> Result<Option<Input>, HandlerError> {
         let id = order_id.to_string();
         let payment = PaymentId::for_order(order_id).to_string();
+        let mut appends = Vec::new();
         for step in steps {
             match step {
-                Step::Record(command) => self.must::<Checkout>(&id, command, meta).await?,
-                Step::ScheduleDeadline { at } => timers::schedule(&self.pool, &id, at)
-                    .await
-                    .map_err(HandlerError::transient)?,
+                Step::Record(command) => appends.push(Append::Record(command)),
+                Step::Pay(command) => appends.push(Append::Pay(command)),
+                Step::Confirm { products, at } => appends.push(Append::Confirm { products, at }),
+                Step::Release {
+                    products,
+                    reason,
+                    at,
+                } => appends.push(Append::Release {
+                    products,
+                    reason,
+                    at,
+                }),
+                Step::CancelOrder { reason, at } => {
+                    appends.push(Append::CancelOrder { reason, at });
+                }
+                Step::ScheduleDeadline { at } => {
+                    self.append(order_id, &mut appends, meta).await?;
+                    timers::schedule(&self.pool, &id, at)
+                        .await
+                        .map_err(HandlerError::transient)?;
+                }
                 Step::Reserve {
                     lines,
                     expires_at,
                     at,
                 } => {
+                    self.append(order_id, &mut appends, meta).await?;
                     return self
                         .reserve(order_id, &lines, expires_at, at, meta)
                         .await
                         .map(Some);
                 }
-                Step::Pay(command) => match self.exec::<Payment>(&payment, command, meta).await? {
-                    Ok(_) | Err(PaymentError::AlreadyStarted) => {}
-                    Err(refusal) => return Err(refused::<Payment>(&refusal)),
-                },
                 Step::Authorize {
                     amount,
                     method,
                     until,
                 } => {
+                    self.append(order_id, &mut appends, meta).await?;
                     return self
                         .authorize(order_id, amount, &method, until)
                         .await
                         .map(Some);
                 }
                 Step::Capture { gateway_reference } => {
+                    self.append(order_id, &mut appends, meta).await?;
                     let captured = self
                         .gateway
                         .capture(&format!("{payment}:capture"), &gateway_reference)
@@ -192,6 +212,7 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     };
                 }
                 Step::Void { gateway_reference } => {
+                    self.append(order_id, &mut appends, meta).await?;
                     self.gateway
                         .void(&format!("{payment}:void"), &gateway_reference)
                         .await
@@ -199,29 +220,57 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     return Ok(Some(Input::Voided));
                 }
                 Step::Refund { gateway_reference } => {
+                    self.append(order_id, &mut appends, meta).await?;
                     self.gateway
                         .refund(&format!("{payment}:refund"), &gateway_reference)
                         .await
                         .map_err(|e| HandlerError::Transient(format!("refund failed: {e}")))?;
                     return Ok(Some(Input::Refunded));
                 }
-                Step::Confirm { products, at } => {
-                    self.confirm(order_id, &products, at, meta).await?
-                }
-                Step::Release {
-                    products,
-                    reason,
-                    at,
-                } => self.release(order_id, &products, reason, at, meta).await?,
-                Step::CancelOrder { reason, at } => self.cancel(order_id, reason, at, meta).await?,
                 Step::Halt { why } => {
+                    self.append(order_id, &mut appends, meta).await?;
                     return Err(HandlerError::Permanent(format!(
                         "checkout {order_id} cannot go on: {why}"
                     )));
                 }
             }
         }
+        self.append(order_id, &mut appends, meta).await?;
         Ok(None)
+    }
+
+    /// Commits the gathered `appends` (emptying it) in one unit, each decided on this saga's own last writes;
+    /// when another writer appended to one of their aggregates meanwhile (a product's stock, often), the
+    /// unit conflicts and is decided again on the store's state, as a single command would be.
+    async fn append(
+        &self,
+        order_id: OrderId,
+        appends: &mut Vec<Append>,
+        meta: &CommandMetadata,
+    ) -> Result<(), HandlerError> {
+        if appends.is_empty() {
+            return Ok(());
+        }
+        let appends = std::mem::take(appends);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut unit = self.bus.unit(meta);
+            for append in &appends {
+                stage(&mut unit, order_id, append.clone()).await?;
+            }
+            match unit.commit().await {
+                Ok(_) => return Ok(()),
+                Err(BusError::Conflict) if attempt < self.bus.attempts() => {
+                    tokio::time::sleep(self.bus.backoff(attempt)).await;
+                }
+                Err(error) => {
+                    return Err(HandlerError::Transient(format!(
+                        "the checkout's steps could not be written: {error}"
+                    )));
+                }
+            }
+        }
     }
 
     async fn load<A: Stored>(&self, id: &str, fresh: bool) -> Result<A, HandlerError> {
@@ -246,22 +295,6 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             Ok(executed) => Ok(Ok(executed)),
             Err(BusError::Rejected(error)) => Ok(Err(error)),
             Err(other) => Err(HandlerError::Transient(format!("{}: {other}", A::TYPE))),
-        }
-    }
-
-    /// Runs a command that must succeed or have been done already.
-    async fn must<A: Stored>(
-        &self,
-        id: &str,
-        command: A::Command,
-        meta: &CommandMetadata,
-    ) -> Result<(), HandlerError>
-    where
-        A::Error: RuleViolation,
-    {
-        match self.exec::<A>(id, command, meta).await? {
-            Ok(_) => Ok(()),
-            Err(refusal) => Err(refused::<A>(&refusal)),
         }
     }
 
@@ -333,66 +366,98 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             ))),
         }
     }
+}
 
-    async fn confirm(
-        &self,
-        order_id: OrderId,
-        products: &[ProductId],
+/// A step that only appends to the checkout's aggregates: gathered with its neighbours into one unit.
+#[derive(Debug, Clone)]
+enum Append {
+    Record(CheckoutCommand),
+    Pay(PaymentCommand),
+    Confirm {
+        products: Vec<ProductId>,
         at: DateTime<Utc>,
-        meta: &CommandMetadata,
-    ) -> Result<(), HandlerError> {
-        for product in products {
-            let commit = ProductCommand::CommitReservation { order_id, at };
-            self.must::<Product>(&product.to_string(), commit, meta)
-                .await?;
-        }
-        let confirm = OrderCommand::Confirm { at };
-        match self
-            .exec::<Order>(&order_id.to_string(), confirm, meta)
-            .await?
-        {
-            // Cancelled meanwhile: its `OrderCancelled` makes the saga release and refund.
-            Ok(_) | Err(OrderError::NotPending { .. }) => Ok(()),
-            Err(refusal) => Err(refused::<Order>(&refusal)),
-        }
-    }
-
-    async fn release(
-        &self,
-        order_id: OrderId,
-        products: &[ProductId],
+    },
+    Release {
+        products: Vec<ProductId>,
         reason: ReleaseReason,
         at: DateTime<Utc>,
-        meta: &CommandMetadata,
-    ) -> Result<(), HandlerError> {
-        for product in products {
-            let release = ProductCommand::ReleaseReservation {
-                order_id,
-                reason,
-                at,
-            };
-            self.must::<Product>(&product.to_string(), release, meta)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn cancel(
-        &self,
-        order_id: OrderId,
+    },
+    CancelOrder {
         reason: CancellationReason,
         at: DateTime<Utc>,
-        meta: &CommandMetadata,
-    ) -> Result<(), HandlerError> {
-        let cancel = OrderCommand::Cancel { reason, at };
-        match self
-            .exec::<Order>(&order_id.to_string(), cancel, meta)
-            .await?
-        {
-            // Already cancelled (by the customer, which is why we are here) or shipped: nothing to undo.
-            Ok(_) | Err(OrderError::NotCancellable { .. }) => Ok(()),
-            Err(refusal) => Err(refused::<Order>(&refusal)),
+    },
+}
+
+/// Decides one gathered step into `unit`. What each step tolerates is what makes it safe to repeat: a
+/// payment already started, an order no longer pending (cancelled meanwhile: its `OrderCancelled` brings
+/// the saga back to compensate) or no longer cancellable (already cancelled, or shipped: nothing to undo).
+async fn stage(unit: &mut Unit<'_>, order_id: OrderId, append: Append) -> Result<(), HandlerError> {
+    let id = order_id.to_string();
+    match append {
+        Append::Record(command) => {
+            must::<Checkout>(unit.decide_own::<Checkout>(&id, command).await)
         }
+        Append::Pay(command) => {
+            let payment = PaymentId::for_order(order_id).to_string();
+            match unit.decide_own::<Payment>(&payment, command).await {
+                Err(BusError::Rejected(PaymentError::AlreadyStarted)) => Ok(()),
+                other => must::<Payment>(other),
+            }
+        }
+        Append::Confirm { products, at } => {
+            for product in products {
+                let commit = ProductCommand::CommitReservation { order_id, at };
+                must::<Product>(
+                    unit.decide_own::<Product>(&product.to_string(), commit)
+                        .await,
+                )?;
+            }
+            match unit
+                .decide_own::<Order>(&id, OrderCommand::Confirm { at })
+                .await
+            {
+                Err(BusError::Rejected(OrderError::NotPending { .. })) => Ok(()),
+                other => must::<Order>(other),
+            }
+        }
+        Append::Release {
+            products,
+            reason,
+            at,
+        } => {
+            for product in products {
+                let release = ProductCommand::ReleaseReservation {
+                    order_id,
+                    reason,
+                    at,
+                };
+                must::<Product>(
+                    unit.decide_own::<Product>(&product.to_string(), release)
+                        .await,
+                )?;
+            }
+            Ok(())
+        }
+        Append::CancelOrder { reason, at } => {
+            let cancel = OrderCommand::Cancel { reason, at };
+            match unit.decide_own::<Order>(&id, cancel).await {
+                Err(BusError::Rejected(OrderError::NotCancellable { .. })) => Ok(()),
+                other => must::<Order>(other),
+            }
+        }
+    }
+}
+
+/// A gathered step that must be decided, or have been done already: a refusal is retried (see [`refused`]),
+/// a store failure too.
+fn must<A: Stored>(decided: Result<u64, BusError<A::Error>>) -> Result<(), HandlerError>
+where
+    A::Error: RuleViolation,
+{
+    match decided {
+        Ok(_) => Ok(()),
+        Err(BusError::Rejected(refusal)) => Err(refused::<A>(&refusal)),
+        Err(other) => Err(HandlerError::Transient(format!("{}: {other}", A::TYPE))),
     }
 }
 
