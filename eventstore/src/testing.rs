@@ -1,8 +1,32 @@
 //! Test support: a fresh, migrated database per test on the real server, so tests run in parallel without
-//! seeing each other's events. Only compiled with the `testing` feature.
+//! seeing each other's events, and [`eventually`], the tests' one way of waiting. Only compiled with the
+//! `testing` feature.
+
+use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use uuid::Uuid;
+
+/// How often [`eventually`] asks again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Asks `probe` until it answers `Some`, every 20 ms, and returns that answer; panics naming `what` if
+/// `timeout` passes first. The one way tests wait for what happens in the background: never a fixed sleep,
+/// and never a value read before the condition held.
+pub async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(answer) = probe().await {
+            return answer;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 /// The server tests run against; `DATABASE_URL` names it (its database is used only to create others).
 pub fn server_url() -> String {

@@ -1,6 +1,8 @@
 //! The audit chain against the real PostgreSQL: intact, then tampered with in every way.
 
-use eventstore::testing::fresh_database;
+use std::time::Duration;
+
+use eventstore::testing::{eventually, fresh_database};
 use sqlx::PgPool;
 
 async fn seed(pool: &PgPool) {
@@ -23,16 +25,16 @@ async fn seed(pool: &PgPool) {
 /// Seals until `expected` events are sealed: other tests' open transactions on the server may hold the
 /// feed back for a moment.
 async fn seal_all(pool: &PgPool, expected: u64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut sealed = 0;
-    while sealed < expected {
-        sealed += eventstore::audit::seal(pool).await.unwrap();
-        assert!(
-            std::time::Instant::now() < deadline,
-            "sealed only {sealed} of {expected}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(
+        &format!("{expected} events sealed"),
+        Duration::from_secs(10),
+        async || {
+            sealed += eventstore::audit::seal(pool).await.unwrap();
+            (sealed >= expected).then_some(())
+        },
+    )
+    .await;
     assert_eq!(sealed, expected);
 }
 

@@ -1,8 +1,8 @@
 //! The feed against the real PostgreSQL: order, completeness, and exactly-once delivery.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use eventstore::testing::fresh_database;
+use eventstore::testing::{eventually, fresh_database};
 use eventstore::{Checkpoints, Feed, Position, StoredEvent};
 use sqlx::{Executor, PgPool, Postgres};
 
@@ -18,20 +18,21 @@ async fn append<'e>(executor: impl Executor<'e, Database = Postgres>, stream: &s
     .expect("append an event");
 }
 
-/// Reads until `count` events arrived after `after` or 10 s passed.
-async fn read_until(feed: &Feed, mut after: Position, count: usize) -> Vec<StoredEvent> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = Vec::new();
-    while seen.len() < count && Instant::now() < deadline {
-        let batch = feed.read_after(after, 100).await.expect("read the feed");
-        if let Some(last) = batch.last() {
-            after = last.position;
-        } else {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        seen.extend(batch);
-    }
-    seen
+/// The events after `after`, once at least `count` have arrived (10 s at most).
+async fn read_until(feed: &Feed, after: Position, count: usize) -> Vec<StoredEvent> {
+    eventually(
+        &format!("{count} events in the feed"),
+        Duration::from_secs(10),
+        async || {
+            // Room for more than `count`: an event delivered twice, or one too many, shows.
+            let events = feed
+                .read_after(after, count as i64 + 100)
+                .await
+                .expect("read the feed");
+            (events.len() >= count).then_some(events)
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -147,21 +148,18 @@ async fn a_transaction_open_in_another_database_never_holds_the_feed_back() {
     // this database, such as an autovacuum worker's, is allowed: hence the deadline.)
     let delivered = read_until(&feed, Position::START, 2).await;
     assert_eq!(delivered.len(), 2, "{delivered:?}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let head = feed.head().await.unwrap();
-        let last = feed.last(10).await.unwrap();
-        let holder = feed.holding_transaction().await.unwrap();
-        if head == Some(delivered[1].position) && last == delivered && holder.is_none() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "head {head:?}, last {last:?}, held by {holder:?}: only transactions of the shop's database \
-             may hold the feed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "only transactions of the shop's database hold the feed",
+        Duration::from_secs(10),
+        async || {
+            let head = feed.head().await.unwrap();
+            let last = feed.last(10).await.unwrap();
+            let holder = feed.holding_transaction().await.unwrap();
+            (head == Some(delivered[1].position) && last == delivered && holder.is_none())
+                .then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -262,11 +260,12 @@ async fn subscribers_reading_through_the_shared_tail_get_the_same_events_in_the_
     let wakeups = Wakeups::start(pool.clone(), None, Duration::from_millis(50));
     // Ten events at most: the tail forgets the oldest while the writers go on.
     let tail = FeedTail::with_capacity(Feed::new(pool.clone()), wakeups, shutdown, 10);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tail.through().is_none() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(tail.through().is_some(), "the tail found the feed's head");
+    eventually(
+        "the tail finds the feed's head",
+        Duration::from_secs(10),
+        async || tail.through(),
+    )
+    .await;
 
     // An earlier transaction commits after a later one, while eight writers append.
     let mut early = pool.begin().await.unwrap();
@@ -291,12 +290,13 @@ async fn subscribers_reading_through_the_shared_tail_get_the_same_events_in_the_
     let from_database = read_until(&Feed::new(pool.clone()), Position::START, 86).await;
     assert_eq!(through_tail.len(), 86, "every event, once");
     assert_eq!(through_tail, from_database);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tail.through() != from_database.last().map(|e| e.position) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     let last = from_database.last().unwrap().position;
-    assert_eq!(tail.through(), Some(last), "the tail read to the end");
+    eventually(
+        "the tail reads to the end",
+        Duration::from_secs(10),
+        async || (tail.through() == Some(last)).then_some(()),
+    )
+    .await;
     assert_eq!(
         tail.after(last, 100),
         Some(Vec::new()),

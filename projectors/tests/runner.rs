@@ -7,7 +7,7 @@ use chrono::Utc;
 use domain::cart::{Cart, CartCommand, ProductSnapshot};
 use domain::product::{Product, ProductCommand};
 use domain::{Currency, Money, OrderId, ProductId, Quantity, Sku};
-use eventstore::testing::fresh_database;
+use eventstore::testing::{eventually, fresh_database};
 use eventstore::{CommandBus, CommandMetadata, Feed, Position};
 use projectors::View;
 use projectors::replay;
@@ -104,28 +104,23 @@ async fn write_history(bus: &CommandBus) {
 /// Runs the projector until it has applied the last event written. Other tests' open transactions on the
 /// server may hold the feed back for a moment, so "caught up" alone is not enough.
 async fn drain<V: View>(runner: &mut Runner<V>, generation: u64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        if let Step::Processed { .. } = runner.step_generation(generation).await.unwrap() {
-            continue;
-        }
-        let (stores, pool) = (runner.stores(), runner.pool());
-        let head: (String,) = sqlx::query_as(
-            "SELECT transaction_id::text || '.' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        let head: Position = head.0.parse().unwrap();
-        if stores.checkpoint::<V>(generation).await.unwrap() >= Some(head) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the projector never reached {head}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the projector applies the last event written",
+        std::time::Duration::from_secs(20),
+        async || {
+            while let Step::Processed { .. } = runner.step_generation(generation).await.unwrap() {}
+            let (stores, pool) = (runner.stores(), runner.pool());
+            let head: (String,) = sqlx::query_as(
+                "SELECT transaction_id::text || '.' || position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            let head: Position = head.0.parse().unwrap();
+            (stores.checkpoint::<V>(generation).await.unwrap() >= Some(head)).then_some(())
+        },
+    )
+    .await;
 }
 
 async fn documents<V: View>(stores: &ReadStores, generation: u64) -> HashMap<String, Versioned<V>> {
@@ -380,11 +375,12 @@ async fn a_mongo_projector_announces_each_checkpoint_it_reaches() {
             .clone()
             .run(redis::Client::open(redis_url).unwrap(), stopping),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !cache.is_live() {
-        assert!(std::time::Instant::now() < deadline, "never subscribed");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually(
+        "the near cache subscribes",
+        std::time::Duration::from_secs(10),
+        async || cache.is_live().then_some(()),
+    )
+    .await;
 
     let mut live = Runner::<OrderView>::new(pool.clone(), stores.clone(), LagBoard::default());
     drain(&mut live, 0).await;
@@ -392,12 +388,10 @@ async fn a_mongo_projector_announces_each_checkpoint_it_reaches() {
     let scope = stores.scope::<OrderView>(0);
     let expected =
         platform::near_cache::Stamp::new(checkpoint.transaction_id, checkpoint.position as u64);
-    while cache.heard(&scope) != Some(expected) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "heard {:?}, not the checkpoint {checkpoint}",
-            cache.heard(&scope)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    eventually(
+        &format!("the near cache hears the checkpoint {checkpoint}"),
+        std::time::Duration::from_secs(10),
+        async || (cache.heard(&scope) == Some(expected)).then_some(()),
+    )
+    .await;
 }

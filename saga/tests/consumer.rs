@@ -3,11 +3,11 @@
 //! without being looked up or recorded as handled.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use eventstore::CommandBus;
-use eventstore::testing::fresh_database;
+use eventstore::testing::{eventually, fresh_database};
 use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
@@ -56,11 +56,10 @@ impl Handler for Noting {
 }
 
 async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(what, Duration::from_secs(10), async || {
+        done().await.then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

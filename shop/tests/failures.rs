@@ -6,8 +6,9 @@
 mod helpers;
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use eventstore::testing::eventually;
 use helpers::{TestApp, body, spawn_app_with, spawn_app_with_roles};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -47,18 +48,11 @@ async fn status(app: &TestApp, token: &str, order: &str) -> Value {
 }
 
 async fn until_confirmed(app: &TestApp, token: &str, order: &str, within: Duration) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
+    eventually(&format!("order {order} confirmed"), within, async || {
         let order_view = status(app, token, order).await;
-        if order_view["status"] == "confirmed" {
-            return order_view;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "order {order} not confirmed: {order_view}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (order_view["status"] == "confirmed").then_some(order_view)
+    })
+    .await
 }
 
 fn rabbitmqctl(command: &str) {
@@ -160,19 +154,15 @@ async fn a_saga_process_killed_in_the_middle_of_a_payment_completes_the_order_af
     let mut saga = saga_process(&app);
     // The slow card keeps the payment in flight for 3 s: long enough to kill the process in the middle.
     let order = checkout(&app, &token, &product, "pm_card_slow").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    eventually("the payment starts", Duration::from_secs(20), async || {
         let started: i64 =
             sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'PaymentStarted'")
                 .fetch_one(&app.pool)
                 .await
                 .unwrap();
-        if started == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the payment never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (started == 1).then_some(())
+    })
+    .await;
     saga.kill();
     // Nothing completes without the saga (the read model may not even show the order yet).
     assert_ne!(status(&app, &token, &order).await["status"], "confirmed");

@@ -1,6 +1,8 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use eventstore::testing::eventually;
+
 use crate::helpers::{body, problem, spawn_app};
 
 #[tokio::test]
@@ -141,19 +143,16 @@ async fn verify_finds_a_changed_row_and_a_deletion_over_http_and_in_the_cli() {
         .await
         .unwrap()
         .expect("the feed has events");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        eventstore::audit::seal(&app.pool).await.unwrap();
-        let sealed = eventstore::audit::sealed_through(&app.pool).await.unwrap();
-        if sealed >= Some(head) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "sealed through {sealed:?}, the head is {head:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(
+        "every event sealed",
+        std::time::Duration::from_secs(10),
+        async || {
+            eventstore::audit::seal(&app.pool).await.unwrap();
+            let sealed = eventstore::audit::sealed_through(&app.pool).await.unwrap();
+            (sealed >= Some(head)).then_some(())
+        },
+    )
+    .await;
     sqlx::query("DELETE FROM events WHERE aggregate_id = $1 AND sequence = 4")
         .bind(&product)
         .execute(&app.pool)

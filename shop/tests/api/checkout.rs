@@ -6,6 +6,8 @@ use futures::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use eventstore::testing::eventually;
+
 use crate::helpers::{TestApp, body, spawn_app, spawn_app_with};
 
 fn address() -> Value {
@@ -33,21 +35,21 @@ async fn checkout(app: &TestApp, token: &str, product: &str, quantity: i64, card
     body(placed).await["id"].as_str().unwrap().to_owned()
 }
 
-/// Polls the order until it leaves `pending` (or 15 s pass) and returns it.
+/// The order once it has left `pending` (15 s at most).
 async fn settled(app: &TestApp, token: &str, order: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let answer = app.get(&format!("/orders/{order}"), Some(token)).await;
-        if answer.status() == StatusCode::OK {
-            let order = body(answer).await;
-            if order["status"] != "pending" || Instant::now() > deadline {
-                return order;
+    eventually(
+        &format!("order {order} leaves pending"),
+        Duration::from_secs(15),
+        async || {
+            let answer = app.get(&format!("/orders/{order}"), Some(token)).await;
+            if answer.status() != StatusCode::OK {
+                return None;
             }
-        } else if Instant::now() > deadline {
-            panic!("order {order} never readable: {}", answer.status());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            let order = body(answer).await;
+            (order["status"] != "pending").then_some(order)
+        },
+    )
+    .await
 }
 
 /// The customer cancels a confirmed order; waits (10 s at most) until its payment shows refunded.
@@ -60,15 +62,15 @@ async fn cancel_and_await_refund(app: &TestApp, token: &str, order_id: &str) -> 
         )
         .await;
     assert_eq!(cancel.status(), StatusCode::ACCEPTED);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let order = body(app.get(&format!("/orders/{order_id}"), Some(token)).await).await;
-        if order["payment"]["status"] == "refunded" {
-            return order;
-        }
-        assert!(Instant::now() < deadline, "never refunded: {order}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        &format!("order {order_id} refunded"),
+        Duration::from_secs(10),
+        async || {
+            let order = body(app.get(&format!("/orders/{order_id}"), Some(token)).await).await;
+            (order["payment"]["status"] == "refunded").then_some(order)
+        },
+    )
+    .await
 }
 
 async fn available(app: &TestApp, product: &str) -> i64 {
@@ -233,14 +235,11 @@ async fn the_customer_is_emailed_once_per_order_and_kind_and_sees_it_listed() {
     let order = checkout(&app, &token, &product, 1, "pm_card_visa").await;
     assert_eq!(settled(&app, &token, &order).await["status"], "confirmed");
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let listed = loop {
+    let listed = eventually("two notifications", Duration::from_secs(15), async || {
         let listed = body(app.get("/notifications", Some(&token)).await).await;
-        if listed["total"].as_u64() >= Some(2) || Instant::now() > deadline {
-            break listed;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        (listed["total"].as_u64() >= Some(2)).then_some(listed)
+    })
+    .await;
     let mut kinds: Vec<&str> = listed["items"]
         .as_array()
         .unwrap()

@@ -3,6 +3,8 @@
 use reqwest::Method;
 use serde_json::Value;
 
+use eventstore::testing::eventually;
+
 use crate::helpers::{body, spawn_app};
 
 #[tokio::test]
@@ -69,15 +71,15 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
             .collect()
     };
     // Readers switch to the rebuilt copy within a second (they cache the pointer) and see the same catalog.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let after = loop {
-        let after: Value = body(app.get("/products?limit=100", None).await).await;
-        if names(&after) == names(&listed) || std::time::Instant::now() > deadline {
-            break after;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert_eq!(names(&after), names(&listed));
+    eventually(
+        "readers see the rebuilt catalog",
+        std::time::Duration::from_secs(5),
+        async || {
+            let after: Value = body(app.get("/products?limit=100", None).await).await;
+            (names(&after) == names(&listed)).then_some(())
+        },
+    )
+    .await;
 
     let verified = app.cli(&["replay", "--all", "--verify"]).await;
     assert!(

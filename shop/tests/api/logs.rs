@@ -4,9 +4,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use eventstore::testing::fresh_database;
+use eventstore::testing::{eventually, fresh_database};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -66,28 +66,22 @@ impl Server {
         server
     }
 
-    /// Waits up to 30 s for a line matching `wanted`; every line read is kept in `seen`.
+    /// The first line matching `wanted` (30 s at most); every line read is kept in `seen`.
     async fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        if let Some(found) = self.seen.iter().map(|l| parse(l)).find(|l| wanted(l)) {
-            return found;
-        }
-        while Instant::now() < deadline {
-            match self.lines.try_recv() {
-                Ok(line) => {
-                    let parsed = parse(&line);
-                    self.seen.push(line);
-                    if wanted(&parsed) {
-                        return parsed;
-                    }
+        eventually("a log line", Duration::from_secs(30), async || {
+            loop {
+                match self.lines.try_recv() {
+                    Ok(line) => self.seen.push(line),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => panic!(
+                        "the server exited without the line; its lines:\n{}",
+                        self.seen.join("\n")
+                    ),
                 }
-                Err(mpsc::TryRecvError::Empty) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await
-                }
-                Err(mpsc::TryRecvError::Disconnected) => break,
             }
-        }
-        panic!("no such log line; lines so far:\n{}", self.seen.join("\n"));
+            self.seen.iter().map(|l| parse(l)).find(|l| wanted(l))
+        })
+        .await
     }
 }
 

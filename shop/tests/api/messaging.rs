@@ -1,12 +1,14 @@
 //! Delivery guarantees of the saga: redelivered messages change nothing, poison messages are parked and can
 //! be requeued.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lapin::options::BasicPublishOptions;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use eventstore::testing::eventually;
 
 use crate::helpers::{TestApp, body, spawn_app_with};
 
@@ -15,11 +17,10 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 }
 
 async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(what, Duration::from_secs(20), async || {
+        done().await.then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use eventstore::testing::eventually;
 
 use crate::helpers::{TestApp, body, problem, spawn_app, spawn_app_with};
 
@@ -354,11 +356,12 @@ async fn product_and_cart_reads_served_from_memory_show_a_change_as_soon_as_it_i
 #[tokio::test]
 async fn a_product_held_in_memory_is_dropped_when_the_projector_announces_a_change() {
     let app = spawn_app_with(&[("SHOP_NEAR_CACHE_MAX_AGE_MS", "600000")]).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !app.near_cache.is_live() {
-        assert!(Instant::now() < deadline, "the near cache never subscribed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the near cache subscribes",
+        Duration::from_secs(20),
+        async || app.near_cache.is_live().then_some(()),
+    )
+    .await;
     let admin = app.admin().await;
     let (id, created) = product(&app, &admin, "VAS-1", "Vase", "Home", 3000, 4).await;
     let path = format!("/products/{id}");
@@ -406,13 +409,12 @@ async fn a_product_held_in_memory_is_dropped_when_the_projector_announces_a_chan
         .await
         .unwrap();
     assert!(answer.status().is_success());
-    while price(body(app.get(&path, None).await).await) != Some(4200) {
-        assert!(
-            Instant::now() < deadline,
-            "the change never reached a read without a position"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the change reaches a read without a position",
+        Duration::from_secs(20),
+        async || (price(body(app.get(&path, None).await).await) == Some(4200)).then_some(()),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -611,24 +613,20 @@ async fn an_instance_started_while_writes_go_on_builds_its_index_and_gets_ready(
         .collect();
 
     let second = query_instance_beside(&app).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ready = second
-            .client
-            .get(format!("{}/health/ready", second.address))
-            .send()
-            .await
-            .unwrap();
-        if ready.status() == StatusCode::OK {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the index never got built while the writes went on: {}",
-            ready.text().await.unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the index is built while the writes go on",
+        Duration::from_secs(60),
+        async || {
+            let ready = second
+                .client
+                .get(format!("{}/health/ready", second.address))
+                .send()
+                .await
+                .unwrap();
+            (ready.status() == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
     assert!(
         !writers.iter().any(|w| w.is_finished()),
         "the writes went on all through the build"
