@@ -3,8 +3,9 @@
 //!
 //! # Layout
 //!
-//! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`; its `reference` module
-//!   serves the OpenAPI document and Swagger UI.
+//! - [`startup`]: `Application::build(settings) → .port() → .run_until_stopped()`, split by job: `roles`
+//!   (which parts a process plays), `stores` (what it opens), `http` (routes and layers), `workers` (its
+//!   background work) and `reference` (the OpenAPI document and Swagger UI).
 //! - [`health`]: the operations endpoints outside `/api/v1` — `/health/live`, `/health/ready` and `/metrics` —
 //!   with their routes and OpenAPI docs.
 //! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`.
