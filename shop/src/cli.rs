@@ -209,3 +209,28 @@ pub async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
             .unwrap_or_default()
     )
 }
+
+/// `shop dlq list`: the saga's parked messages (they stay parked).
+pub async fn list_parked(settings: &Settings) -> anyhow::Result<()> {
+    let parked = saga::dlq::list(&crate::startup::broker(settings)).await?;
+    if parked.is_empty() {
+        println!("no parked messages");
+    }
+    for p in parked {
+        println!(
+            "{}  {}  attempts={}  error={}",
+            p.message_id, p.routing_key, p.attempts, p.last_error
+        );
+    }
+    Ok(())
+}
+
+/// `shop dlq requeue ID | --all`: parked messages back on the saga's queue.
+pub async fn requeue_parked(settings: &Settings, id: Option<&str>) -> anyhow::Result<()> {
+    let requeued = saga::dlq::requeue(&crate::startup::broker(settings), id).await?;
+    println!("requeued {requeued} messages");
+    if requeued == 0 && id.is_some() {
+        bail!("no parked message with that id");
+    }
+    Ok(())
+}

@@ -1,9 +1,10 @@
-//! `shop`: serve any role of the shop, and operate it.
+//! `shop`: serve any role of the shop, and operate it. This file only parses the command line and hands each
+//! command to the library (`shop::startup::serve`, `shop::cli`, `shop::replay`, `shop::seed`).
 
 use clap::{Parser, Subcommand};
 use platform::Settings;
 use shop::startup::Roles;
-use shop::{Application, Role, cli};
+use shop::{Role, cli};
 
 /// An event-sourced shop. Configuration comes from the environment (DATABASE_URL, REDIS_URL, MONGODB_URL,
 /// AMQP_URL, SMTP_URL, JWT_SECRET, SHOP_HTTP_ADDR, SHOP_ENV, ...), with defaults for local services.
@@ -140,11 +141,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     platform::telemetry::init(settings.log_format);
     match cli.command {
-        Command::Serve { role } => {
-            let app = Application::build(&settings, Roles(role.clone())).await?;
-            tracing::info!(addr = %settings.http_addr, port = app.port(), ?role, "serving");
-            app.run_until_stopped().await
-        }
+        Command::Serve { role } => shop::startup::serve(&settings, Roles(role)).await,
         Command::Migrate => cli::migrate(&settings).await,
         Command::User {
             command:
@@ -173,50 +170,13 @@ async fn main() -> anyhow::Result<()> {
             projector,
             verify,
             instance,
-        } => {
-            if !all && projector.is_none() && !verify {
-                anyhow::bail!(
-                    "say what to replay: --all or --projector NAME (see shop replay --help)"
-                );
-            }
-            match instance {
-                Some(instance) if projector.as_deref() == Some("catalog") => {
-                    let differing = shop::replay::verify_catalog(&settings, &instance).await?;
-                    if differing > 0 {
-                        anyhow::bail!("{differing} differences from a rebuild");
-                    }
-                    Ok(())
-                }
-                Some(_) => anyhow::bail!("--instance goes with --projector catalog --verify"),
-                None => shop::replay::run(&settings, projector, verify).await,
-            }
-        }
-        Command::Dlq { command } => {
-            let broker = shop::startup::broker(&settings);
-            match command {
-                DlqCommand::List => {
-                    let parked = saga::dlq::list(&broker).await?;
-                    if parked.is_empty() {
-                        println!("no parked messages");
-                    }
-                    for p in parked {
-                        println!(
-                            "{}  {}  attempts={}  error={}",
-                            p.message_id, p.routing_key, p.attempts, p.last_error
-                        );
-                    }
-                    Ok(())
-                }
-                DlqCommand::Requeue { id, .. } => {
-                    let requeued = saga::dlq::requeue(&broker, id.as_deref()).await?;
-                    println!("requeued {requeued} messages");
-                    if requeued == 0 && id.is_some() {
-                        anyhow::bail!("no parked message with that id");
-                    }
-                    Ok(())
-                }
-            }
-        }
+        } => shop::replay::command(&settings, all, projector, verify, instance).await,
+        Command::Dlq {
+            command: DlqCommand::List,
+        } => cli::list_parked(&settings).await,
+        Command::Dlq {
+            command: DlqCommand::Requeue { id, .. },
+        } => cli::requeue_parked(&settings, id.as_deref()).await,
         Command::Seed {
             products,
             customers,

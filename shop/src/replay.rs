@@ -95,6 +95,30 @@ macro_rules! for_views {
     };
 }
 
+/// `shop replay`: what its flags ask for, or why they ask for nothing.
+pub async fn command(
+    settings: &Settings,
+    all: bool,
+    projector: Option<String>,
+    verify: bool,
+    instance: Option<String>,
+) -> anyhow::Result<()> {
+    if !all && projector.is_none() && !verify {
+        bail!("say what to replay: --all or --projector NAME (see shop replay --help)");
+    }
+    match instance {
+        Some(instance) if projector.as_deref() == Some("catalog") => {
+            let differing = verify_catalog(settings, &instance).await?;
+            if differing > 0 {
+                bail!("{differing} differences from a rebuild");
+            }
+            Ok(())
+        }
+        Some(_) => bail!("--instance goes with --projector catalog --verify"),
+        None => run(settings, projector, verify).await,
+    }
+}
+
 pub async fn run(
     settings: &Settings,
     projector: Option<String>,

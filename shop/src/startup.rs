@@ -118,6 +118,13 @@ impl Application {
     }
 }
 
+/// `shop serve`: builds the roles' application and serves it until Ctrl-C or SIGTERM.
+pub async fn serve(settings: &Settings, roles: Roles) -> anyhow::Result<()> {
+    let app = Application::build(settings, roles.clone()).await?;
+    tracing::info!(addr = %settings.http_addr, port = app.port(), role = ?roles.0, "serving");
+    app.run_until_stopped().await
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
