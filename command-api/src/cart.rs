@@ -5,12 +5,9 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
-use domain::cart::{Cart, CartCommand, CartLine, ProductSnapshot};
-use domain::order::{Order, OrderCommand, OrderLine};
+use domain::cart::{Cart, CartCommand, ProductSnapshot};
 use domain::ports::TEST_CARDS;
-use domain::product::Product;
-use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity, UserId};
-use eventstore::BusError;
+use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity};
 use platform::auth::AuthUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -25,6 +22,8 @@ use crate::openapi::{
     Unprocessable, UnsupportedMediaType,
 };
 use crate::state::CommandState;
+use crate::usecases::catalog::{self, LookupError};
+use crate::usecases::checkout::{self, CheckOut, CheckoutError};
 
 pub fn router() -> OpenApiRouter<CommandState> {
     OpenApiRouter::new()
@@ -87,26 +86,19 @@ async fn catalog_entry(
     state: &CommandState,
     product_id: ProductId,
 ) -> Result<ProductSnapshot, ApiError> {
-    let (product, _) = state.bus.load::<Product>(&product_id.to_string()).await?;
-    let unknown = || {
-        ApiError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_product",
-            format!("There is no product {product_id}."),
-        )
-    };
-    let (true, Some(sku), Some(unit_price)) = (product.exists(), product.sku(), product.price())
-    else {
-        return Err(unknown());
-    };
-    let name = product.name();
-    Ok(ProductSnapshot {
-        product_id,
-        sku: sku.clone(),
-        name: name.to_owned(),
-        unit_price,
-        discontinued: product.is_discontinued(),
-    })
+    match catalog::snapshot(&state.bus, product_id).await {
+        Ok(snapshot) => Ok(snapshot),
+        Err(LookupError::Unknown(id)) => Err(unknown_product(id)),
+        Err(LookupError::Store(error)) => Err(error.into()),
+    }
+}
+
+fn unknown_product(product_id: ProductId) -> ApiError {
+    ApiError::refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_product",
+        format!("There is no product {product_id}."),
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -282,43 +274,40 @@ async fn checkout(
     AppJson(body): AppJson<Checkout>,
 ) -> Result<Written, ApiError> {
     let (address, method) = body.parse()?;
-    let user_id: UserId = path_id(&user.user_id)?;
     let order_id = OrderId::new(Uuid::now_v7());
-    let metadata = meta.by(&user).answering(202, order_id);
-    let mut unit = state.bus.unit(&metadata);
-    let (cart, version) = unit.load::<Cart>(&user.user_id).await?;
-    if cart.lines().is_empty() {
-        return Err(ApiError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_cart",
-            "The cart is empty.",
-        ));
-    }
-    let mut lines = Vec::with_capacity(cart.lines().len());
-    for line in cart.lines() {
-        lines.push(order_line(&state, line).await?);
-    }
-    let check_out = CartCommand::CheckOut {
+    let checkout = CheckOut {
+        user_id: path_id(&user.user_id)?,
         order_id,
-        at: Utc::now(),
-    };
-    unit.decide::<Cart>(&user.user_id, check_out, Some(version))
-        .await?;
-    let place = OrderCommand::Place {
-        order_id,
-        user_id,
-        lines,
         shipping_address: address,
         payment_method: method,
-        at: Utc::now(),
     };
-    unit.decide::<Order>(&order_id.to_string(), place, None)
-        .await?;
-    match unit.commit().await {
-        Ok(executed) => Ok(Written::accepted(order_id, executed[1].clone())),
-        // Another request changed the cart after it was read: order nothing the customer did not see.
-        Err(BusError::Conflict) => Err(cart_changed()),
-        Err(other) => Err(other.into()),
+    let metadata = meta.by(&user).answering(202, order_id);
+    let placed = checkout::check_out(&state.bus, checkout, &metadata).await?;
+    Ok(Written::accepted(order_id, placed))
+}
+
+impl From<CheckoutError> for ApiError {
+    fn from(error: CheckoutError) -> Self {
+        match error {
+            CheckoutError::EmptyCart => ApiError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty_cart",
+                "The cart is empty.",
+            ),
+            CheckoutError::UnknownProduct(id) => unknown_product(id),
+            CheckoutError::Discontinued { name } => ApiError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "product_discontinued",
+                format!("{name} is no longer sold; remove it from the cart."),
+            ),
+            CheckoutError::Line(error) => ApiError::rule(&error),
+            // Another request changed the cart after it was read: order nothing the customer did not see.
+            CheckoutError::CartChanged => cart_changed(),
+            CheckoutError::Cart(error) => error.into(),
+            CheckoutError::Order(error) => error.into(),
+            CheckoutError::Product(error) => error.into(),
+            CheckoutError::Commit(error) => error.into(),
+        }
     }
 }
 
@@ -328,25 +317,4 @@ fn cart_changed() -> ApiError {
         "cart_changed",
         "The cart changed during checkout; review it and check out again.",
     )
-}
-
-/// A cart line at the product's current price; a product gone or discontinued since it was added is refused.
-async fn order_line(state: &CommandState, line: &CartLine) -> Result<OrderLine, ApiError> {
-    let entry = catalog_entry(state, line.product_id).await?;
-    if entry.discontinued {
-        return Err(ApiError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "product_discontinued",
-            format!("{} is no longer sold; remove it from the cart.", entry.name),
-        ));
-    }
-    let quantity = Quantity::new(i64::from(line.quantity)).map_err(|e| ApiError::rule(&e))?;
-    OrderLine::new(
-        entry.product_id,
-        entry.sku,
-        entry.name,
-        entry.unit_price,
-        quantity,
-    )
-    .map_err(|e| ApiError::rule(&e))
 }

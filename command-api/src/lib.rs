@@ -10,6 +10,8 @@
 //! - [`passwords`]: argon2id hashing off the async threads, a capped number at once, in pooled memory.
 //! - [`auth`], [`products`], [`cart`], [`orders`]: one router per resource, each route documented by its
 //!   handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served undocumented.
+//! - [`usecases`]: the multi-step writes (checkout) with typed errors, apart from HTTP: the handlers, `shop
+//!   seed` and the benchmarks call them.
 //! - [`openapi`]: the problem responses the handlers name, and what the middleware adds to the document.
 
 pub mod auth;
@@ -22,6 +24,7 @@ pub mod orders;
 pub mod passwords;
 pub mod products;
 pub mod state;
+pub mod usecases;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
+use command_api::usecases::checkout::{self, CheckOut};
 use domain::cart::{Cart, CartCommand, ProductSnapshot};
-use domain::order::{Order, OrderCommand, OrderLine};
 use domain::product::{Product, ProductCommand};
 use domain::user::{User, UserCommand};
 use domain::{
@@ -255,43 +255,23 @@ async fn place_order(
             .collect()
     };
     let cart = user.to_string();
-    let mut lines = Vec::new();
     for (product, quantity) in picks {
-        let quantity = Quantity::new(quantity)?;
         let add = CartCommand::AddItem {
             product: product.snapshot.clone(),
-            quantity,
+            quantity: Quantity::new(quantity)?,
             at: Utc::now(),
         };
         bus.execute::<Cart>(&cart, add, &meta(), None).await?;
-        let p = product.snapshot;
-        lines.push(OrderLine::new(
-            p.product_id,
-            p.sku,
-            p.name,
-            p.unit_price,
-            quantity,
-        )?);
     }
-    let order_id = OrderId::new(Uuid::now_v7());
-    let checkout = CartCommand::CheckOut {
-        order_id,
-        at: Utc::now(),
-    };
-    // The cart and the order commit together, as at the API's checkout.
-    let metadata = meta();
-    let mut unit = bus.unit(&metadata);
-    unit.decide::<Cart>(&cart, checkout, None).await?;
-    let place = OrderCommand::Place {
-        order_id,
+    // Checked out as at the API: the cart and the order commit together.
+    let checkout = CheckOut {
         user_id: user,
-        lines,
+        order_id: OrderId::new(Uuid::now_v7()),
         shipping_address: address.clone(),
         payment_method: method.clone(),
-        at: Utc::now(),
     };
-    unit.decide::<Order>(&order_id.to_string(), place, None)
-        .await?;
-    unit.commit().await.context("placing a seeded order")?;
+    checkout::check_out(bus, checkout, &meta())
+        .await
+        .context("placing a seeded order")?;
     Ok(())
 }

@@ -1,0 +1,10 @@
+//! The multi-step writes, apart from HTTP: each takes the bus and typed inputs and answers with what it did
+//! or a typed error. The HTTP handlers parse a request, call one and map its outcome; `shop seed` and the
+//! benchmarks call the same ones.
+//!
+//! - [`checkout`]: the caller's cart becomes a `pending` order at current prices, and the cart is emptied,
+//!   in one unit.
+//! - [`catalog`]: a product as a cart line or an order line sees it.
+
+pub mod catalog;
+pub mod checkout;
