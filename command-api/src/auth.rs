@@ -1,16 +1,14 @@
 //! Registration, login, logout and `PATCH /me`.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::user::{User, UserCommand};
-use domain::{Email, PasswordHash, Role, UserId};
+use domain::{Email, Role, UserId};
+use eventstore::CommandBus;
 use eventstore::claims::ClaimKind;
-use eventstore::{CommandBus, CommandMetadata, Taken};
 use platform::Problem;
 use platform::auth::{AuthUser, session_cookie, session_cookie_cleared};
 use platform::rate_limit::{Limited, RateError, RateLimiter, Slot};
@@ -28,6 +26,7 @@ use crate::openapi::{
 };
 use crate::passwords::Busy;
 use crate::state::CommandState;
+use crate::usecases::registration::{self, NewUser, RegistrationError};
 
 pub fn router() -> OpenApiRouter<CommandState> {
     OpenApiRouter::new()
@@ -40,9 +39,6 @@ pub fn router() -> OpenApiRouter<CommandState> {
 pub fn login_router() -> OpenApiRouter<CommandState> {
     OpenApiRouter::new().routes(routes!(login))
 }
-
-const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
-const NAME_MAX_CHARS: usize = 200;
 
 /// A new customer account.
 #[derive(Deserialize, ToSchema)]
@@ -94,49 +90,10 @@ impl std::fmt::Debug for TokenAnswer {
     }
 }
 
-/// A new account as the domain sees it, after every field was checked.
-pub struct NewUser {
-    pub email: Email,
-    pub password: String,
-    pub name: String,
-}
-
 impl Registration {
     /// Checks every field and reports all problems at once.
     pub fn parse(self) -> Result<NewUser, ApiError> {
-        let mut errors = BTreeMap::new();
-        let email = Email::parse(&self.email)
-            .map_err(|_| {
-                errors.insert(
-                    "email".to_owned(),
-                    "must be a valid email address".to_owned(),
-                )
-            })
-            .ok();
-        let length = self.password.chars().count();
-        if !PASSWORD_CHARS.contains(&length) {
-            errors.insert(
-                "password".to_owned(),
-                "must be 8 to 128 characters long".to_owned(),
-            );
-        }
-        let name = self.name.trim().to_owned();
-        if name.is_empty() {
-            errors.insert("name".to_owned(), "must not be empty".to_owned());
-        } else if name.chars().count() > NAME_MAX_CHARS {
-            errors.insert(
-                "name".to_owned(),
-                format!("must be at most {NAME_MAX_CHARS} characters"),
-            );
-        }
-        match email {
-            Some(email) if errors.is_empty() => Ok(NewUser {
-                email,
-                password: self.password,
-                name,
-            }),
-            _ => Err(ApiError::Validation(errors)),
-        }
+        NewUser::parse(&self.email, self.password, &self.name).map_err(ApiError::Validation)
     }
 }
 
@@ -186,50 +143,22 @@ async fn register(
         .map_err(rate_limited)?;
     let user = body.parse()?;
     let user_id = UserId::new(Uuid::now_v7());
-    let executed = create_user(&state, user, Role::Customer, user_id, &meta.anonymous()).await?;
+    let executed =
+        registration::register(&state, user, Role::Customer, user_id, &meta.anonymous()).await?;
     Ok(Written::created(user_id, executed))
 }
 
-/// Registers a user: hashes the password, then claims the email and appends `UserRegistered` in one
-/// transaction, so a crash never leaves an email claimed by nobody. Shared by the HTTP API and
-/// `shop user create`.
-pub async fn create_user(
-    state: &CommandState,
-    user: NewUser,
-    role: Role,
-    user_id: UserId,
-    metadata: &CommandMetadata,
-) -> Result<eventstore::Executed, ApiError> {
-    let id = user_id.to_string();
-    // A cheap early answer for an email in use, before the costly hash; the claim below decides.
-    if state
-        .claims
-        .owner(ClaimKind::Email, user.email.as_str())
-        .await?
-        .is_some_and(|owner| owner != id)
-    {
-        return Err(ApiError::rule(&Taken(ClaimKind::Email)));
+impl From<RegistrationError> for ApiError {
+    fn from(error: RegistrationError) -> Self {
+        match error {
+            RegistrationError::EmailTaken(taken) => ApiError::rule(&taken),
+            RegistrationError::Busy => busy(),
+            RegistrationError::Hash(cause) => ApiError::internal(cause),
+            RegistrationError::Claims(error) => error.into(),
+            RegistrationError::User(error) => error.into(),
+            RegistrationError::Commit(error) => error.into(),
+        }
     }
-    let hash = state
-        .hashing
-        .hash(user.password)
-        .await
-        .map_err(|Busy| busy())?
-        .map_err(ApiError::internal)?;
-    let command = UserCommand::Register {
-        user_id,
-        email: user.email.clone(),
-        name: user.name,
-        password_hash: PasswordHash::new(hash),
-        role,
-        at: Utc::now(),
-    };
-    let metadata = metadata.clone().answering(201, &id);
-    let mut unit = state.bus.unit(&metadata);
-    unit.claim(ClaimKind::Email, user.email.as_str(), &id);
-    unit.decide::<User>(&id, command, None).await?;
-    let mut executed = unit.commit().await?;
-    Ok(executed.remove(0))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -10,7 +10,7 @@
 //! - [`passwords`]: argon2id hashing off the async threads, a capped number at once, in pooled memory.
 //! - [`auth`], [`products`], [`cart`], [`orders`]: one router per resource, each route documented by its
 //!   handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served undocumented.
-//! - [`usecases`]: the multi-step writes (checkout) with typed errors, apart from HTTP: the handlers, `shop
+//! - [`usecases`]: the multi-step writes (checkout, registration) with typed errors, apart from HTTP: the handlers, `shop
 //!   seed` and the benchmarks call them.
 //! - [`openapi`]: the problem responses the handlers name, and what the middleware adds to the document.
 

@@ -3,13 +3,14 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use domain::{Email, Role as UserRole, UserId};
+use domain::{Role as UserRole, UserId};
 use eventstore::{CommandMetadata, Feed, Position, StoredEvent};
 use platform::Settings;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::startup::Stores;
+use command_api::usecases::registration::{self, NewUser};
 
 /// Opens the event store without Redis, for the commands that only read or migrate it.
 async fn event_store(settings: &Settings) -> anyhow::Result<eventstore::db::PgPool> {
@@ -34,13 +35,12 @@ pub async fn create_user(
     name: &str,
     admin: bool,
 ) -> anyhow::Result<()> {
+    let user = NewUser::parse(email, password, name).map_err(|errors| {
+        let fields: Vec<String> = errors.iter().map(|(f, m)| format!("{f} {m}")).collect();
+        anyhow::anyhow!("invalid input: {}", fields.join("; "))
+    })?;
     let stores = Stores::open(settings).await?;
     let state = stores.command_state(settings);
-    let registration =
-        serde_json::from_value::<command_api::auth::Registration>(serde_json::json!({
-            "email": email, "password": password, "name": name,
-        }))?;
-    let user = registration.parse().map_err(describe)?;
     let role = if admin {
         UserRole::Admin
     } else {
@@ -49,31 +49,10 @@ pub async fn create_user(
     let user_id = UserId::new(Uuid::now_v7());
     let mut metadata = CommandMetadata::new_chain();
     metadata.causation_id = Some("cli:user-create".to_owned());
-    command_api::auth::create_user(&state, user, role, user_id, &metadata)
-        .await
-        .map_err(describe)?;
-    let email = Email::parse(email)
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let email = user.email.to_string();
+    registration::register(&state, user, role, user_id, &metadata).await?;
     println!("created {} {user_id} <{email}>", role.as_str());
     Ok(())
-}
-
-/// An API error in words, for the terminal.
-fn describe(error: command_api::error::ApiError) -> anyhow::Error {
-    use command_api::error::ApiError;
-    match error {
-        ApiError::Validation(errors) => {
-            let fields: Vec<String> = errors.iter().map(|(f, m)| format!("{f} {m}")).collect();
-            anyhow::anyhow!("invalid input: {}", fields.join("; "))
-        }
-        ApiError::Refused { detail, .. } => anyhow::anyhow!(detail),
-        ApiError::Problem(p) => anyhow::anyhow!(p.detail),
-        ApiError::Unavailable { what, cause } => {
-            anyhow::anyhow!("the {what} is unavailable: {cause}")
-        }
-        ApiError::Internal(cause) => anyhow::anyhow!("unexpected error: {cause}"),
-    }
 }
 
 pub async fn show_stream(

@@ -4,7 +4,9 @@
 //!
 //! - [`checkout`]: the caller's cart becomes a `pending` order at current prices, and the cart is emptied,
 //!   in one unit.
+//! - [`registration`]: a new account, its email claimed for it alone, in one unit.
 //! - [`catalog`]: a product as a cart line or an order line sees it.
 
 pub mod catalog;
 pub mod checkout;
+pub mod registration;
