@@ -448,7 +448,8 @@ mod tests {
             name: format!("Blue \u{e9}mug {n}"),
             description: "A mug.\nWith a line break".to_owned(),
             category: "Kitchen".to_owned(),
-            price: (n % 2 == 0)
+            price: n
+                .is_multiple_of(2)
                 .then(|| MoneyBody::from(domain::Money::new(1250, domain::Currency::EUR).unwrap())),
             available: i64::from(n),
             in_stock: n > 0,
