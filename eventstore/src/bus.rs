@@ -304,14 +304,15 @@ impl CommandBus {
         &self.pool
     }
 
+    /// The aggregate as stored, with its version and audit hash.
+    async fn read<A: Stored>(&self, id: &str) -> Result<Loaded<A>, BusError<A::Error>> {
+        self.repository.load::<A>(id).await.map_err(from_repository)
+    }
+
     /// Loads an aggregate's current state and version (0 when it has no events), and keeps it: the next
     /// command on it, or [`CommandBus::load_own`], starts from the freshest state this process has seen.
     pub async fn load<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
-        let loaded = self
-            .repository
-            .load::<A>(id)
-            .await
-            .map_err(from_repository)?;
+        let loaded = self.read::<A>(id).await?;
         let answer = (loaded.aggregate.clone(), loaded.version);
         self.remember(id, loaded);
         Ok(answer)
@@ -406,11 +407,7 @@ impl CommandBus {
         } else if self.cache.is_some() {
             metrics::counter!("shop_aggregate_cache_total", "outcome" => "miss").increment(1);
         }
-        let loaded = self
-            .repository
-            .load::<A>(id)
-            .await
-            .map_err(from_repository)?;
+        let loaded = self.read::<A>(id).await?;
         self.decide_and_append(id, loaded, command, &metadata, expected_version, lease)
             .await
     }
@@ -661,12 +658,7 @@ impl domain::RuleViolation for Taken {
 impl Unit<'_> {
     /// Loads an aggregate for the unit; a later [`Unit::decide`] on it starts from this state and version.
     pub async fn load<A: Stored>(&mut self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
-        let loaded = self
-            .bus
-            .repository
-            .load::<A>(id)
-            .await
-            .map_err(from_repository)?;
+        let loaded = self.bus.read::<A>(id).await?;
         let answer = (loaded.aggregate.clone(), loaded.version);
         self.loaded
             .insert((A::TYPE, id.to_owned()), Box::new(loaded));
@@ -684,12 +676,7 @@ impl Unit<'_> {
     ) -> Result<u64, BusError<A::Error>> {
         let loaded = match self.take_loaded::<A>(id)? {
             Some(loaded) => loaded,
-            None => self
-                .bus
-                .repository
-                .load::<A>(id)
-                .await
-                .map_err(from_repository)?,
+            None => self.bus.read::<A>(id).await?,
         };
         self.decide_on(id, loaded, command, expected_version).await
     }
@@ -713,12 +700,7 @@ impl Unit<'_> {
         {
             return self.stage(id, command_name(&command), decided);
         }
-        let loaded = self
-            .bus
-            .repository
-            .load::<A>(id)
-            .await
-            .map_err(from_repository)?;
+        let loaded = self.bus.read::<A>(id).await?;
         self.decide_on(id, loaded, command, None).await
     }
 

@@ -34,24 +34,49 @@ fn remove(n: u128) -> CartCommand {
     }
 }
 
-#[tokio::test]
-async fn a_stale_aggregate_in_memory_never_decides() {
+/// Two processes (two buses on one store) and a cart that each wrote to.
+struct Processes {
+    pool: sqlx::PgPool,
+    first: CommandBus,
+    second: CommandBus,
+    meta: CommandMetadata,
+    cart: String,
+}
+
+/// The first process adds item 1 and keeps the cart (version 1) in memory; the second then adds item 2
+/// (version 2), which the first has not seen.
+async fn a_cart_two_processes_wrote() -> Processes {
     let (pool, _) = fresh_database().await;
     let first = CommandBus::new(pool.clone());
     let second = CommandBus::new(pool.clone());
     let meta = CommandMetadata::new_chain();
     let cart = Uuid::now_v7().to_string();
-
-    // The first process adds item 1 and keeps the cart (version 1) in memory.
     first
         .execute::<Cart>(&cart, add(1), &meta, None)
         .await
         .unwrap();
-    // The second adds item 2 (version 2), which the first has not seen.
     second
         .execute::<Cart>(&cart, add(2), &meta, None)
         .await
         .unwrap();
+    Processes {
+        pool,
+        first,
+        second,
+        meta,
+        cart,
+    }
+}
+
+#[tokio::test]
+async fn a_stale_aggregate_in_memory_never_decides() {
+    let Processes {
+        pool,
+        first,
+        second,
+        meta,
+        cart,
+    } = a_cart_two_processes_wrote().await;
 
     // A refusal decided on the stale cart (item 2 absent) is decided again on the store's: accepted.
     let removed = first
@@ -90,19 +115,13 @@ async fn a_stale_aggregate_in_memory_never_decides() {
 
 #[tokio::test]
 async fn a_unit_on_its_own_writes_conflicts_when_they_are_stale_and_then_decides_on_the_store() {
-    let (pool, _) = fresh_database().await;
-    let first = CommandBus::new(pool.clone());
-    let second = CommandBus::new(pool.clone());
-    let meta = CommandMetadata::new_chain();
-    let cart = Uuid::now_v7().to_string();
-    first
-        .execute::<Cart>(&cart, add(1), &meta, None)
-        .await
-        .unwrap();
-    second
-        .execute::<Cart>(&cart, add(2), &meta, None)
-        .await
-        .unwrap();
+    let Processes {
+        pool,
+        first,
+        second,
+        meta,
+        cart,
+    } = a_cart_two_processes_wrote().await;
 
     // Two commands on the same cart in one unit: the second starts where the first leaves it. Decided on
     // the first process's stale cart (version 1), the commit conflicts and writes nothing.
