@@ -4,8 +4,13 @@
 //! a larger. The feed reads in `(transaction id, position)` order and only from transactions older than the
 //! oldest one still running in the shop's database (the horizon): such a transaction can no longer add
 //! events, so nothing can appear behind a checkpoint once the feed has passed it. Transactions of other
-//! databases on the same server are left out of the horizon, so they never hold the feed back
-//! (`migrations/0007_feed_horizon.sql`, docs/adr/0011).
+//! databases on the same server are left out of the horizon, so they hold the feed back for a moment at most
+//! (`migrations/0007_feed_horizon.sql`, docs/adr/0011): each feed remembers the ones it has proven to be
+//! elsewhere, and looks for new ones only when the same transaction has held its horizon for
+//! [`HOLD_BEFORE_CHECK`], since looking costs two scans of `pg_stat_activity` (migration 0009, docs/adr/0017).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -112,16 +117,97 @@ impl EventFilter {
     }
 }
 
+/// How long the same transaction may hold a feed's horizon before the feed asks whether it belongs to
+/// another database. Transactions of the shop's own database come and go within milliseconds under load;
+/// asking on every read cost two scans of `pg_stat_activity`, about a millisecond each (docs/adr/0017).
+pub const HOLD_BEFORE_CHECK: Duration = Duration::from_millis(20);
+/// How long before the same holder is asked about again, should a check have missed it (a transaction that
+/// had not yet shown its id in `pg_stat_activity`, say).
+const RECHECK: Duration = Duration::from_millis(250);
+
 #[derive(Clone)]
 pub struct Feed {
     pool: PgPool,
     /// The process's shared tail of the feed, read before the database when given.
     tail: Option<FeedTail>,
+    /// What this feed knows of the transactions holding its horizon; shared by its clones.
+    horizon: Arc<Mutex<Horizon>>,
+}
+
+/// One read of the feed: its events, and what held the horizon in its snapshot.
+struct Read {
+    events: Vec<StoredEvent>,
+    /// The transaction that the horizon stopped at, when it stopped below the snapshot's `xmax`.
+    holder: Option<i64>,
+    /// The snapshot's oldest running transaction, anywhere on the server.
+    xmin: i64,
+}
+
+/// The transactions a feed has proven to belong to other databases, and the one holding its horizon now.
+#[derive(Debug, Default)]
+struct Horizon {
+    /// 64-bit transaction ids, which are never reused; forgotten once the snapshot's xmin passes them.
+    elsewhere: Vec<i64>,
+    holder: Option<Holder>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Holder {
+    xid: i64,
+    /// When a read first found it holding the horizon.
+    since: Instant,
+    /// When it was last asked about.
+    checked: Option<Instant>,
+}
+
+impl Horizon {
+    /// Takes what a read at `now` saw; answers whether to ask now whether the holder belongs to another
+    /// database: only once the same one has held the horizon for [`HOLD_BEFORE_CHECK`], and then every
+    /// [`RECHECK`].
+    fn observe(&mut self, holder: Option<i64>, xmin: i64, now: Instant) -> bool {
+        self.elsewhere.retain(|xid| *xid >= xmin);
+        let Some(xid) = holder else {
+            self.holder = None;
+            return false;
+        };
+        let held = match self.holder {
+            Some(held) if held.xid == xid => held,
+            _ => Holder {
+                xid,
+                since: now,
+                checked: None,
+            },
+        };
+        let due = now.duration_since(held.since) >= HOLD_BEFORE_CHECK
+            && held
+                .checked
+                .is_none_or(|at| now.duration_since(at) >= RECHECK);
+        self.holder = Some(Holder {
+            checked: if due { Some(now) } else { held.checked },
+            ..held
+        });
+        due
+    }
+
+    /// Adds transactions proven to be elsewhere; answers whether any was new.
+    fn learn(&mut self, elsewhere: Vec<i64>) -> bool {
+        let before = self.elsewhere.len();
+        for xid in elsewhere {
+            if !self.elsewhere.contains(&xid) {
+                self.elsewhere.push(xid);
+            }
+        }
+        self.elsewhere.len() > before
+    }
 }
 
 impl Feed {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, tail: None }
+        Self {
+            pool,
+            tail: None,
+            horizon: Arc::default(),
+        }
     }
 
     /// A feed whose [`Feed::read_after`] answers from `tail` whenever it holds the stretch asked for.
@@ -150,15 +236,45 @@ impl Feed {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-        let elsewhere = self.xids_elsewhere().await?;
+        let read = self.read_below_horizon(after, limit, filter).await?;
+        let check = self
+            .horizon()
+            .observe(read.holder, read.xmin, Instant::now());
+        if !check {
+            return Ok(read.events);
+        }
+        let elsewhere = self.running_elsewhere().await?;
+        if !self.horizon().learn(elsewhere) {
+            return Ok(read.events);
+        }
+        Ok(self.read_below_horizon(after, limit, filter).await?.events)
+    }
+
+    fn horizon(&self) -> std::sync::MutexGuard<'_, Horizon> {
+        self.horizon.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One statement: the horizon of its snapshot, leaving out the transactions known to be elsewhere, and
+    /// the events below it. The horizon's row comes even when no event does.
+    async fn read_below_horizon(
+        &self,
+        after: Position,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Read, sqlx::Error> {
+        let elsewhere = self.horizon().elsewhere.clone();
         let sql = format!(
-            "SELECT {COLUMNS} FROM events \
-             WHERE (transaction_id, position) > ($1::text::xid8, $2) \
-               AND transaction_id < (SELECT feed_horizon($7)) \
-               AND ($4::text IS NULL OR aggregate_type = $4) \
-               AND ($5::text IS NULL OR event_type = $5) \
-               AND ($6::text IS NULL OR metadata->>'user_id' = $6) \
-             ORDER BY transaction_id, position LIMIT $3"
+            "SELECT horizon.*, events.* FROM \
+               (SELECT feed_horizon_excluding($7)::text::bigint AS horizon_xid, \
+                       pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS snapshot_xmin, \
+                       pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS snapshot_xmax) AS horizon \
+             LEFT JOIN LATERAL (SELECT {COLUMNS} FROM events \
+               WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+                 AND transaction_id < horizon.horizon_xid::text::xid8 \
+                 AND ($4::text IS NULL OR aggregate_type = $4) \
+                 AND ($5::text IS NULL OR event_type = $5) \
+                 AND ($6::text IS NULL OR metadata->>'user_id' = $6) \
+               ORDER BY transaction_id, position LIMIT $3) AS events ON true"
         );
         let query = sqlx::query(&sql)
             .bind(after.transaction_id.to_string())
@@ -183,7 +299,27 @@ impl Feed {
             transaction.commit().await?;
             rows
         };
-        rows.iter().map(StoredEvent::from_row).collect()
+        let Some(first) = rows.first() else {
+            return Err(sqlx::Error::RowNotFound);
+        };
+        let (horizon, xmin, xmax): (i64, i64, i64) = (
+            first.try_get("horizon_xid")?,
+            first.try_get("snapshot_xmin")?,
+            first.try_get("snapshot_xmax")?,
+        );
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.try_get::<Option<Uuid>, _>("event_id")?.is_some() {
+                events.push(StoredEvent::from_row(row)?);
+            }
+        }
+        // The lateral read's order; sorting what is already sorted is one pass.
+        events.sort_by_key(|event| event.position);
+        Ok(Read {
+            events,
+            holder: (horizon < xmax).then_some(horizon),
+            xmin,
+        })
     }
 
     /// One stream's events by sequence.
@@ -208,6 +344,19 @@ impl Feed {
     /// saw elsewhere (see `migrations/0007_feed_horizon.sql`).
     async fn xids_elsewhere(&self) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar("SELECT feed_xids_elsewhere()")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// The running transactions (64-bit ids) proven to belong to other databases: seen there by two
+    /// statements in turn, as [`Feed::xids_elsewhere`] explains.
+    async fn running_elsewhere(&self) -> Result<Vec<i64>, sqlx::Error> {
+        let seen_before = self.xids_elsewhere().await?;
+        if seen_before.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT feed_running_elsewhere($1)")
+            .bind(&seen_before)
             .fetch_one(&self.pool)
             .await
     }
@@ -340,7 +489,48 @@ impl Checkpoints {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::HorizonAge;
+    use super::{HOLD_BEFORE_CHECK, Horizon, HorizonAge, RECHECK};
+
+    #[test]
+    fn it_should_ask_about_a_holder_only_once_it_has_held_the_horizon_for_a_while_then_seldom() {
+        let start = Instant::now();
+        let mut horizon = Horizon::default();
+        assert!(!horizon.observe(None, 10, start), "nothing holds it");
+        assert!(!horizon.observe(Some(10), 10, start), "first seen");
+        assert!(
+            !horizon.observe(Some(11), 11, start + HOLD_BEFORE_CHECK),
+            "another one, first seen"
+        );
+        let later = start + HOLD_BEFORE_CHECK * 2;
+        assert!(horizon.observe(Some(11), 11, later), "held long enough");
+        assert!(
+            !horizon.observe(Some(11), 11, later + RECHECK / 2),
+            "asked about just now"
+        );
+        assert!(
+            horizon.observe(Some(11), 11, later + RECHECK),
+            "asked about again"
+        );
+        assert!(!horizon.observe(None, 12, later + RECHECK * 2));
+        assert!(
+            !horizon.observe(Some(11), 11, later + RECHECK * 2),
+            "held again: a new sighting"
+        );
+    }
+
+    #[test]
+    fn it_should_remember_transactions_elsewhere_until_the_snapshot_passes_them() {
+        let start = Instant::now();
+        let mut horizon = Horizon::default();
+        assert!(horizon.learn(vec![20, 30]));
+        assert!(!horizon.learn(vec![30]), "known already");
+        horizon.observe(None, 25, start);
+        assert_eq!(
+            horizon.elsewhere,
+            [30],
+            "20 has ended: the oldest running is 25"
+        );
+    }
 
     #[test]
     fn it_should_count_how_long_the_same_transaction_holds_the_feed_and_restart_for_another() {

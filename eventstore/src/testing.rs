@@ -36,6 +36,28 @@ pub fn server_url() -> String {
 
 /// A new database with every migration applied. Returns its pool and URL.
 pub async fn fresh_database() -> (PgPool, String) {
+    let (pool, url) = empty_database().await;
+    crate::db::migrate(&pool)
+        .await
+        .expect("migrate the test database");
+    (pool, url)
+}
+
+/// Drops a database that [`fresh_database`] or [`empty_database`] made, ending whatever is still connected
+/// to it.
+pub async fn drop_database(url: &str) -> Result<(), sqlx::Error> {
+    let name = url.rsplit('/').next().unwrap_or_default();
+    let name = name.split('?').next().unwrap_or_default();
+    let mut admin = PgConnection::connect(&server_url()).await?;
+    admin
+        .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+        .await?;
+    Ok(())
+}
+
+/// A new database with nothing in it, for a program that migrates it itself (a benchmark's other build of
+/// the shop, say). Returns its pool and URL.
+pub async fn empty_database() -> (PgPool, String) {
     let server = server_url();
     let name = format!("shop_test_{}", Uuid::now_v7().simple());
     let mut admin = PgConnection::connect(&server)
@@ -56,8 +78,5 @@ pub async fn fresh_database() -> (PgPool, String) {
         _ => format!("{}/{name}", server.trim_end_matches('/')),
     };
     let pool = crate::db::connect(&url, 16).expect("pool for the test database");
-    crate::db::migrate(&pool)
-        .await
-        .expect("migrate the test database");
     (pool, url)
 }

@@ -20,6 +20,9 @@ pub const BATCH: i64 = 500;
 const GATHER: Duration = Duration::from_millis(20);
 /// How often a MongoDB view writes its checkpoint when the events it reads change none of its documents.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How long a runner keeps using the active generation it read before asking its store again: as long as
+/// readers cache it, and well within the time a replay gives the old generation before dropping it.
+const GENERATION_KEPT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
@@ -56,6 +59,8 @@ pub struct Runner<V: View> {
     position: Option<(u64, Position)>,
     /// The live generation whose indexes this runner has made sure of.
     indexed: Option<u64>,
+    /// The active generation as last read from the store, and when.
+    active: Option<(u64, Instant)>,
     /// When this runner last wrote its checkpoint.
     saved: Option<Instant>,
     /// A checkpoint applied but only announced, not written yet: written when the runner is caught up.
@@ -73,6 +78,7 @@ impl<V: View> Runner<V> {
             lag,
             position: None,
             indexed: None,
+            active: None,
             saved: None,
             unsaved: None,
             _view: PhantomData,
@@ -99,7 +105,9 @@ impl<V: View> Runner<V> {
     }
 
     /// Applies the next batch to the active generation. When the feed holds nothing new since the last step,
-    /// no store is asked: a replay's switch to a new generation is noticed with the next event.
+    /// no store is asked: a replay's switch to a new generation is noticed with the next event at most
+    /// [`GENERATION_KEPT`] after it (until then the runner goes on writing the old one, which the replay
+    /// keeps for longer; the new one resumes from its own checkpoint).
     pub async fn step(&mut self) -> Result<Step, RunnerError> {
         let read = match self.position {
             Some((_, from)) => {
@@ -111,7 +119,14 @@ impl<V: View> Runner<V> {
             }
             None => None,
         };
-        let generation = self.stores.active_generation::<V>().await?;
+        let generation = match self.active {
+            Some((generation, read)) if read.elapsed() < GENERATION_KEPT => generation,
+            _ => {
+                let generation = self.stores.active_generation::<V>().await?;
+                self.active = Some((generation, Instant::now()));
+                generation
+            }
+        };
         if self.indexed != Some(generation) {
             self.stores.create_indexes::<V>(generation).await?;
             self.indexed = Some(generation);
@@ -248,6 +263,7 @@ impl<V: View> Runner<V> {
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     self.position = None;
+                    self.active = None;
                 }
             }
         }

@@ -36,7 +36,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eventstore::testing::fresh_database;
+use eventstore::testing::{drop_database, empty_database};
 use eventstore::wake::Wakeups;
 use eventstore::{EventFilter, Feed, Position};
 use futures::StreamExt;
@@ -512,7 +512,8 @@ async fn main() {
     let customers = env_or("BENCH_CUSTOMERS", 300) as usize;
     let catalog = env_or("BENCH_CATALOG", 0);
 
-    let (pool, database_url) = fresh_database().await;
+    // The shop under test migrates its database: another build (`BENCH_SHOP`) may know other migrations.
+    let (pool, database_url) = empty_database().await;
     let unique = Uuid::now_v7().simple().to_string();
     let prefix = format!("bench:{unique}:");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -536,6 +537,14 @@ async fn main() {
             .or_else(|| std::env::var(name).ok())
     })
     .expect("settings");
+    let migrated = Command::new(shop_binary())
+        .arg("migrate")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .expect("run shop migrate");
+    assert!(migrated.success(), "shop migrate failed");
     if catalog > 0 {
         eprintln!("seeding a catalog of {catalog} products...");
         let seeded = Command::new(shop_binary())
@@ -700,4 +709,8 @@ async fn main() {
         }
     }
     drop(shop);
+    pool.close().await;
+    if let Err(error) = drop_database(&database_url).await {
+        eprintln!("could not drop the benchmark's database: {error}");
+    }
 }
