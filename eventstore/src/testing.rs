@@ -18,12 +18,30 @@ pub async fn eventually<T>(
     timeout: Duration,
     mut probe: impl AsyncFnMut() -> Option<T>,
 ) -> T {
+    eventually_explained(what, timeout, async || {
+        probe().await.ok_or_else(String::new)
+    })
+    .await
+}
+
+/// Like [`eventually`], for a probe that says why it is not done yet (`Err(why)`): a timeout's panic shows
+/// its last word, such as a process's last answer and the end of its log.
+pub async fn eventually_explained<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(answer) = probe().await {
-            return answer;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        let why = match probe().await {
+            Ok(answer) => return answer,
+            Err(why) => why,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {timeout:?}{}{why}",
+            if why.is_empty() { "" } else { "; " }
+        );
         tokio::time::sleep(POLL).await;
     }
 }

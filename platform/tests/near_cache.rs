@@ -3,9 +3,10 @@
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
+use eventstore::testing::{eventually, eventually_explained};
 use platform::near_cache::{self, Lookup, NearCache, Scope, Stamp};
 use platform::tokens::{DenyList, TokenService};
 use redis::aio::ConnectionManager;
@@ -61,14 +62,7 @@ async fn subscribed(url: &str, channel: &str) -> (NearCache, watch::Sender<bool>
 }
 
 async fn until(mut condition: impl FnMut() -> bool, what: &str) {
-    let started = Instant::now();
-    while !condition() {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(what, DEADLINE, async || condition().then_some(())).await;
 }
 
 /// A cache subscribed to its own namespace on `url`, with a connection for the test's own writes.
@@ -139,11 +133,10 @@ impl Fixture {
 
     /// Reads until `expected` comes back: the announcement must drop the value held.
     async fn until_read(&mut self, key: &str, expected: &str) {
-        let started = Instant::now();
-        while self.read(key).await.as_deref() != Some(expected) {
-            assert!(started.elapsed() < DEADLINE, "never read {expected:?}");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        eventually(&format!("reading {expected:?}"), DEADLINE, async || {
+            (self.read(key).await.as_deref() == Some(expected)).then_some(())
+        })
+        .await;
     }
 
     async fn until_heard(&self, stamp: Stamp) {
@@ -271,20 +264,16 @@ impl OwnRedis {
     }
 
     async fn answering(&self) {
-        let started = Instant::now();
-        loop {
-            if let Ok(client) = redis::Client::open(self.url())
-                && let Ok(mut connection) = client.get_multiplexed_async_connection().await
-                && redis::cmd("PING")
-                    .query_async::<String>(&mut connection)
-                    .await
-                    .is_ok()
-            {
-                return;
-            }
-            assert!(started.elapsed() < DEADLINE, "redis-server did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually("redis-server answering", DEADLINE, async || {
+            let client = redis::Client::open(self.url()).ok()?;
+            let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await
+                .ok()
+                .map(drop)
+        })
+        .await;
     }
 }
 
@@ -336,18 +325,15 @@ async fn it_should_drop_everything_it_holds_when_the_subscription_is_lost() {
         key: &key,
         decode: near_cache::json::<String>,
     };
-    let mut attempts = 0;
-    let value = loop {
-        match f.cache.get(&mut f.redis, &[lookup], None).await {
-            Ok(mut values) => break values.pop().unwrap(),
-            // The connection manager reconnects on its own; its first commands may still fail.
-            Err(_) if attempts < 50 => {
-                attempts += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => panic!("Redis never answered again: {error}"),
-        }
-    };
+    // The connection manager reconnects on its own; its first commands may still fail.
+    let value = eventually_explained("Redis answering again", DEADLINE, async || {
+        f.cache
+            .get(&mut f.redis, &[lookup], None)
+            .await
+            .map(|mut values| values.pop().unwrap())
+            .map_err(|error| error.to_string())
+    })
+    .await;
     assert!(value.is_none(), "a value held before the loss was served");
 }
 
@@ -377,12 +363,16 @@ async fn it_should_refuse_a_logged_out_token_on_every_instance() {
         instance_a.is_denied(&claims.jti).await.unwrap(),
         "the instance that logged the token out refuses it at once"
     );
-    let started = Instant::now();
-    while !instance_b.is_denied(&claims.jti).await.unwrap() {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the other instance kept accepting the token"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually(
+        "the other instance refusing the token",
+        DEADLINE,
+        async || {
+            instance_b
+                .is_denied(&claims.jti)
+                .await
+                .unwrap()
+                .then_some(())
+        },
+    )
+    .await;
 }

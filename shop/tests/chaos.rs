@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use domain::product::Product;
-use eventstore::testing::fresh_database;
+use eventstore::testing::{eventually, eventually_explained, fresh_database};
 use eventstore::{CommandBus, Feed};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -170,30 +170,33 @@ async fn until_ready(process: &Process) -> Duration {
     let started = Instant::now();
     let client = reqwest::Client::new();
     let url = format!("{}/health/ready", process.url());
-    loop {
-        let last = match client
-            .get(&url)
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-        {
-            Ok(answer) if answer.status() == StatusCode::OK => return started.elapsed(),
-            Ok(answer) => format!(
-                "{}: {}",
-                answer.status(),
-                answer.text().await.unwrap_or_default()
-            ),
-            Err(error) => error.to_string(),
-        };
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{} never got ready; its last answer: {last}\n{} (the end of its log):\n{}",
-            process.roles,
-            process.log.display(),
-            process.log_tail(40)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_explained(
+        &format!("{} getting ready", process.roles),
+        Duration::from_secs(60),
+        async || {
+            let last = match client
+                .get(&url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+            {
+                Ok(answer) if answer.status() == StatusCode::OK => return Ok(()),
+                Ok(answer) => format!(
+                    "{}: {}",
+                    answer.status(),
+                    answer.text().await.unwrap_or_default()
+                ),
+                Err(error) => error.to_string(),
+            };
+            Err(format!(
+                "its last answer: {last}\n{} (the end of its log):\n{}",
+                process.log.display(),
+                process.log_tail(40)
+            ))
+        },
+    )
+    .await;
+    started.elapsed()
 }
 
 /// A client that sends each write with an Idempotency-Key, and again with the same key after a lost
@@ -332,37 +335,37 @@ async fn until_caught_up(shop: &Shop, pool: &PgPool, product: &str) -> Duration 
         .unwrap()
         .expect("events");
     let client = reqwest::Client::new();
-    loop {
-        let product = client
-            .get(format!("{}/products/{product}", shop.api()))
-            .header("X-Min-Position", head.to_string())
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-        // The restarted process rebuilt its catalog index from the feed: the whole catalog is listed.
-        let listing = client
-            .get(format!("{}/products?limit=100", shop.api()))
-            .header("X-Min-Position", head.to_string())
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-        let listed = match listing {
-            Ok(answer) if answer.status() == StatusCode::OK => answer
-                .json::<Value>()
-                .await
-                .ok()
-                .and_then(|l| l["total"].as_u64()),
-            _ => None,
-        };
-        if product.is_ok_and(|a| a.status() == StatusCode::OK) && listed == Some(PRODUCTS as u64) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the read models never caught up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the read models catching up",
+        Duration::from_secs(60),
+        async || {
+            let product = client
+                .get(format!("{}/products/{product}", shop.api()))
+                .header("X-Min-Position", head.to_string())
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            // The restarted process rebuilt its catalog index from the feed: the whole catalog is listed.
+            let listing = client
+                .get(format!("{}/products?limit=100", shop.api()))
+                .header("X-Min-Position", head.to_string())
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            let listed = match listing {
+                Ok(answer) if answer.status() == StatusCode::OK => answer
+                    .json::<Value>()
+                    .await
+                    .ok()
+                    .and_then(|l| l["total"].as_u64()),
+                _ => None,
+            };
+            (product.is_ok_and(|a| a.status() == StatusCode::OK) && listed == Some(PRODUCTS as u64))
+                .then_some(())
+        },
+    )
+    .await;
+    started.elapsed()
 }
 
 /// Every event of the store, as (type, id, event type, payload), in feed order.
@@ -500,13 +503,12 @@ async fn killed_processes_lose_no_cart_strand_no_key_and_leave_every_invariant_i
     let ready = until_ready(&shop.relay).await;
     let relayed = Instant::now();
     let checkpoints = eventstore::Checkpoints::new(pool.clone());
-    while checkpoints.load("relay").await.unwrap() < head {
-        assert!(
-            relayed.elapsed() < Duration::from_secs(60),
-            "the relay never caught up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the relay catching up",
+        Duration::from_secs(60),
+        async || (checkpoints.load("relay").await.unwrap() >= head).then_some(()),
+    )
+    .await;
     report.push(format!(
         "relay killed: ready after {ready:.2?}, caught up {:.2?} later",
         relayed.elapsed()
@@ -540,7 +542,10 @@ async fn killed_processes_lose_no_cart_strand_no_key_and_leave_every_invariant_i
 
     // Every accepted order settles: confirmed or cancelled, and a confirmed one notified.
     let settled = Instant::now();
-    loop {
+    eventually_explained(
+        "every accepted order settling",
+        Duration::from_secs(120),
+        async || {
         let open: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM events p WHERE p.aggregate_type = 'order' AND p.event_type = 'OrderPlaced' \
              AND NOT EXISTS (SELECT 1 FROM events e WHERE e.aggregate_type = 'order' \
@@ -558,14 +563,14 @@ async fn killed_processes_lose_no_cart_strand_no_key_and_leave_every_invariant_i
         .await
         .unwrap();
         if open == 0 && unnotified == 0 {
-            break;
+            return Ok(());
         }
-        assert!(
-            settled.elapsed() < Duration::from_secs(120),
+        Err(format!(
             "{open} orders never ended confirmed or cancelled, {unnotified} confirmed ones were never notified"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        ))
+        },
+    )
+    .await;
     let settle_time = settled.elapsed();
 
     let events = all_events(&pool).await;
