@@ -9,9 +9,9 @@ use domain::user::{User, UserCommand};
 use domain::{Email, Role, UserId};
 use eventstore::CommandBus;
 use eventstore::claims::ClaimKind;
-use platform::Problem;
 use platform::auth::{AuthUser, session_cookie, session_cookie_cleared};
 use platform::rate_limit::{Limited, RateError, RateLimiter, Slot};
+use platform::{Problem, ProblemCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -101,7 +101,7 @@ fn rate_limited(error: RateError) -> ApiError {
     match error {
         RateError::Limited(limited) => Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ProblemCode::RateLimited,
             "Too many attempts; wait a minute and try again.",
         )
         .with_retry_after(limited.retry_after)
@@ -269,7 +269,7 @@ async fn login(
         limiter.record(&of_email).await.map_err(rate_limited)?;
         return Err(Problem::new(
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ProblemCode::InvalidCredentials,
             "The email or the password is wrong.",
         )
         .into());
@@ -309,7 +309,7 @@ async fn give_back(limiter: &RateLimiter, slots: [Slot; 2]) -> Result<(), ApiErr
 fn busy() -> ApiError {
     Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "busy",
+        ProblemCode::Busy,
         "Too many password checks at once; try again in a second.",
     )
     .with_retry_after(1)

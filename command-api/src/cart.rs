@@ -8,6 +8,7 @@ use chrono::Utc;
 use domain::cart::{Cart, CartCommand, ProductSnapshot};
 use domain::ports::TEST_CARDS;
 use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity};
+use platform::ProblemCode;
 use platform::auth::AuthUser;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -96,7 +97,7 @@ async fn catalog_entry(
 fn unknown_product(product_id: ProductId) -> ApiError {
     ApiError::refused(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_product",
+        ProblemCode::UnknownProduct,
         format!("There is no product {product_id}."),
     )
 }
@@ -291,13 +292,13 @@ impl From<CheckoutError> for ApiError {
         match error {
             CheckoutError::EmptyCart => ApiError::refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "empty_cart",
+                ProblemCode::EmptyCart,
                 "The cart is empty.",
             ),
             CheckoutError::UnknownProduct(id) => unknown_product(id),
             CheckoutError::Discontinued { name } => ApiError::refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "product_discontinued",
+                ProblemCode::ProductDiscontinued,
                 format!("{name} is no longer sold; remove it from the cart."),
             ),
             CheckoutError::Line(error) => ApiError::rule(&error),
@@ -314,7 +315,7 @@ impl From<CheckoutError> for ApiError {
 fn cart_changed() -> ApiError {
     ApiError::refused(
         StatusCode::CONFLICT,
-        "cart_changed",
+        ProblemCode::CartChanged,
         "The cart changed during checkout; review it and check out again.",
     )
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Refusal, RuleViolation};
 use eventstore::BusError;
-use platform::Problem;
+use platform::{Problem, ProblemCode};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -17,7 +17,7 @@ pub enum ApiError {
     /// A business rule or a missing aggregate refused the command (422, 404 or 409).
     Refused {
         status: StatusCode,
-        code: &'static str,
+        code: ProblemCode,
         detail: String,
     },
     /// A dependency is down (503). The cause is logged, not sent.
@@ -35,7 +35,7 @@ impl ApiError {
         Self::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
-    pub fn refused(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn refused(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::Refused {
             status,
             code,
@@ -44,7 +44,7 @@ impl ApiError {
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::refused(StatusCode::NOT_FOUND, "not_found", detail)
+        Self::refused(StatusCode::NOT_FOUND, ProblemCode::NotFound, detail)
     }
 
     /// A refusal from the domain, classified by the domain itself.
@@ -70,17 +70,17 @@ impl<E: RuleViolation> From<BusError<E>> for ApiError {
             BusError::Rejected(e) => Self::rule(&e),
             BusError::VersionMismatch { expected, actual } => Self::refused(
                 StatusCode::PRECONDITION_FAILED,
-                "version_mismatch",
+                ProblemCode::VersionMismatch,
                 format!("If-Match named version {expected}, but the current version is {actual}."),
             ),
             BusError::Conflict => Self::refused(
                 StatusCode::CONFLICT,
-                "concurrent_change",
+                ProblemCode::ConcurrentChange,
                 "Someone else changed this at the same moment; try again.",
             ),
             BusError::LeaseLost => Self::refused(
                 StatusCode::CONFLICT,
-                "idempotency_key_taken_over",
+                ProblemCode::IdempotencyKeyTakenOver,
                 "This request outlasted its Idempotency-Key's lease and a retry took the key over; \
                  nothing was changed by this one.",
             ),

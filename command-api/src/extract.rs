@@ -7,9 +7,9 @@ use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, http::HeaderValue};
 use eventstore::{CommandMetadata, CommittedAnswer, Executed, Lease};
-use platform::Problem;
 use platform::auth::AuthUser;
 use platform::client::TrustedProxies;
+use platform::{Problem, ProblemCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::Required;
@@ -39,7 +39,7 @@ fn json_problem(rejection: JsonRejection) -> Problem {
     match rejection {
         JsonRejection::JsonDataError(e) => Problem::new(
             StatusCode::BAD_REQUEST,
-            "invalid_body",
+            ProblemCode::InvalidBody,
             format!(
                 "The JSON does not have the expected fields and types: {}",
                 e.body_text()
@@ -47,20 +47,20 @@ fn json_problem(rejection: JsonRejection) -> Problem {
         ),
         JsonRejection::JsonSyntaxError(_) => Problem::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ProblemCode::MalformedJson,
             "The body is not valid JSON.",
         ),
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "Send JSON with Content-Type: application/json.",
         ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ProblemCode::PayloadTooLarge,
             "The request body is larger than 64 KiB.",
         ),
-        other => Problem::new(other.status(), "invalid_body", other.body_text()),
+        other => Problem::new(other.status(), ProblemCode::InvalidBody, other.body_text()),
     }
 }
 
@@ -82,7 +82,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .ok_or_else(|| {
                 Problem::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_if_match",
+                    ProblemCode::InvalidIfMatch,
                     "If-Match must be a version in quotes, as sent in ETag, e.g. \"3\".",
                 )
             })?;

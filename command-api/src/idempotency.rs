@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use eventstore::{IdempotencyClaim, Lease, StoredResponse};
 
 use crate::extract::{ClientAddr, MAX_KEY_LEN, committed_response};
-use platform::Problem;
 use platform::auth::Credential;
+use platform::{Problem, ProblemCode};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -41,7 +41,7 @@ pub async fn replay_or_record(
         _ => {
             return Problem::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
+                ProblemCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters.",
             )
             .into_response();
@@ -59,7 +59,7 @@ pub async fn replay_or_record(
     let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
         return Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ProblemCode::PayloadTooLarge,
             "The request body is larger than 64 KiB.",
         )
         .into_response();
@@ -85,7 +85,7 @@ pub async fn replay_or_record(
         Ok(IdempotencyClaim::Mismatch) => {
             return Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ProblemCode::IdempotencyKeyReused,
                 "This Idempotency-Key was already used with a different request.",
             )
             .into_response();
@@ -93,7 +93,7 @@ pub async fn replay_or_record(
         Ok(IdempotencyClaim::InFlight { retry_after }) => {
             return Problem::new(
                 StatusCode::CONFLICT,
-                "idempotency_key_in_flight",
+                ProblemCode::IdempotencyKeyInFlight,
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
             )
             .with_retry_after(retry_after.as_secs_f64().ceil().max(1.0) as u64)

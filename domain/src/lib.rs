@@ -17,6 +17,8 @@
 //! - [`order`]: the order lifecycle from placing to delivery or cancellation.
 //! - [`checkout`]: the checkout saga's own state, one per order.
 //! - [`ports`]: the payment gateway as a trait, for the saga's adapters.
+//! - [`problem`]: `ProblemCode`, every machine code a refusal is answered with, the rules' and the HTTP
+//!   layers' (one list, docs/adr/0018).
 //! - [`payment`]: one payment per order (`PaymentId::for_order`), from start through authorization to
 //!   capture and refund, or to a decline or a void.
 //!
@@ -31,10 +33,12 @@ pub mod notification;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod problem;
 pub mod product;
 pub mod user;
 pub mod values;
 
+pub use problem::ProblemCode;
 pub use values::*;
 
 /// How an HTTP layer should classify a refusal.
@@ -50,8 +54,8 @@ pub enum Refusal {
 
 /// A refused command or value: a stable machine code plus a classification.
 pub trait RuleViolation: std::error::Error {
-    /// snake_case machine code, e.g. "out_of_stock"
-    fn code(&self) -> &'static str;
+    /// The machine code, e.g. [`ProblemCode::OutOfStock`] (`out_of_stock` on the wire).
+    fn code(&self) -> ProblemCode;
 
     fn refusal(&self) -> Refusal {
         Refusal::Rule

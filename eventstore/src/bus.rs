@@ -643,10 +643,10 @@ impl std::fmt::Display for Taken {
 }
 
 impl domain::RuleViolation for Taken {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> domain::ProblemCode {
         match self.0 {
-            ClaimKind::Email => "email_taken",
-            ClaimKind::Sku => "sku_taken",
+            ClaimKind::Email => domain::ProblemCode::EmailTaken,
+            ClaimKind::Sku => domain::ProblemCode::SkuTaken,
         }
     }
 

@@ -8,7 +8,7 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 use crate::tokens::{Claims, DenyList, TokenError, TokenService};
 
 /// Everything needed to authenticate a request; part of each HTTP crate's state. Cloned for every request
@@ -45,7 +45,7 @@ impl AuthUser {
         } else {
             Err(Problem::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ProblemCode::Forbidden,
                 "Only an administrator may do this.",
             ))
         }
@@ -119,7 +119,7 @@ pub fn session_cookie_cleared() -> HeaderValue {
 }
 
 fn unauthorized(detail: &str) -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    Problem::new(StatusCode::UNAUTHORIZED, ProblemCode::Unauthorized, detail)
 }
 
 impl Authenticator {
@@ -139,7 +139,7 @@ impl Authenticator {
         {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
-                "csrf_header_missing",
+                ProblemCode::CsrfHeaderMissing,
                 "A write authenticated by the session cookie must carry an X-Requested-With header.",
             ));
         }

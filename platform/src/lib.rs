@@ -26,5 +26,5 @@ pub mod settings;
 pub mod telemetry;
 pub mod tokens;
 
-pub use problem::Problem;
+pub use problem::{Problem, ProblemCode};
 pub use settings::Settings;

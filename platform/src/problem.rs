@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub use domain::ProblemCode;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
     /// The machine-readable code; serialized as the problem type `/problems/<code>`.
     #[serde(rename = "type", serialize_with = "problem_type")]
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
@@ -24,7 +25,7 @@ pub struct Problem {
 
 impl Problem {
     /// `code` becomes the problem type, `/problems/<code>`, so clients can branch on it.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             code,
             title: status.canonical_reason().unwrap_or("Error"),
@@ -43,7 +44,11 @@ impl Problem {
         };
         Self {
             errors: Some(errors),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::Validation,
+                detail,
+            )
         }
     }
 
@@ -53,14 +58,18 @@ impl Problem {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ProblemCode::NotFound,
+            "There is nothing here.",
+        )
     }
 
     /// A 500 that says nothing about its cause; the caller logs the cause with the request id.
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemCode::Internal,
             "Something went wrong on our side. It has been logged.",
         )
     }
@@ -68,7 +77,7 @@ impl Problem {
     pub fn unavailable(what: &str) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ProblemCode::Unavailable,
             format!("The {what} is unavailable right now; try again shortly."),
         )
         .with_retry_after(2)
@@ -76,7 +85,7 @@ impl Problem {
 }
 
 fn problem_type<S: serde::Serializer>(
-    code: &&'static str,
+    code: &ProblemCode,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_str(&format_args!("/problems/{code}"))
@@ -111,23 +120,27 @@ pub async fn problem_for_plain_errors(response: Response) -> Response {
         return response;
     }
     let (code, detail) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "This method is not allowed here.")
-        }
+        StatusCode::NOT_FOUND => (ProblemCode::NotFound, "There is nothing here."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ProblemCode::MethodNotAllowed,
+            "This method is not allowed here.",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            ProblemCode::PayloadTooLarge,
             "The request body is larger than 64 KiB.",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "Send JSON with Content-Type: application/json.",
         ),
         s if s.is_server_error() => (
-            "internal",
+            ProblemCode::Internal,
             "Something went wrong on our side. It has been logged.",
         ),
-        _ => ("bad_request", "The request could not be understood."),
+        _ => (
+            ProblemCode::BadRequest,
+            "The request could not be understood.",
+        ),
     };
     let mut problem = Problem::new(status, code, detail).into_response();
     for name in [header::ALLOW, header::RETRY_AFTER] {
@@ -143,9 +156,9 @@ pub async fn problem_for_plain_errors(response: Response) -> Response {
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = Problem)]
 pub struct ProblemBody {
-    /// `/problems/<code>`, e.g. `/problems/validation`; clients branch on it.
+    /// `/problems/<code>`, e.g. `/problems/validation`; clients branch on it. One of the listed values.
     #[serde(rename = "type")]
-    #[schema(example = "/problems/validation")]
+    #[schema(schema_with = problem_types)]
     pub problem_type: String,
     /// The status's reason phrase.
     #[schema(example = "Unprocessable Entity")]
@@ -158,4 +171,52 @@ pub struct ProblemBody {
     /// Field → message, for validation failures only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, String>>,
+}
+
+/// The schema of a problem's `type`: a string, one of `/problems/<code>` for every [`ProblemCode`].
+fn problem_types() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "`/problems/<code>`, e.g. `/problems/validation`; clients branch on it.",
+        ))
+        .enum_values(Some(
+            ProblemCode::ALL
+                .iter()
+                .map(|code| format!("/problems/{code}")),
+        ))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    #[test]
+    fn a_code_travels_as_its_problem_type_and_the_document_lists_every_code() {
+        let body = serde_json::to_value(Problem::new(
+            StatusCode::CONFLICT,
+            ProblemCode::OutOfStock,
+            "Only 2 left.",
+        ))
+        .unwrap();
+        assert_eq!(body["type"], "/problems/out_of_stock");
+        assert_eq!(body["status"], 409);
+
+        let schema = serde_json::to_value(ProblemBody::schema()).unwrap();
+        let listed: Vec<&str> = schema["properties"]["type"]["enum"]
+            .as_array()
+            .expect("the type's values are listed")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        let every: Vec<String> = ProblemCode::ALL
+            .iter()
+            .map(|code| format!("/problems/{code}"))
+            .collect();
+        assert_eq!(listed, every);
+    }
 }

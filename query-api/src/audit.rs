@@ -1,12 +1,11 @@
 //! The audit log, for administrators: the feed, one stream, and verification of the hash chain.
 
+use crate::error::ReadError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use eventstore::audit::{AuditReport, BrokenLink};
 use eventstore::{EventFilter, Position, StoredEvent};
-use platform::Problem;
 use platform::auth::AuthUser;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,19 +68,6 @@ impl From<&StoredEvent> for Event {
     }
 }
 
-fn bad_parameter(name: &str, expected: &str) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_parameter",
-        format!("The query parameter {name} must be {expected}."),
-    )
-}
-
-fn unavailable(error: eventstore::db::DbError) -> Problem {
-    tracing::error!(%error, "event store unavailable");
-    Problem::unavailable("event store")
-}
-
 /// Which events of the feed to show.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -122,12 +108,12 @@ async fn events(
     State(state): State<QueryState>,
     user: AuthUser,
     Query(params): Query<FeedFilter>,
-) -> Result<Json<Feed>, Problem> {
+) -> Result<Json<Feed>, ReadError> {
     user.require_admin()?;
     let after = match params.after.as_deref().filter(|s| !s.is_empty()) {
-        Some(raw) => raw
-            .parse::<Position>()
-            .map_err(|_| bad_parameter("after", "a position token from an earlier answer"))?,
+        Some(raw) => raw.parse::<Position>().map_err(|_| {
+            ReadError::parameter("after", "a position token from an earlier answer")
+        })?,
         None => Position::START,
     };
     let limit = match params.limit.as_deref() {
@@ -135,7 +121,7 @@ async fn events(
             .parse::<i64>()
             .ok()
             .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| bad_parameter("limit", "a whole number from 1 to 1000"))?,
+            .ok_or_else(|| ReadError::parameter("limit", "a whole number from 1 to 1000"))?,
         None => DEFAULT_LIMIT,
     };
     let filter = EventFilter {
@@ -143,11 +129,7 @@ async fn events(
         event_type: params.event_type,
         user_id: params.user_id,
     };
-    let items = state
-        .feed
-        .read_filtered(after, limit, &filter)
-        .await
-        .map_err(unavailable)?;
+    let items = state.feed.read_filtered(after, limit, &filter).await?;
     let next = items.last().map_or(after, |e| e.position);
     Ok(Json(Feed {
         items: items.iter().map(Event::from).collect(),
@@ -181,15 +163,11 @@ async fn stream(
     State(state): State<QueryState>,
     user: AuthUser,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
-) -> Result<Json<Stream>, Problem> {
+) -> Result<Json<Stream>, ReadError> {
     user.require_admin()?;
-    let items = state
-        .feed
-        .stream(&aggregate_type, &aggregate_id)
-        .await
-        .map_err(unavailable)?;
+    let items = state.feed.stream(&aggregate_type, &aggregate_id).await?;
     if items.is_empty() {
-        return Err(Problem::not_found());
+        return Err(ReadError::NotFound);
     }
     Ok(Json(Stream {
         items: items.iter().map(Event::from).collect(),
@@ -254,10 +232,8 @@ impl From<BrokenLink> for Broken {
 async fn verify(
     State(state): State<QueryState>,
     user: AuthUser,
-) -> Result<Json<Verification>, Problem> {
+) -> Result<Json<Verification>, ReadError> {
     user.require_admin()?;
-    let report = eventstore::audit::verify(&state.pool)
-        .await
-        .map_err(unavailable)?;
+    let report = eventstore::audit::verify(&state.pool).await?;
     Ok(Json(report.into()))
 }

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use domain::{Money, Quantity, ValueError};
-use platform::Problem;
 use platform::auth::AuthUser;
 use projectors::views::carts::CartView;
 use projectors::views::product_cache::ProductDetails;
@@ -13,7 +12,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::consistency::{MinPosition, Wait, unavailable};
+use crate::consistency::{MinPosition, Wait};
+use crate::error::ReadError;
 use crate::openapi::{BadRequest, MoneyBody, Unauthorized, Unavailable};
 use crate::state::QueryState;
 
@@ -62,15 +62,11 @@ async fn show(
     State(state): State<QueryState>,
     user: AuthUser,
     MinPosition(after): MinPosition,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let mut wait = Wait::new(after);
     wait.for_view::<CartView>(&state.models).await;
     wait.for_view::<ProductDetails>(&state.models).await;
-    let (cart, products) = state
-        .models
-        .cart(&user.user_id, after)
-        .await
-        .map_err(unavailable)?;
+    let (cart, products) = state.models.cart(&user.user_id, after).await?;
     let mut items = Vec::with_capacity(cart.lines.len());
     let mut total: Option<Money> = None;
     let mut item_count: u32 = 0;
@@ -83,8 +79,10 @@ async fn show(
         // Checked as the domain sums money: a price set absurdly high, or a product repriced into another
         // currency than the other lines', is reported rather than shown as a wrong total.
         let (line_total, sum) = add_line(total, price, line.quantity).map_err(|error| {
-            tracing::error!(%error, cart = %user.user_id, product = %line.product_id, "cannot total the cart");
-            Problem::internal()
+            ReadError::internal(format_args!(
+                "cannot total the cart of {} at product {}: {error}",
+                user.user_id, line.product_id
+            ))
         })?;
         total = Some(sum);
         item_count = item_count.saturating_add(line.quantity);

@@ -7,9 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use platform::Problem;
 use platform::auth::AuthUser;
-use projectors::search::{Found, SearchError, SearchQuery};
+use projectors::search::{Found, SearchQuery};
 use projectors::store::query::CatalogSort;
 use projectors::views::catalog::CatalogProduct;
 use projectors::views::product_cache::ProductDetails;
@@ -19,11 +18,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::consistency::{MinPosition, Wait, unavailable};
+use crate::consistency::{MinPosition, Wait};
+use crate::error::ReadError;
 use crate::openapi::{
     BadRequest, Forbidden, MoneyBody, NotFound, Unauthorized, Unavailable, Unprocessable,
 };
-use crate::params::{Paging, invalid, optional, path_id};
+use crate::params::{Paging, optional, path_id};
 use crate::state::QueryState;
 
 pub fn router() -> OpenApiRouter<QueryState> {
@@ -113,7 +113,7 @@ pub struct CatalogFilter {
 }
 
 impl CatalogFilter {
-    fn sort(&self) -> Result<Option<CatalogSort>, Problem> {
+    fn sort(&self) -> Result<Option<CatalogSort>, ReadError> {
         Ok(match self.sort.as_deref() {
             None | Some("") => None,
             Some("relevance") => Some(CatalogSort::Relevance),
@@ -122,7 +122,7 @@ impl CatalogFilter {
             Some("name") => Some(CatalogSort::Name),
             Some("newest") => Some(CatalogSort::Newest),
             Some(_) => {
-                return Err(invalid(
+                return Err(ReadError::parameter(
                     "sort",
                     "one of relevance, price_asc, price_desc, name, newest",
                 ));
@@ -131,7 +131,7 @@ impl CatalogFilter {
     }
 
     /// The search as the index runs it; a search it cannot answer as asked is 422.
-    fn search(&self, page: u64, limit: u64) -> Result<SearchQuery, Problem> {
+    fn search(&self, page: u64, limit: u64) -> Result<SearchQuery, ReadError> {
         SearchQuery::new(
             self.q.as_deref(),
             self.category.clone(),
@@ -151,7 +151,7 @@ impl CatalogFilter {
             limit,
         )
         .map_err(|error| {
-            Problem::validation(BTreeMap::from([(
+            ReadError::Validation(BTreeMap::from([(
                 error.parameter().to_owned(),
                 error.to_string(),
             )]))
@@ -249,12 +249,12 @@ async fn list(
     MinPosition(after): MinPosition,
     Query(filter): Query<CatalogFilter>,
     Query(paging): Query<Paging>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let (page, limit) = paging.parse()?;
     let query = filter.search(page, limit)?;
     let mut wait = Wait::new(after);
     wait.for_catalog(&state.catalog).await;
-    let found = state.catalog.search(&query).map_err(search_failed)?;
+    let found = state.catalog.search(&query)?;
     // A cached answer is sent as it was rendered the first time.
     let body = found.rendered(render);
     let json = [(
@@ -295,11 +295,6 @@ fn spliced<'a>(page: &CatalogPage, items: impl Iterator<Item = &'a str>) -> Vec<
     body
 }
 
-fn search_failed(error: SearchError) -> Problem {
-    tracing::error!(%error, "catalog search failed");
-    Problem::unavailable("catalog index")
-}
-
 /// One product, with its version as `ETag`. A discontinued product is not found.
 #[utoipa::path(
     get,
@@ -320,21 +315,16 @@ async fn show(
     State(state): State<QueryState>,
     MinPosition(after): MinPosition,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let id = path_id::<domain::ProductId>(&id)?;
     let mut wait = Wait::new(after);
     wait.for_view::<ProductDetails>(&state.models).await;
     wait.for_view::<Stock>(&state.models).await;
-    let Some(product) = state
-        .models
-        .product(&id, after)
-        .await
-        .map_err(unavailable)?
-    else {
-        return Err(Problem::not_found());
+    let Some(product) = state.models.product(&id, after).await? else {
+        return Err(ReadError::NotFound);
     };
     if product.details.discontinued {
-        return Err(Problem::not_found());
+        return Err(ReadError::NotFound);
     }
     let version = product.version;
     let mut response = wait.finish(Json(Product::of(product.details, product.available)));
@@ -373,13 +363,12 @@ pub struct Category {
 async fn categories(
     State(state): State<QueryState>,
     MinPosition(after): MinPosition,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let mut wait = Wait::new(after);
     wait.for_catalog(&state.catalog).await;
     let mut categories: Vec<Category> = state
         .catalog
-        .categories()
-        .map_err(search_failed)?
+        .categories()?
         .into_iter()
         .map(|(name, count)| Category {
             name,
@@ -423,13 +412,13 @@ const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 async fn snapshot(
     State(state): State<QueryState>,
     user: AuthUser,
-) -> Result<Json<SnapshotBody>, Problem> {
+) -> Result<Json<SnapshotBody>, ReadError> {
     user.require_admin()?;
     let snapshot = tokio::time::timeout(SNAPSHOT_WAIT, state.catalog.snapshot())
         .await
         .ok()
         .flatten()
-        .ok_or_else(|| Problem::unavailable("catalog index"))?;
+        .ok_or_else(|| ReadError::unavailable("catalog index", "it has not been built yet"))?;
     Ok(Json(SnapshotBody {
         position: snapshot.position.to_string(),
         products: snapshot.products,

@@ -9,7 +9,6 @@ use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use eventstore::Position;
-use platform::Problem;
 use projectors::View;
 use projectors::search::CatalogIndex;
 use projectors::store::query::ReadModels;
@@ -19,7 +18,7 @@ use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
-use crate::params::invalid;
+use crate::error::ReadError;
 
 const WAIT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(10);
@@ -35,7 +34,7 @@ struct MinPositionQuery {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for MinPosition {
-    type Rejection = Problem;
+    type Rejection = ReadError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let raw = parts
@@ -53,7 +52,9 @@ impl<S: Send + Sync> FromRequestParts<S> for MinPosition {
             Some(raw) => raw
                 .parse()
                 .map(|position| Self(Some(position)))
-                .map_err(|_| invalid("min_position", "a position token from a write's answer")),
+                .map_err(|_| {
+                    ReadError::parameter("min_position", "a position token from a write's answer")
+                }),
         }
     }
 }
@@ -149,10 +150,4 @@ impl Wait {
         }
         response
     }
-}
-
-/// A read model that cannot be reached answers 503; the cause is logged.
-pub fn unavailable(error: projectors::store::StoreError) -> Problem {
-    tracing::error!(%error, "read model unavailable");
-    Problem::unavailable("read model store")
 }

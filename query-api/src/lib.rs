@@ -5,6 +5,7 @@
 //! # Layout
 //!
 //! - [`state`]: what the handlers share.
+//! - [`error`]: `ReadError`, every way a read fails, answered as problem+json.
 //! - [`params`]: query-string parsing (unknown parameters ignored, wrong types 400) and pages.
 //! - [`consistency`]: `X-Min-Position` / `min_position`: waiting for the read models to catch up.
 //! - [`catalog`] (products and categories from the search index; its snapshot, which `shop replay`
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod cart;
 pub mod catalog;
 pub mod consistency;
+pub mod error;
 pub mod me;
 pub mod notifications;
 pub mod openapi;

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use platform::Problem;
 use platform::auth::AuthUser;
 use projectors::views::users::UserProfile;
 use serde::Serialize;
@@ -12,7 +11,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::consistency::{MinPosition, Wait, unavailable};
+use crate::consistency::{MinPosition, Wait};
+use crate::error::ReadError;
 use crate::openapi::{BadRequest, NotFound, Unauthorized, Unavailable};
 use crate::state::QueryState;
 
@@ -51,16 +51,11 @@ async fn show(
     State(state): State<QueryState>,
     user: AuthUser,
     MinPosition(after): MinPosition,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let mut wait = Wait::new(after);
     wait.for_view::<UserProfile>(&state.models).await;
-    let Some(profile) = state
-        .models
-        .user(&user.user_id)
-        .await
-        .map_err(unavailable)?
-    else {
-        return Err(Problem::not_found());
+    let Some(profile) = state.models.user(&user.user_id).await? else {
+        return Err(ReadError::NotFound);
     };
     let p = profile.view;
     Ok(wait.finish(Json(Profile {

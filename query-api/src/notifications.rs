@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use platform::Problem;
 use platform::auth::AuthUser;
 use projectors::views::notifications::NotificationView;
 use serde::Serialize;
@@ -12,7 +11,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::consistency::{MinPosition, Wait, unavailable};
+use crate::consistency::{MinPosition, Wait};
+use crate::error::ReadError;
 use crate::openapi::{BadRequest, Unauthorized, Unavailable, Unprocessable};
 use crate::params::{Page, Paging};
 use crate::state::QueryState;
@@ -69,15 +69,11 @@ async fn list(
     user: AuthUser,
     MinPosition(after): MinPosition,
     Query(paging): Query<Paging>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let (page, limit) = paging.parse()?;
     let mut wait = Wait::new(after);
     wait.for_view::<NotificationView>(&state.models).await;
     let user_id = (!user.is_admin()).then_some(user.user_id.as_str());
-    let found = state
-        .models
-        .notifications(user_id, page, limit)
-        .await
-        .map_err(unavailable)?;
+    let found = state.models.notifications(user_id, page, limit).await?;
     Ok(wait.finish(Json(Page::of(&found, Notification::from))))
 }

@@ -5,7 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use platform::Problem;
 use platform::auth::AuthUser;
 use projectors::store::query::OrderQuery;
 use projectors::views::orders::{OrderItem, OrderView, TimelineEntry};
@@ -14,9 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::consistency::{MinPosition, Wait, unavailable};
+use crate::consistency::{MinPosition, Wait};
+use crate::error::ReadError;
 use crate::openapi::{BadRequest, MoneyBody, NotFound, Unauthorized, Unavailable, Unprocessable};
-use crate::params::{Page, Paging, invalid, path_id};
+use crate::params::{Page, Paging, path_id};
 use crate::state::QueryState;
 
 const STATUSES: [&str; 5] = ["pending", "confirmed", "shipped", "delivered", "cancelled"];
@@ -201,13 +201,13 @@ async fn list(
     MinPosition(after): MinPosition,
     Query(filter): Query<OrderFilter>,
     Query(paging): Query<Paging>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let (page, limit) = paging.parse()?;
     let status = filter.status.filter(|s| !s.is_empty());
     if let Some(status) = &status
         && !STATUSES.contains(&status.as_str())
     {
-        return Err(invalid(
+        return Err(ReadError::parameter(
             "status",
             "one of pending, confirmed, shipped, delivered, cancelled",
         ));
@@ -228,8 +228,7 @@ async fn list(
             page,
             limit,
         })
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(wait.finish(Json(Page::of(&found, OrderSummary::from))))
 }
 
@@ -255,16 +254,16 @@ async fn show(
     user: AuthUser,
     MinPosition(after): MinPosition,
     Path(id): Path<String>,
-) -> Result<Response, Problem> {
+) -> Result<Response, ReadError> {
     let id = path_id::<domain::OrderId>(&id)?;
     let mut wait = Wait::new(after);
     wait.for_view::<OrderView>(&state.models).await;
-    let order = state.models.order(&id).await.map_err(unavailable)?;
+    let order = state.models.order(&id).await?;
     // Someone else's order is answered exactly like a missing one.
     let Some(order) = order
         .filter(|o| !o.view.id.is_empty() && (user.is_admin() || o.view.user_id == user.user_id))
     else {
-        return Err(Problem::not_found());
+        return Err(ReadError::NotFound);
     };
     let version = order.version("order");
     let mut response = wait.finish(Json(Order::from(order.view)));

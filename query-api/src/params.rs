@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use axum::http::StatusCode;
-use platform::Problem;
+use crate::error::ReadError;
 use projectors::search::QueryError;
 use projectors::search::query::MAX_DEPTH;
 use serde::{Deserialize, Serialize};
@@ -15,29 +14,24 @@ use utoipa::{IntoParams, ToSchema};
 
 /// An id from the path as the stores hold it (`T`: `ProductId`, `OrderId`). Anything that does not parse
 /// is 404 before it touches a cache, Redis or MongoDB (`_checkpoint`, a 60 KB string, ...).
-pub fn path_id<T: FromStr + ToString>(raw: &str) -> Result<String, Problem> {
+pub fn path_id<T: FromStr + ToString>(raw: &str) -> Result<String, ReadError> {
     raw.parse::<T>()
         .map(|id| id.to_string())
-        .map_err(|_| Problem::not_found())
-}
-
-pub fn invalid(name: &str, expected: &str) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_parameter",
-        format!("The query parameter {name} must be {expected}."),
-    )
+        .map_err(|_| ReadError::NotFound)
 }
 
 /// A parameter parsed as `T`, if present and not empty.
 pub fn optional<T: FromStr>(
     value: Option<&str>,
-    name: &str,
-    expected: &str,
-) -> Result<Option<T>, Problem> {
+    name: &'static str,
+    expected: &'static str,
+) -> Result<Option<T>, ReadError> {
     match value.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(raw) => raw.parse().map(Some).map_err(|_| invalid(name, expected)),
+        Some(raw) => raw
+            .parse()
+            .map(Some)
+            .map_err(|_| ReadError::parameter(name, expected)),
     }
 }
 
@@ -57,11 +51,11 @@ impl Paging {
     /// `page` (from 1) and `limit` (1..=100, default 20), with `page × limit` at most
     /// [`MAX_DEPTH`] (else 422): a listing is read up to its page, so an absurd page is refused before any
     /// store is asked to skip that far.
-    pub fn parse(&self) -> Result<(u64, u64), Problem> {
+    pub fn parse(&self) -> Result<(u64, u64), ReadError> {
         let page =
             optional::<u64>(self.page.as_deref(), "page", "a whole number from 1")?.unwrap_or(1);
         if page == 0 {
-            return Err(invalid("page", "a whole number from 1"));
+            return Err(ReadError::parameter("page", "a whole number from 1"));
         }
         let limit = optional::<u64>(
             self.limit.as_deref(),
@@ -70,13 +64,16 @@ impl Paging {
         )?
         .unwrap_or(20);
         if !(1..=100).contains(&limit) {
-            return Err(invalid("limit", "a whole number from 1 to 100"));
+            return Err(ReadError::parameter(
+                "limit",
+                "a whole number from 1 to 100",
+            ));
         }
         if page
             .checked_mul(limit)
             .is_none_or(|depth| depth > MAX_DEPTH)
         {
-            return Err(Problem::validation(BTreeMap::from([(
+            return Err(ReadError::Validation(BTreeMap::from([(
                 "page".to_owned(),
                 QueryError::TooDeep.to_string(),
             )])));
@@ -118,7 +115,7 @@ impl<T> Page<T> {
 mod tests {
     use super::*;
 
-    fn paging(page: Option<&str>, limit: Option<&str>) -> Result<(u64, u64), Problem> {
+    fn paging(page: Option<&str>, limit: Option<&str>) -> Result<(u64, u64), ReadError> {
         Paging {
             page: page.map(str::to_owned),
             limit: limit.map(str::to_owned),
@@ -133,7 +130,10 @@ mod tests {
         assert_eq!(paging(Some("100"), Some("100")).unwrap(), (100, 100));
         for (page, limit) in [("101", "100"), ("184467440737095517", "100")] {
             let refused = paging(Some(page), Some(limit)).unwrap_err();
-            assert_eq!(refused.status, 422, "{page}");
+            assert!(
+                matches!(refused, ReadError::Validation(_)),
+                "{page}: {refused:?}"
+            );
         }
         for (page, limit) in [
             (None, Some("0")),

@@ -1,4 +1,4 @@
-use crate::{Refusal, RuleViolation};
+use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why a cart command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,14 +18,14 @@ pub enum CartError {
 }
 
 impl RuleViolation for CartError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            CartError::ProductDiscontinued => "product_discontinued",
-            CartError::LineLimitExceeded { .. } => "line_limit_exceeded",
-            CartError::CurrencyMismatch => "currency_mismatch",
-            CartError::LineNotFound => "line_not_found",
-            CartError::EmptyCart => "empty_cart",
-            CartError::TotalTooLarge => "total_too_large",
+            CartError::ProductDiscontinued => ProblemCode::ProductDiscontinued,
+            CartError::LineLimitExceeded { .. } => ProblemCode::LineLimitExceeded,
+            CartError::CurrencyMismatch => ProblemCode::CurrencyMismatch,
+            CartError::LineNotFound => ProblemCode::LineNotFound,
+            CartError::EmptyCart => ProblemCode::EmptyCart,
+            CartError::TotalTooLarge => ProblemCode::TotalTooLarge,
         }
     }
 

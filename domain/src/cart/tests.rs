@@ -347,7 +347,7 @@ fn errors_say_how_to_refuse() {
     assert_eq!(CartError::LineNotFound.refusal(), Refusal::NotFound);
     assert_eq!(CartError::EmptyCart.refusal(), Refusal::Rule);
     assert_eq!(
-        CartError::LineLimitExceeded { max: 99 }.code(),
+        CartError::LineLimitExceeded { max: 99 }.code().as_str(),
         "line_limit_exceeded"
     );
     assert_eq!(

@@ -1,5 +1,5 @@
 use super::CheckoutState;
-use crate::{Refusal, RuleViolation};
+use crate::{ProblemCode, Refusal, RuleViolation};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckoutError {
@@ -15,11 +15,11 @@ pub enum CheckoutError {
 }
 
 impl RuleViolation for CheckoutError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            Self::NotStarted => "checkout_not_found",
-            Self::AlreadyStarted => "already_started",
-            Self::OutOfOrder { .. } => "out_of_order",
+            Self::NotStarted => ProblemCode::CheckoutNotFound,
+            Self::AlreadyStarted => ProblemCode::AlreadyStarted,
+            Self::OutOfOrder { .. } => ProblemCode::OutOfOrder,
         }
     }
 

@@ -3,7 +3,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::{OrderId, RuleViolation, UserId};
+use crate::{OrderId, ProblemCode, RuleViolation, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,8 +71,8 @@ pub enum NotificationError {
 }
 
 impl RuleViolation for NotificationError {
-    fn code(&self) -> &'static str {
-        "no_recipient"
+    fn code(&self) -> ProblemCode {
+        ProblemCode::NoRecipient
     }
 }
 

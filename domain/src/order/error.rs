@@ -1,5 +1,5 @@
 use super::OrderStatus;
-use crate::{Refusal, RuleViolation};
+use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why an order command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,18 +27,18 @@ pub enum OrderError {
 }
 
 impl RuleViolation for OrderError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            OrderError::NotFound => "order_not_found",
-            OrderError::AlreadyPlaced => "already_placed",
-            OrderError::NoLines => "no_lines",
-            OrderError::CurrencyMismatch => "currency_mismatch",
-            OrderError::TotalTooLarge => "total_too_large",
-            OrderError::NotPending { .. } => "not_pending",
-            OrderError::NotCancellable { .. } => "not_cancellable",
-            OrderError::NotConfirmed { .. } => "not_confirmed",
-            OrderError::TrackingNumberTooLong { .. } => "tracking_number_too_long",
-            OrderError::NotShipped { .. } => "not_shipped",
+            OrderError::NotFound => ProblemCode::OrderNotFound,
+            OrderError::AlreadyPlaced => ProblemCode::AlreadyPlaced,
+            OrderError::NoLines => ProblemCode::NoLines,
+            OrderError::CurrencyMismatch => ProblemCode::CurrencyMismatch,
+            OrderError::TotalTooLarge => ProblemCode::TotalTooLarge,
+            OrderError::NotPending { .. } => ProblemCode::NotPending,
+            OrderError::NotCancellable { .. } => ProblemCode::NotCancellable,
+            OrderError::NotConfirmed { .. } => ProblemCode::NotConfirmed,
+            OrderError::TrackingNumberTooLong { .. } => ProblemCode::TrackingNumberTooLong,
+            OrderError::NotShipped { .. } => ProblemCode::NotShipped,
         }
     }
 

@@ -459,7 +459,7 @@ fn errors_say_how_to_refuse() {
         status: OrderStatus::Shipped,
     };
     assert_eq!(not_pending.refusal(), Refusal::Rule);
-    assert_eq!(not_pending.code(), "not_pending");
+    assert_eq!(not_pending.code().as_str(), "not_pending");
     assert_eq!(
         not_pending.to_string(),
         "only a pending order can be confirmed, this one is shipped"

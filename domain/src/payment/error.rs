@@ -1,5 +1,5 @@
 use super::PaymentStatus;
-use crate::{Refusal, RuleViolation};
+use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why a payment command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,11 +16,11 @@ pub enum PaymentError {
 }
 
 impl RuleViolation for PaymentError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            PaymentError::NotFound => "payment_not_found",
-            PaymentError::AlreadyStarted => "already_started",
-            PaymentError::InvalidTransition { .. } => "invalid_transition",
+            PaymentError::NotFound => ProblemCode::PaymentNotFound,
+            PaymentError::AlreadyStarted => ProblemCode::AlreadyStarted,
+            PaymentError::InvalidTransition { .. } => ProblemCode::InvalidTransition,
         }
     }
 

@@ -367,7 +367,7 @@ fn errors_say_how_to_refuse() {
     assert_eq!(PaymentError::AlreadyStarted.refusal(), Refusal::Conflict);
     let refused = invalid(PaymentStatus::Captured, "void");
     assert_eq!(refused.refusal(), Refusal::Rule);
-    assert_eq!(refused.code(), "invalid_transition");
+    assert_eq!(refused.code().as_str(), "invalid_transition");
     assert_eq!(
         refused.to_string(),
         "cannot void a payment that is captured"

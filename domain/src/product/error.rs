@@ -1,5 +1,5 @@
 use super::{MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
-use crate::{Refusal, RuleViolation};
+use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why a product command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,25 +50,25 @@ pub enum ProductError {
 }
 
 impl RuleViolation for ProductError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            ProductError::NotFound => "product_not_found",
-            ProductError::AlreadyCreated => "already_created",
-            ProductError::InvalidName => "invalid_name",
-            ProductError::InvalidDescription => "invalid_description",
-            ProductError::InvalidCategory => "invalid_category",
-            ProductError::NothingToUpdate => "nothing_to_update",
-            ProductError::CurrencyChange => "currency_change",
-            ProductError::ZeroAdjustment => "zero_adjustment",
-            ProductError::BelowReserved { .. } => "below_reserved",
-            ProductError::StockLimitExceeded { .. } => "stock_limit_exceeded",
-            ProductError::AlreadyDiscontinued => "already_discontinued",
-            ProductError::Discontinued => "discontinued",
-            ProductError::OutOfStock { .. } => "out_of_stock",
-            ProductError::ReservationExists => "reservation_exists",
-            ProductError::ReservationReleased => "reservation_released",
-            ProductError::NoSuchReservation => "reservation_not_found",
-            ProductError::NotExpired => "not_expired",
+            ProductError::NotFound => ProblemCode::ProductNotFound,
+            ProductError::AlreadyCreated => ProblemCode::AlreadyCreated,
+            ProductError::InvalidName => ProblemCode::InvalidName,
+            ProductError::InvalidDescription => ProblemCode::InvalidDescription,
+            ProductError::InvalidCategory => ProblemCode::InvalidCategory,
+            ProductError::NothingToUpdate => ProblemCode::NothingToUpdate,
+            ProductError::CurrencyChange => ProblemCode::CurrencyChange,
+            ProductError::ZeroAdjustment => ProblemCode::ZeroAdjustment,
+            ProductError::BelowReserved { .. } => ProblemCode::BelowReserved,
+            ProductError::StockLimitExceeded { .. } => ProblemCode::StockLimitExceeded,
+            ProductError::AlreadyDiscontinued => ProblemCode::AlreadyDiscontinued,
+            ProductError::Discontinued => ProblemCode::Discontinued,
+            ProductError::OutOfStock { .. } => ProblemCode::OutOfStock,
+            ProductError::ReservationExists => ProblemCode::ReservationExists,
+            ProductError::ReservationReleased => ProblemCode::ReservationReleased,
+            ProductError::NoSuchReservation => ProblemCode::ReservationNotFound,
+            ProductError::NotExpired => ProblemCode::NotExpired,
         }
     }
 

@@ -752,6 +752,6 @@ fn errors_say_how_to_refuse() {
         available: 1,
     };
     assert_eq!(out_of_stock.refusal(), Refusal::Rule);
-    assert_eq!(out_of_stock.code(), "out_of_stock");
+    assert_eq!(out_of_stock.code().as_str(), "out_of_stock");
     assert_eq!(out_of_stock.to_string(), "only 1 available, 3 requested");
 }

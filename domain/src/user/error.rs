@@ -1,5 +1,5 @@
 use super::MAX_NAME_CHARS;
-use crate::{Refusal, RuleViolation};
+use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why a user command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,12 +15,12 @@ pub enum UserError {
 }
 
 impl RuleViolation for UserError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            UserError::AlreadyRegistered => "already_registered",
-            UserError::NotRegistered => "user_not_found",
-            UserError::EmptyName => "empty_name",
-            UserError::NameTooLong => "name_too_long",
+            UserError::AlreadyRegistered => ProblemCode::AlreadyRegistered,
+            UserError::NotRegistered => ProblemCode::UserNotFound,
+            UserError::EmptyName => ProblemCode::EmptyName,
+            UserError::NameTooLong => ProblemCode::NameTooLong,
         }
     }
 

@@ -218,7 +218,7 @@ fn errors_say_how_to_refuse() {
     assert_eq!(UserError::AlreadyRegistered.refusal(), Refusal::Conflict);
     assert_eq!(UserError::NotRegistered.refusal(), Refusal::NotFound);
     assert_eq!(UserError::EmptyName.refusal(), Refusal::Rule);
-    assert_eq!(UserError::NameTooLong.code(), "name_too_long");
+    assert_eq!(UserError::NameTooLong.code().as_str(), "name_too_long");
     assert_eq!(
         UserError::NameTooLong.to_string(),
         "a name can be at most 200 characters"

@@ -1,5 +1,5 @@
 use super::Currency;
-use crate::RuleViolation;
+use crate::{ProblemCode, RuleViolation};
 
 /// Why a raw input could not become a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,19 +32,19 @@ pub enum ValueError {
 }
 
 impl RuleViolation for ValueError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ProblemCode {
         match self {
-            ValueError::InvalidCurrency(_) => "invalid_currency",
-            ValueError::NegativeAmount => "negative_amount",
-            ValueError::CurrencyMismatch { .. } => "currency_mismatch",
-            ValueError::InvalidQuantity(_) => "invalid_quantity",
-            ValueError::InvalidEmail => "invalid_email",
-            ValueError::InvalidSku => "invalid_sku",
-            ValueError::EmptyName => "empty_name",
-            ValueError::TooLong { .. } => "too_long",
-            ValueError::InvalidAddress { .. } => "invalid_address",
-            ValueError::InvalidPaymentMethod => "invalid_payment_method",
-            ValueError::Overflow => "overflow",
+            ValueError::InvalidCurrency(_) => ProblemCode::InvalidCurrency,
+            ValueError::NegativeAmount => ProblemCode::NegativeAmount,
+            ValueError::CurrencyMismatch { .. } => ProblemCode::CurrencyMismatch,
+            ValueError::InvalidQuantity(_) => ProblemCode::InvalidQuantity,
+            ValueError::InvalidEmail => ProblemCode::InvalidEmail,
+            ValueError::InvalidSku => ProblemCode::InvalidSku,
+            ValueError::EmptyName => ProblemCode::EmptyName,
+            ValueError::TooLong { .. } => ProblemCode::TooLong,
+            ValueError::InvalidAddress { .. } => ProblemCode::InvalidAddress,
+            ValueError::InvalidPaymentMethod => ProblemCode::InvalidPaymentMethod,
+            ValueError::Overflow => ProblemCode::Overflow,
         }
     }
 }
@@ -83,6 +83,7 @@ mod tests {
             assert!(
                 error
                     .code()
+                    .as_str()
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c == '_'),
                 "{}",

@@ -8,8 +8,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::middleware::{from_fn, map_response};
 use eventstore::Feed;
-use platform::Settings;
 use platform::client::TrustedProxies;
+use platform::{ProblemCode, Settings};
 use projectors::runner::LagBoard;
 use projectors::search::CatalogIndex;
 use projectors::store::query::ReadModels;
@@ -123,7 +123,7 @@ fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
 fn no_such_route() -> platform::Problem {
     platform::Problem::new(
         axum::http::StatusCode::NOT_FOUND,
-        "no_such_route",
+        ProblemCode::NoSuchRoute,
         "There is no such endpoint; see /api/v1/openapi.json.",
     )
 }
