@@ -12,6 +12,7 @@
 //!   `PasswordHash`, `PaymentMethod`, `Role`, and `ValueError` for refused input.
 //! - [`user`]: registering accounts, renaming, changing passwords.
 //! - [`product`]: catalog details and stock, including reservations held for orders.
+//! - [`promotion`]: discount codes; so far what a code takes off a cart's lines, in exact minor units.
 //! - [`cart`]: one cart per user (its aggregate id is the user id), checked out into an order.
 //! - [`notification`]: a record of each message sent, so it is sent once.
 //! - [`order`]: the order lifecycle from placing to delivery or cancellation.
@@ -35,6 +36,7 @@ pub mod payment;
 pub mod ports;
 pub mod problem;
 pub mod product;
+pub mod promotion;
 pub mod user;
 pub mod values;
 

@@ -140,6 +140,11 @@ problem_codes! {
     OutOfOrder = "out_of_order",
     PaymentNotFound = "payment_not_found",
     InvalidTransition = "invalid_transition",
+    // Discount codes.
+    /// The code applies to none of the products in the cart.
+    DiscountNotApplicable = "discount_not_applicable",
+    /// The products the code applies to come to less than its minimum.
+    DiscountBelowMinimum = "discount_below_minimum",
     // Notifications.
     NoRecipient = "no_recipient",
     // The shop's side.
