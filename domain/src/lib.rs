@@ -1,8 +1,8 @@
 //! The shop's business rules, free of I/O.
 //!
-//! Seven event-sourced aggregates (for cqrs-es 0.5) decide what happens to users, products,
-//! carts, orders and payments, record the checkout saga's progress, and record each notification
-//! sent; the value types they are built from cannot hold invalid data.
+//! Eight event-sourced aggregates (for cqrs-es 0.5) decide what happens to users, products,
+//! carts, orders, payments and discount codes, record the checkout saga's progress, and record each
+//! notification sent; the value types they are built from cannot hold invalid data.
 //! Nothing in here reads a clock, draws random numbers or talks to a network: "now" and every
 //! id arrive in the commands, so the same events always come out of the same inputs.
 //!
@@ -12,7 +12,8 @@
 //!   `PasswordHash`, `PaymentMethod`, `Role`, and `ValueError` for refused input.
 //! - [`user`]: registering accounts, renaming, changing passwords.
 //! - [`product`]: catalog details and stock, including reservations held for orders.
-//! - [`promotion`]: discount codes; so far what a code takes off a cart's lines, in exact minor units.
+//! - [`promotion`]: discount codes, their limits and redemptions, and what a code takes off a cart's lines
+//!   in exact minor units.
 //! - [`cart`]: one cart per user (its aggregate id is the user id), checked out into an order.
 //! - [`notification`]: a record of each message sent, so it is sent once.
 //! - [`order`]: the order lifecycle from placing to delivery or cancellation.

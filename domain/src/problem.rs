@@ -145,6 +145,22 @@ problem_codes! {
     DiscountNotApplicable = "discount_not_applicable",
     /// The products the code applies to come to less than its minimum.
     DiscountBelowMinimum = "discount_below_minimum",
+    /// No promotion has this code.
+    DiscountCodeUnknown = "discount_code_unknown",
+    /// Not 3 to 32 of A-Z, 0-9, '-' and '_'.
+    InvalidDiscountCode = "invalid_discount_code",
+    /// A percentage outside 1 to 100, or an amount of zero.
+    InvalidDiscount = "invalid_discount",
+    /// `valid_until` is not after `valid_from`.
+    InvalidValidity = "invalid_validity",
+    DiscountCodePaused = "discount_code_paused",
+    DiscountCodeEnded = "discount_code_ended",
+    DiscountCodeNotYetValid = "discount_code_not_yet_valid",
+    DiscountCodeExpired = "discount_code_expired",
+    /// Every redemption the code allows is held or counted.
+    DiscountCodeUsedUp = "discount_code_used_up",
+    /// This customer has used the code as often as it allows.
+    DiscountCodeUsedUpByCustomer = "discount_code_used_up_by_customer",
     // Notifications.
     NoRecipient = "no_recipient",
     // The shop's side.

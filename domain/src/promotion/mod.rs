@@ -1,5 +1,14 @@
-//! Discount codes (issue 16). So far the money rules only: [`discount`], what a code takes off a cart's lines.
-//! The promotion aggregate (codes, their limits and redemptions) and the cart's and order's use of it come
-//! next.
+//! Discount codes (aggregate type `promotion`, issue 16): [`discount`], what a code takes off a cart's lines in
+//! exact minor units; and the promotion itself, its terms, its status and the redemptions held at checkout,
+//! counted on confirmation and given back on cancellation, never more than its limits allow. The cart's and
+//! the order's use of it, and the API, come next.
 
+mod aggregate;
 pub mod discount;
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{
+    Promotion, PromotionCommand, PromotionError, PromotionEvent, PromotionStatus, Terms,
+    normalize_code,
+};
