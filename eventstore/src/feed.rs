@@ -255,7 +255,9 @@ impl Feed {
     }
 
     /// One statement: the horizon of its snapshot, leaving out the transactions known to be elsewhere, and
-    /// the events below it. The horizon's row comes even when no event does.
+    /// the events below it. The horizon's row comes even when no event does. `OFFSET 0` keeps the horizon a
+    /// subquery of its own: flattened, its expressions were computed again for every row of the answer
+    /// (a batch of 5,000 product events took 32 ms instead of 8).
     async fn read_below_horizon(
         &self,
         after: Position,
@@ -267,7 +269,8 @@ impl Feed {
             "SELECT horizon.*, events.* FROM \
                (SELECT feed_horizon_excluding($7)::text::bigint AS horizon_xid, \
                        pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS snapshot_xmin, \
-                       pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS snapshot_xmax) AS horizon \
+                       pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS snapshot_xmax \
+                OFFSET 0) AS horizon \
              LEFT JOIN LATERAL (SELECT {COLUMNS} FROM events \
                WHERE (transaction_id, position) > ($1::text::xid8, $2) \
                  AND transaction_id < horizon.horizon_xid::text::xid8 \
