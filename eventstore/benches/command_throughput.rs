@@ -223,9 +223,7 @@ async fn main() {
     );
 
     pool.close().await;
-    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-    let admin = eventstore::connect(&eventstore::testing::server_url(), 1).expect("admin pool");
-    let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-        .execute(&admin)
-        .await;
+    if let Err(error) = eventstore::testing::drop_database(&url).await {
+        eprintln!("could not drop the benchmark's database: {error}");
+    }
 }

@@ -143,20 +143,14 @@ struct Read {
     xmin: i64,
 }
 
-/// The transactions a feed has proven to belong to other databases, and the one holding its horizon now.
+/// The transactions a feed has proven to belong to other databases, and how long one has held its horizon.
 #[derive(Debug, Default)]
 struct Horizon {
     /// 64-bit transaction ids, which are never reused; forgotten once the snapshot's xmin passes them.
     elsewhere: Vec<i64>,
-    holder: Option<Holder>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Holder {
-    xid: i64,
-    /// When a read first found it holding the horizon.
-    since: Instant,
-    /// When it was last asked about.
+    /// The transaction holding the horizon, and since when, as the reads saw it.
+    held: HorizonAge,
+    /// When the present holder was last asked about.
     checked: Option<Instant>,
 }
 
@@ -166,26 +160,18 @@ impl Horizon {
     /// [`RECHECK`].
     fn observe(&mut self, holder: Option<i64>, xmin: i64, now: Instant) -> bool {
         self.elsewhere.retain(|xid| *xid >= xmin);
-        let Some(xid) = holder else {
-            self.holder = None;
-            return false;
-        };
-        let held = match self.holder {
-            Some(held) if held.xid == xid => held,
-            _ => Holder {
-                xid,
-                since: now,
-                checked: None,
-            },
-        };
-        let due = now.duration_since(held.since) >= HOLD_BEFORE_CHECK
-            && held
+        let held_for = self.held.observe(holder.map(|xid| xid as u64), now);
+        if held_for.is_zero() {
+            // Nothing holds it, or another transaction does from now on.
+            self.checked = None;
+        }
+        let due = held_for >= HOLD_BEFORE_CHECK
+            && self
                 .checked
                 .is_none_or(|at| now.duration_since(at) >= RECHECK);
-        self.holder = Some(Holder {
-            checked: if due { Some(now) } else { held.checked },
-            ..held
-        });
+        if due {
+            self.checked = Some(now);
+        }
         due
     }
 
@@ -429,8 +415,9 @@ impl Feed {
     }
 }
 
-/// How long one transaction has been holding the feed back, from samples of
-/// [`Feed::holding_transaction`]: the time since the holder was first seen, 0 when nothing holds it.
+/// How long one transaction has been holding the feed back, from samples of [`Feed::holding_transaction`] (the
+/// gauge) or of the reads themselves (when to ask about the holder): the time since the holder was first seen, 0
+/// when nothing holds it.
 #[derive(Debug, Default)]
 pub struct HorizonAge {
     holder: Option<(u64, std::time::Instant)>,
