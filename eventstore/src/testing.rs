@@ -25,11 +25,11 @@ pub async fn eventually<T>(
 }
 
 /// Like [`eventually`], for a probe that says why it is not done yet (`Err(why)`): a timeout's panic shows
-/// its last word, such as a process's last answer and the end of its log.
-pub async fn eventually_explained<T>(
+/// its last word, such as a process's last answer and the end of its log. `why` is put into words only then.
+pub async fn eventually_explained<T, E: std::fmt::Display>(
     what: &str,
     timeout: Duration,
-    mut probe: impl AsyncFnMut() -> Result<T, String>,
+    mut probe: impl AsyncFnMut() -> Result<T, E>,
 ) -> T {
     let deadline = Instant::now() + timeout;
     loop {
@@ -37,11 +37,11 @@ pub async fn eventually_explained<T>(
             Ok(answer) => return answer,
             Err(why) => why,
         };
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within {timeout:?}{}{why}",
-            if why.is_empty() { "" } else { "; " }
-        );
+        if Instant::now() >= deadline {
+            let why = why.to_string();
+            let separator = if why.is_empty() { "" } else { "; " };
+            panic!("{what}: not within {timeout:?}{separator}{why}");
+        }
         tokio::time::sleep(POLL).await;
     }
 }

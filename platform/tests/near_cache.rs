@@ -331,7 +331,6 @@ async fn it_should_drop_everything_it_holds_when_the_subscription_is_lost() {
             .get(&mut f.redis, &[lookup], None)
             .await
             .map(|mut values| values.pop().unwrap())
-            .map_err(|error| error.to_string())
     })
     .await;
     assert!(value.is_none(), "a value held before the loss was served");

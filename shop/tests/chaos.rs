@@ -164,6 +164,24 @@ impl Shop {
     }
 }
 
+/// Why a process is not ready: its last answer, and the end of its log, read only when the wait fails.
+struct NotReady<'a> {
+    process: &'a Process,
+    last: String,
+}
+
+impl std::fmt::Display for NotReady<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "its last answer: {}\n{} (the end of its log):\n{}",
+            self.last,
+            self.process.log.display(),
+            self.process.log_tail(40)
+        )
+    }
+}
+
 /// Waits until the process answers `/health/ready` with 200; returns how long that took. If it never does,
 /// the failure shows its last answer and the end of its log.
 async fn until_ready(process: &Process) -> Duration {
@@ -188,11 +206,7 @@ async fn until_ready(process: &Process) -> Duration {
                 ),
                 Err(error) => error.to_string(),
             };
-            Err(format!(
-                "its last answer: {last}\n{} (the end of its log):\n{}",
-                process.log.display(),
-                process.log_tail(40)
-            ))
+            Err(NotReady { process, last })
         },
     )
     .await;
