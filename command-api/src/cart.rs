@@ -25,11 +25,13 @@ use crate::openapi::{
 use crate::state::CommandState;
 use crate::usecases::catalog::{self, LookupError};
 use crate::usecases::checkout::{self, CheckOut, CheckoutError};
+use crate::usecases::discount::{self, ApplyError};
 
 pub fn router() -> OpenApiRouter<CommandState> {
     OpenApiRouter::new()
         .routes(routes!(add_item))
         .routes(routes!(change_quantity, remove_item))
+        .routes(routes!(apply_discount, remove_discount))
         .routes(routes!(checkout))
 }
 
@@ -177,6 +179,96 @@ async fn remove_item(
         .await
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+struct ApplyDiscount {
+    /// As the customer typed it; case does not matter.
+    #[schema(example = "SPRING10")]
+    code: String,
+}
+
+/// Applies a discount code to the caller's cart, replacing any code applied before. The code is checked
+/// now against its promotion and the cart's lines (422 with the reason: unknown, paused, ended, not valid
+/// yet, expired, used up, below its minimum or not applicable), and again at checkout.
+#[utoipa::path(
+    post,
+    path = "/cart/discount",
+    operation_id = "apply_cart_discount",
+    tag = "cart",
+    security(("bearer" = [])),
+    params(IfMatch),
+    request_body = ApplyDiscount,
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The cart's new version"))),
+        BadRequest, Unauthorized, PreconditionFailed, PayloadTooLarge, UnsupportedMediaType,
+        Unprocessable, Unavailable,
+    )
+)]
+async fn apply_discount(
+    State(state): State<CommandState>,
+    user: AuthUser,
+    meta: RequestMeta,
+    IfMatch(version): IfMatch,
+    AppJson(body): AppJson<ApplyDiscount>,
+) -> Result<Written, ApiError> {
+    let user_id = path_id(&user.user_id)?;
+    let metadata = meta.by(&user);
+    let executed = discount::apply(
+        &state.bus,
+        &state.claims,
+        user_id,
+        &body.code,
+        &metadata,
+        version,
+    )
+    .await?;
+    Ok(Written::accepted(&user.user_id, executed))
+}
+
+/// Removes the discount code from the caller's cart (202 also when there was none).
+#[utoipa::path(
+    delete,
+    path = "/cart/discount",
+    operation_id = "remove_cart_discount",
+    tag = "cart",
+    security(("bearer" = [])),
+    params(IfMatch),
+    responses(
+        (status = 202, description = "Accepted", body = WrittenBody,
+            headers(("ETag" = String, description = "The cart's new version"))),
+        BadRequest, Unauthorized, PreconditionFailed, Unavailable,
+    )
+)]
+async fn remove_discount(
+    State(state): State<CommandState>,
+    user: AuthUser,
+    meta: RequestMeta,
+    IfMatch(version): IfMatch,
+) -> Result<Written, ApiError> {
+    let command = CartCommand::RemoveDiscount { at: Utc::now() };
+    state
+        .accept::<Cart>(&user.user_id, command, &meta.by(&user), version)
+        .await
+}
+
+impl From<ApplyError> for ApiError {
+    fn from(error: ApplyError) -> Self {
+        match error {
+            ApplyError::EmptyCart => ApiError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::EmptyCart,
+                "Add something to the cart before applying a discount code.",
+            ),
+            ApplyError::Code(refusal) => ApiError::rule(&refusal),
+            ApplyError::Lines(refusal) => ApiError::rule(&refusal),
+            ApplyError::Line(error) => error.into(),
+            ApplyError::Cart(error) => error.into(),
+            ApplyError::Promotion(error) => error.into(),
+            ApplyError::Claims(error) => error.into(),
+        }
+    }
+}
+
 /// Where an order goes.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(as = ShippingAddress)]
@@ -307,6 +399,7 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::Cart(error) => error.into(),
             CheckoutError::Order(error) => error.into(),
             CheckoutError::Product(error) => error.into(),
+            CheckoutError::Promotion(error) => error.into(),
             CheckoutError::Commit(error) => error.into(),
         }
     }

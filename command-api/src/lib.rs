@@ -8,7 +8,7 @@
 //! - [`extract`]: `AppJson`, `IfMatch`, and the metadata each command carries.
 //! - [`idempotency`]: the `Idempotency-Key` middleware.
 //! - [`passwords`]: argon2id hashing off the async threads, a capped number at once, in pooled memory.
-//! - [`auth`], [`products`], [`cart`], [`orders`]: one router per resource, each route documented by its
+//! - [`auth`], [`products`], [`promotions`], [`cart`], [`orders`]: one router per resource, each route documented by its
 //!   handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served undocumented.
 //! - [`usecases`]: the multi-step writes (checkout, registration) with typed errors, apart from HTTP: the handlers, `shop
 //!   seed` and the benchmarks call them.
@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod orders;
 pub mod passwords;
 pub mod products;
+pub mod promotions;
 pub mod state;
 pub mod usecases;
 
@@ -41,6 +42,7 @@ fn routes() -> OpenApiRouter<CommandState> {
         .merge(products::router())
         .merge(cart::router())
         .merge(orders::router())
+        .merge(promotions::router())
 }
 
 /// The write routes, relative to `/api/v1`.

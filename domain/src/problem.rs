@@ -161,6 +161,8 @@ problem_codes! {
     DiscountCodeUsedUp = "discount_code_used_up",
     /// This customer has used the code as often as it allows.
     DiscountCodeUsedUpByCustomer = "discount_code_used_up_by_customer",
+    /// Another promotion already has this code.
+    DiscountCodeTaken = "discount_code_taken",
     // Notifications.
     NoRecipient = "no_recipient",
     // The shop's side.

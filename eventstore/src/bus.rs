@@ -22,6 +22,7 @@ use domain::checkout::Checkout;
 use domain::notification::Notification;
 use domain::order::Order;
 use domain::payment::Payment;
+use domain::promotion::Promotion;
 use domain::product::Product;
 use domain::user::User;
 use rand::Rng;
@@ -247,6 +248,9 @@ impl Stored for Notification {}
 impl Stored for Order {}
 impl Stored for Payment {}
 impl Stored for Product {
+    const SNAPSHOT_EVERY: Option<u64> = Some(SNAPSHOT_EVERY);
+}
+impl Stored for Promotion {
     const SNAPSHOT_EVERY: Option<u64> = Some(SNAPSHOT_EVERY);
 }
 impl Stored for Cart {
@@ -638,6 +642,7 @@ impl std::fmt::Display for Taken {
         f.write_str(match self.0 {
             ClaimKind::Email => "An account with this email already exists.",
             ClaimKind::Sku => "A product with this SKU already exists.",
+            ClaimKind::DiscountCode => "A promotion with this code already exists.",
         })
     }
 }
@@ -647,6 +652,7 @@ impl domain::RuleViolation for Taken {
         match self.0 {
             ClaimKind::Email => domain::ProblemCode::EmailTaken,
             ClaimKind::Sku => domain::ProblemCode::SkuTaken,
+            ClaimKind::DiscountCode => domain::ProblemCode::DiscountCodeTaken,
         }
     }
 

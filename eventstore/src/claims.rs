@@ -1,4 +1,5 @@
-//! Values that must stay unique across aggregates: a user's email, a product's SKU (docs/adr/0002).
+//! Values that must stay unique across aggregates: a user's email, a product's SKU, a promotion's code
+//! (docs/adr/0002).
 //!
 //! A claim is written in the same transaction as the events of the command that introduces the value
 //! (`Unit::claim`), so it exists exactly when they do. The primary key decides between concurrent writers,
@@ -11,6 +12,8 @@ use sqlx::{PgExecutor, PgPool, Row};
 pub enum ClaimKind {
     Email,
     Sku,
+    /// A promotion's discount code, upper case.
+    DiscountCode,
 }
 
 impl ClaimKind {
@@ -18,6 +21,7 @@ impl ClaimKind {
         match self {
             Self::Email => "email",
             Self::Sku => "sku",
+            Self::DiscountCode => "discount_code",
         }
     }
 
@@ -25,6 +29,7 @@ impl ClaimKind {
         match self {
             Self::Email => "user",
             Self::Sku => "product",
+            Self::DiscountCode => "promotion",
         }
     }
 }

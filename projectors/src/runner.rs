@@ -352,7 +352,7 @@ pub fn spawn_all(
     use crate::views::{carts::CartView, orders::OrderView};
     use crate::views::{
         notifications::NotificationView, product_cache::ProductDetails, stock::Stock,
-        users::UserProfile,
+        promotions::PromotionView, users::UserProfile,
     };
 
     fn runner<V: View>(
@@ -376,5 +376,6 @@ pub fn spawn_all(
         runner::<Stock>(pool, feed, stores, wakeups, lag, &shutdown),
         runner::<CartView>(pool, feed, stores, wakeups, lag, &shutdown),
         runner::<NotificationView>(pool, feed, stores, wakeups, lag, &shutdown),
+        runner::<PromotionView>(pool, feed, stores, wakeups, lag, &shutdown),
     ]
 }

@@ -1,12 +1,16 @@
-//! `GET /cart`: the caller's lines at current prices.
+//! `GET /cart`: the caller's lines at current prices, with what its discount code takes off now.
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
+use domain::promotion::discount::PricedLine;
+use domain::promotion::{PromotionError, PromotionStatus};
 use domain::{Money, Quantity, ValueError};
 use platform::auth::AuthUser;
 use projectors::views::carts::CartView;
 use projectors::views::product_cache::ProductDetails;
+use projectors::views::promotions::PromotionView;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,7 +29,11 @@ pub fn router() -> OpenApiRouter<QueryState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Cart {
     items: Vec<CartItem>,
-    /// `null` while the cart is empty.
+    /// The lines' totals before the discount; `null` while the cart is empty.
+    subtotal: Option<MoneyBody>,
+    /// The discount code applied, if any.
+    discount: Option<CartDiscount>,
+    /// After the discount; `null` while the cart is empty.
     total: Option<MoneyBody>,
     /// Units in all lines.
     item_count: u32,
@@ -42,6 +50,21 @@ pub struct CartItem {
     line_total: MoneyBody,
     /// `false` once the product is discontinued: checkout refuses it until the line is removed.
     available: bool,
+    /// What the discount code takes off this line, if it applies to it.
+    discount: Option<MoneyBody>,
+}
+
+/// A discount code on the cart and what it takes off now. Checkout checks it again (and the customer's own
+/// use of it), so it may still be refused there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CartDiscount {
+    #[schema(example = "SPRING10")]
+    code: String,
+    /// Zero when the code takes nothing off now; `reason` then says why.
+    amount: MoneyBody,
+    /// Why the code takes nothing off now (paused, expired, used up, below its minimum...), in words the
+    /// customer can act on.
+    reason: Option<String>,
 }
 
 /// The caller's cart, each line at the product's current price.
@@ -68,6 +91,7 @@ async fn show(
     wait.for_view::<ProductDetails>(&state.models).await;
     let (cart, products) = state.models.cart(&user.user_id, after).await?;
     let mut items = Vec::with_capacity(cart.lines.len());
+    let mut priced = Vec::with_capacity(cart.lines.len());
     let mut total: Option<Money> = None;
     let mut item_count: u32 = 0;
     for line in &cart.lines {
@@ -85,6 +109,10 @@ async fn show(
             ))
         })?;
         total = Some(sum);
+        priced.push(PricedLine {
+            category: Some(product.category.clone()),
+            total: line_total,
+        });
         item_count = item_count.saturating_add(line.quantity);
         items.push(CartItem {
             product_id: line.product_id.clone(),
@@ -94,13 +122,99 @@ async fn show(
             quantity: line.quantity,
             line_total: MoneyBody::from(line_total),
             available: !product.discontinued,
+            discount: None,
         });
     }
+    let discount = match (&cart.discount, total) {
+        (Some(code), Some(subtotal)) => {
+            wait.for_view::<PromotionView>(&state.models).await;
+            let promotion = state.models.promotion(&code.promotion_id).await?;
+            let promotion = promotion.as_ref().map(|p| &p.view);
+            let (discount, per_line) = discount(&code.code, promotion, &priced, subtotal);
+            for (item, off) in items.iter_mut().zip(per_line) {
+                item.discount = (!off.is_zero()).then(|| MoneyBody::from(off));
+            }
+            Some(discount)
+        }
+        _ => None,
+    };
+    let after_discount = match (total, &discount) {
+        (Some(subtotal), Some(discount)) => Some(
+            subtotal
+                .checked_sub(Money::new(discount.amount.amount, subtotal.currency()).map_err(
+                    |error| ReadError::internal(format_args!("a negative discount: {error}")),
+                )?)
+                .map_err(|error| {
+                    ReadError::internal(format_args!("a discount over the subtotal: {error}"))
+                })?,
+        ),
+        (total, _) => total,
+    };
     Ok(wait.finish(Json(Cart {
         items,
-        total: total.map(MoneyBody::from),
+        subtotal: total.map(MoneyBody::from),
+        discount,
+        total: after_discount.map(MoneyBody::from),
         item_count,
     })))
+}
+
+/// What the cart's code takes off its lines now, in all and per line, or nothing and why.
+fn discount(
+    code: &str,
+    promotion: Option<&PromotionView>,
+    lines: &[PricedLine],
+    subtotal: Money,
+) -> (CartDiscount, Vec<Money>) {
+    let nothing = |reason: String| {
+        let discount = CartDiscount {
+            code: code.to_owned(),
+            amount: MoneyBody::from(Money::zero(subtotal.currency())),
+            reason: Some(reason),
+        };
+        (discount, Vec::new())
+    };
+    let Some((promotion, offer)) = promotion.and_then(|p| Some((p, p.offer.as_ref()?))) else {
+        return nothing(PromotionError::NotFound.to_string());
+    };
+    if let Err(refusal) = usable(promotion, Utc::now()) {
+        return nothing(refusal.to_string());
+    }
+    match offer.apply(lines) {
+        Ok(discount) => (
+            CartDiscount {
+                code: code.to_owned(),
+                amount: MoneyBody::from(discount.amount),
+                reason: None,
+            },
+            discount.per_line,
+        ),
+        Err(refusal) => nothing(refusal.to_string()),
+    }
+}
+
+/// Whether the code can be used at `at`, as far as the read model tells: its status, its validity and its
+/// redemptions in all (a customer's own use of it is checked at checkout).
+fn usable(promotion: &PromotionView, at: DateTime<Utc>) -> Result<(), PromotionError> {
+    match promotion.status {
+        PromotionStatus::Active => {}
+        PromotionStatus::Paused => return Err(PromotionError::Paused),
+        PromotionStatus::Ended => return Err(PromotionError::Ended),
+    }
+    if promotion.valid_from.is_some_and(|from| at < from) {
+        return Err(PromotionError::NotYetValid);
+    }
+    if promotion.valid_until.is_some_and(|until| at >= until) {
+        return Err(PromotionError::Expired);
+    }
+    let taken = promotion.held.saturating_add(promotion.redeemed);
+    if promotion
+        .max_redemptions
+        .is_some_and(|max| taken >= i64::from(max))
+    {
+        return Err(PromotionError::UsedUp);
+    }
+    Ok(())
 }
 
 /// A line's total at `price`, and the cart's total with it.

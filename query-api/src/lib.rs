@@ -25,6 +25,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod orders;
 pub mod params;
+pub mod promotions;
 pub mod state;
 
 use axum::Router;
@@ -42,6 +43,7 @@ fn routes() -> OpenApiRouter<QueryState> {
         .merge(cart::router())
         .merge(orders::router())
         .merge(notifications::router())
+        .merge(promotions::router())
 }
 
 /// The read routes, relative to `/api/v1`.

@@ -62,6 +62,11 @@ pub struct Order {
     /// `pending`, `confirmed`, `shipped`, `delivered` or `cancelled`.
     status: String,
     items: Vec<OrderLine>,
+    /// The lines' totals, before the discount.
+    subtotal: Option<MoneyBody>,
+    /// The discount code the order was placed with, and what it took off in all.
+    discount: Option<OrderDiscount>,
+    /// After the discount: what the customer pays.
     total: Option<MoneyBody>,
     #[schema(value_type = Option<ShippingAddress>)]
     shipping_address: Option<serde_json::Value>,
@@ -86,6 +91,14 @@ pub struct OrderLine {
     unit_price: MoneyBody,
     quantity: u32,
     line_total: MoneyBody,
+    /// What the order's discount code took off this line.
+    discount: Option<MoneyBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderDiscount {
+    code: String,
+    amount: MoneyBody,
 }
 
 // The order view keeps the address as checkout gave it, as JSON; this documents it, with the same schema as
@@ -133,6 +146,7 @@ impl From<&OrderItem> for OrderLine {
             unit_price: i.unit_price.into(),
             quantity: i.quantity,
             line_total: i.line_total.into(),
+            discount: i.discount.map(MoneyBody::from),
         }
     }
 }
@@ -151,6 +165,12 @@ impl From<OrderView> for Order {
     fn from(o: OrderView) -> Self {
         Self {
             items: o.items.iter().map(OrderLine::from).collect(),
+            // Orders placed before discount codes have no subtotal of their own: it is their total.
+            subtotal: o.subtotal.or(o.total).map(MoneyBody::from),
+            discount: o.discount.map(|d| OrderDiscount {
+                code: d.code,
+                amount: d.amount.into(),
+            }),
             total: o.total.map(MoneyBody::from),
             payment: Payment {
                 status: o.payment.status,

@@ -107,6 +107,7 @@ mod tests {
         let at = Utc::now();
         let events = [
             CheckoutEvent::CheckoutStarted {
+                promotion: None,
                 order_id: OrderId::new(uuid::Uuid::from_u128(1)),
                 lines: vec![],
                 amount: Money::new(100, Currency::EUR).unwrap(),

@@ -14,6 +14,7 @@ use uuid::Uuid;
 async fn checkout(bus: &CommandBus, then: Vec<CheckoutCommand>) {
     let order_id = OrderId::new(Uuid::now_v7());
     let start = CheckoutCommand::Start {
+        promotion: None,
         order_id,
         lines: vec![ReservedLine {
             product_id: ProductId::new(Uuid::now_v7()),

@@ -9,6 +9,7 @@ use projectors::replay::{self, Progress};
 use projectors::views::carts::CartView;
 use projectors::views::notifications::NotificationView;
 use projectors::views::orders::OrderView;
+use projectors::views::promotions::PromotionView;
 use projectors::views::product_cache::ProductDetails;
 use projectors::views::stock::Stock;
 use projectors::views::users::UserProfile;
@@ -86,6 +87,7 @@ macro_rules! for_views {
                 "stock" => $acc($action::<Stock>($stores).await?),
                 "carts" => $acc($action::<CartView>($stores).await?),
                 "notifications" => $acc($action::<NotificationView>($stores).await?),
+                "promotions" => $acc($action::<PromotionView>($stores).await?),
                 other => bail!(
                     "no projector {other:?}; the projectors are {}",
                     projectors::views::ALL.join(", ")

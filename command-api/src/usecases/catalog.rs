@@ -20,16 +20,31 @@ pub async fn snapshot(
     bus: &CommandBus,
     product_id: ProductId,
 ) -> Result<ProductSnapshot, LookupError> {
+    entry(bus, product_id).await.map(|entry| entry.product)
+}
+
+/// A product as a line sees it, with its category (which decides whether a discount code applies to it).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub product: ProductSnapshot,
+    pub category: String,
+}
+
+/// The product's [`Entry`].
+pub async fn entry(bus: &CommandBus, product_id: ProductId) -> Result<Entry, LookupError> {
     let (product, _) = bus.load::<Product>(&product_id.to_string()).await?;
     let (true, Some(sku), Some(unit_price)) = (product.exists(), product.sku(), product.price())
     else {
         return Err(LookupError::Unknown(product_id));
     };
-    Ok(ProductSnapshot {
-        product_id,
-        sku: sku.clone(),
-        name: product.name().to_owned(),
-        unit_price,
-        discontinued: product.is_discontinued(),
+    Ok(Entry {
+        product: ProductSnapshot {
+            product_id,
+            sku: sku.clone(),
+            name: product.name().to_owned(),
+            unit_price,
+            discontinued: product.is_discontinued(),
+        },
+        category: product.category().to_owned(),
     })
 }

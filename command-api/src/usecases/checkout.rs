@@ -4,12 +4,17 @@
 //! [`CheckoutError::CartChanged`] instead of an order of something else. The cart's `CartCheckedOut` and the
 //! order's `OrderPlaced` commit in one unit: a crash leaves both or neither, never a checked-out cart without
 //! its order (docs/adr/0012). The order then becomes `confirmed` or `cancelled` through the checkout saga.
+//!
+//! A cart with a discount code also holds one of its promotion's redemptions in that unit (docs/adr/0019):
+//! the order records the code and what it takes off each line, and the saga counts the redemption when the
+//! order is confirmed, or gives it back when it is cancelled.
 
 use chrono::Utc;
-use domain::cart::{Cart, CartCommand, CartError, CartLine};
-use domain::order::{Order, OrderCommand, OrderError, OrderLine};
+use domain::cart::{AppliedCode, Cart, CartCommand, CartError, CartLine};
+use domain::order::{CodeAtCheckout, Order, OrderCommand, OrderError, OrderLine};
+use domain::promotion::{Promotion, PromotionCommand, PromotionError};
 use domain::{Address, OrderId, PaymentMethod, ProductId, Quantity, UserId, ValueError};
-use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Taken};
+use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Taken, Unit};
 
 use super::catalog::{self, LookupError};
 
@@ -45,6 +50,8 @@ pub enum CheckoutError {
     #[error(transparent)]
     Product(BusError<domain::product::ProductError>),
     #[error(transparent)]
+    Promotion(#[from] BusError<PromotionError>),
+    #[error(transparent)]
     Commit(BusError<Taken>),
 }
 
@@ -58,24 +65,84 @@ impl From<LookupError> for CheckoutError {
 }
 
 /// Checks out `user_id`'s cart; what the order's placing did (its version and position).
+///
+/// A cart with a discount code holds one of the promotion's redemptions in the same unit. Customers racing
+/// for a code's last redemptions conflict on the promotion: the loser decides again on the promotion as it
+/// now stands (and is told the code is used up, if it is), as long as its cart is as it was.
 pub async fn check_out(
     bus: &CommandBus,
     checkout: CheckOut,
     metadata: &CommandMetadata,
 ) -> Result<Executed, CheckoutError> {
     let cart_id = checkout.user_id.to_string();
+    let mut attempt = 0;
+    let mut cart_version = None;
+    loop {
+        attempt += 1;
+        match try_check_out(bus, &checkout, cart_version, metadata).await {
+            Err(Attempt::Conflict { cart_at }) if attempt < CONFLICT_ATTEMPTS => {
+                // Another request changed the cart itself: order nothing the customer did not see.
+                let (_, now) = bus.load::<Cart>(&cart_id).await?;
+                if now != cart_at {
+                    return Err(CheckoutError::CartChanged);
+                }
+                cart_version = Some(cart_at);
+                tokio::time::sleep(bus.backoff(attempt.min(4))).await;
+            }
+            Err(Attempt::Conflict { .. }) => return Err(CheckoutError::CartChanged),
+            Err(Attempt::Failed(error)) => return Err(error),
+            Ok(executed) => return Ok(executed),
+        }
+    }
+}
+
+/// How often a checkout is decided again when its unit conflicts on the promotion it holds a redemption of.
+/// Every conflict there means another order took a redemption, so a limited code runs out (and answers
+/// "used up") long before this; an unlimited one only meets other checkouts' short units.
+const CONFLICT_ATTEMPTS: u32 = 12;
+
+/// One try's outcome other than success.
+enum Attempt {
+    /// The unit's commit met a concurrent append; the cart was read at `cart_at`.
+    Conflict { cart_at: u64 },
+    Failed(CheckoutError),
+}
+
+impl<E: Into<CheckoutError>> From<E> for Attempt {
+    fn from(error: E) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// One try: the cart (at `cart_version`, when a retry must find it as the first try did), its lines at
+/// current prices, the code's hold, the cart's checkout and the order, in one unit.
+async fn try_check_out(
+    bus: &CommandBus,
+    checkout: &CheckOut,
+    cart_version: Option<u64>,
+    metadata: &CommandMetadata,
+) -> Result<Executed, Attempt> {
+    let cart_id = checkout.user_id.to_string();
     let mut unit = bus.unit(metadata);
     let (cart, version) = unit.load::<Cart>(&cart_id).await?;
+    if cart_version.is_some_and(|expected| expected != version) {
+        return Err(Attempt::Failed(CheckoutError::CartChanged));
+    }
     if cart.lines().is_empty() {
-        return Err(CheckoutError::EmptyCart);
+        return Err(Attempt::Failed(CheckoutError::EmptyCart));
     }
     let mut lines = Vec::with_capacity(cart.lines().len());
     for line in cart.lines() {
         lines.push(order_line(bus, line).await?);
     }
+    let at = Utc::now();
+    let discount = match cart.discount() {
+        None => None,
+        Some(applied) => Some(hold(&mut unit, applied, checkout, at).await?),
+    };
     let check_out = CartCommand::CheckOut {
         order_id: checkout.order_id,
-        at: Utc::now(),
+        at,
     };
     unit.decide::<Cart>(&cart_id, check_out, Some(version))
         .await?;
@@ -83,31 +150,69 @@ pub async fn check_out(
         order_id: checkout.order_id,
         user_id: checkout.user_id,
         lines,
-        shipping_address: checkout.shipping_address,
-        payment_method: checkout.payment_method,
-        at: Utc::now(),
+        shipping_address: checkout.shipping_address.clone(),
+        payment_method: checkout.payment_method.clone(),
+        discount,
+        at,
     };
     unit.decide::<Order>(&checkout.order_id.to_string(), place, None)
         .await?;
     match unit.commit().await {
-        Ok(mut executed) => Ok(executed.remove(1)),
-        Err(BusError::Conflict) => Err(CheckoutError::CartChanged),
-        Err(other) => Err(CheckoutError::Commit(other)),
+        // The order's placing, the unit's last command.
+        Ok(mut executed) => executed.pop().ok_or_else(|| {
+            Attempt::Failed(CheckoutError::Commit(BusError::Internal(
+                "the checkout's unit committed nothing".into(),
+            )))
+        }),
+        Err(BusError::Conflict) => Err(Attempt::Conflict { cart_at: version }),
+        Err(other) => Err(Attempt::Failed(CheckoutError::Commit(other))),
     }
 }
 
-/// A cart line at the product's current price; a product gone or discontinued since it was added is refused.
-async fn order_line(bus: &CommandBus, line: &CartLine) -> Result<OrderLine, CheckoutError> {
-    let entry = catalog::snapshot(bus, line.product_id).await?;
-    if entry.discontinued {
-        return Err(CheckoutError::Discontinued { name: entry.name });
+/// Holds one of the promotion's redemptions for the order, in the unit; the code as the order records it.
+async fn hold(
+    unit: &mut Unit<'_>,
+    applied: &AppliedCode,
+    checkout: &CheckOut,
+    at: chrono::DateTime<Utc>,
+) -> Result<CodeAtCheckout, CheckoutError> {
+    let id = applied.promotion_id.to_string();
+    let (promotion, version) = unit.load::<Promotion>(&id).await?;
+    let offer = promotion
+        .check(checkout.user_id, at)
+        .map_err(|refusal| CheckoutError::Promotion(BusError::Rejected(refusal)))?
+        .offer
+        .clone();
+    let hold = PromotionCommand::Hold {
+        order_id: checkout.order_id,
+        customer: checkout.user_id,
+        at,
+    };
+    unit.decide::<Promotion>(&id, hold, Some(version)).await?;
+    Ok(CodeAtCheckout {
+        promotion_id: applied.promotion_id,
+        code: applied.code.clone(),
+        offer,
+    })
+}
+
+/// A cart line at the product's current price, in its category; a product gone or discontinued since it
+/// was added is refused.
+pub(crate) async fn order_line(
+    bus: &CommandBus,
+    line: &CartLine,
+) -> Result<OrderLine, CheckoutError> {
+    let catalog::Entry { product, category } = catalog::entry(bus, line.product_id).await?;
+    if product.discontinued {
+        return Err(CheckoutError::Discontinued { name: product.name });
     }
     let quantity = Quantity::new(i64::from(line.quantity))?;
     Ok(OrderLine::new(
-        entry.product_id,
-        entry.sku,
-        entry.name,
-        entry.unit_price,
+        product.product_id,
+        product.sku,
+        product.name,
+        product.unit_price,
         quantity,
-    )?)
+    )?
+    .in_category(category))
 }

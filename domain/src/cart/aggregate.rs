@@ -4,13 +4,24 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{CartCommand, CartError, CartEvent, ProductSnapshot};
-use crate::{Money, ProductId, Quantity, Sku, ValueError};
+use crate::{Money, ProductId, PromotionId, Quantity, Sku, ValueError};
 
 /// A user's cart. There is no "created" step: every user implicitly has an empty one.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Cart {
     /// In the order the products were first added, which is how the cart is shown.
     lines: Vec<CartLine>,
+    /// The discount code applied, if any; checked again at checkout.
+    #[serde(default)]
+    discount: Option<AppliedCode>,
+}
+
+/// A discount code as a cart holds it: the promotion found for it, and the code as the customer typed it
+/// (normalized).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedCode {
+    pub promotion_id: PromotionId,
+    pub code: String,
 }
 
 /// One product in a cart.
@@ -40,6 +51,10 @@ impl Cart {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    pub fn discount(&self) -> Option<&AppliedCode> {
+        self.discount.as_ref()
     }
 
     pub fn line(&self, product_id: ProductId) -> Option<&CartLine> {
@@ -110,10 +125,25 @@ impl Cart {
                     checked_out_at: at,
                 }]
             }
-            CartCommand::Clear { at } if !self.lines.is_empty() => {
+            CartCommand::Clear { at } if !self.lines.is_empty() || self.discount.is_some() => {
                 vec![CartEvent::CartCleared { cleared_at: at }]
             }
             CartCommand::Clear { .. } => vec![],
+            CartCommand::ApplyDiscount { .. } if self.lines.is_empty() => {
+                return Err(CartError::EmptyCart);
+            }
+            CartCommand::ApplyDiscount { code, .. } if self.discount.as_ref() == Some(&code) => {
+                vec![]
+            }
+            CartCommand::ApplyDiscount { code, at } => vec![CartEvent::DiscountApplied {
+                promotion_id: code.promotion_id,
+                code: code.code,
+                applied_at: at,
+            }],
+            CartCommand::RemoveDiscount { at } if self.discount.is_some() => {
+                vec![CartEvent::DiscountRemoved { removed_at: at }]
+            }
+            CartCommand::RemoveDiscount { .. } => vec![],
         };
         self.ensure_total_fits(&events)?;
         Ok(events)
@@ -228,7 +258,14 @@ impl Aggregate for Cart {
             }
             CartEvent::CartCheckedOut { .. } | CartEvent::CartCleared { .. } => {
                 self.lines.clear();
+                self.discount = None;
             }
+            CartEvent::DiscountApplied {
+                promotion_id, code, ..
+            } => {
+                self.discount = Some(AppliedCode { promotion_id, code });
+            }
+            CartEvent::DiscountRemoved { .. } => self.discount = None,
         }
     }
 }

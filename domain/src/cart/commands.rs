@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::AppliedCode;
 use crate::{Money, OrderId, ProductId, Quantity, Sku};
 
 /// What the caller looked up about a product when the command was sent.
@@ -41,6 +42,15 @@ pub enum CartCommand {
         at: DateTime<Utc>,
     },
     Clear {
+        at: DateTime<Utc>,
+    },
+    /// Applies a discount code the caller found valid for this cart (the domain cannot look it up); it
+    /// replaces any code applied before.
+    ApplyDiscount {
+        code: AppliedCode,
+        at: DateTime<Utc>,
+    },
+    RemoveDiscount {
         at: DateTime<Utc>,
     },
 }

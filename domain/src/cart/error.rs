@@ -11,7 +11,7 @@ pub enum CartError {
     CurrencyMismatch,
     #[error("the cart has no line for this product")]
     LineNotFound,
-    #[error("an empty cart cannot be checked out")]
+    #[error("the cart is empty")]
     EmptyCart,
     #[error("the cart total would be too large")]
     TotalTooLarge,

@@ -3,7 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::CartLine;
-use crate::{Money, OrderId, ProductId, Sku};
+use crate::{Money, OrderId, ProductId, PromotionId, Sku};
 
 /// What happened to a cart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,14 @@ pub enum CartEvent {
     CartCleared {
         cleared_at: DateTime<Utc>,
     },
+    DiscountApplied {
+        promotion_id: PromotionId,
+        code: String,
+        applied_at: DateTime<Utc>,
+    },
+    DiscountRemoved {
+        removed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CartEvent {
@@ -46,6 +54,8 @@ impl DomainEvent for CartEvent {
             CartEvent::ItemRemoved { .. } => "ItemRemoved",
             CartEvent::CartCheckedOut { .. } => "CartCheckedOut",
             CartEvent::CartCleared { .. } => "CartCleared",
+            CartEvent::DiscountApplied { .. } => "DiscountApplied",
+            CartEvent::DiscountRemoved { .. } => "DiscountRemoved",
         };
         name.to_owned()
     }

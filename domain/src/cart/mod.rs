@@ -7,7 +7,7 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Cart, CartLine};
+pub use aggregate::{AppliedCode, Cart, CartLine};
 pub use commands::{CartCommand, ProductSnapshot};
 pub use error::CartError;
 pub use events::CartEvent;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CheckoutCommand, CheckoutError, CheckoutEvent, ReservedLine};
 use crate::order::CancellationReason;
-use crate::{Money, OrderId, PaymentMethod};
+use crate::{Money, OrderId, PaymentMethod, PromotionId};
 
 /// The steps of a checkout, in order; `Failed` and `Compensated` end it without a sale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -50,6 +50,8 @@ pub struct Checkout {
     payment_deadline: Option<DateTime<Utc>>,
     gateway_reference: Option<String>,
     failure: Option<CancellationReason>,
+    #[serde(default)]
+    promotion: Option<PromotionId>,
 }
 
 impl Checkout {
@@ -74,6 +76,10 @@ impl Checkout {
     pub fn failure(&self) -> Option<CancellationReason> {
         self.failure
     }
+    /// The promotion whose redemption the order holds, if it carries a discount code.
+    pub fn promotion(&self) -> Option<PromotionId> {
+        self.promotion
+    }
 
     /// Decides the events for `command`; an already reached step yields none.
     fn decide(&self, command: CheckoutCommand) -> Result<Vec<CheckoutEvent>, CheckoutError> {
@@ -94,6 +100,7 @@ impl Checkout {
                 amount,
                 method,
                 payment_deadline,
+                promotion,
                 at,
             } => match state {
                 None => vec![CheckoutEvent::CheckoutStarted {
@@ -102,6 +109,7 @@ impl Checkout {
                     amount,
                     method,
                     payment_deadline,
+                    promotion,
                     started_at: at,
                 }],
                 Some(_) => vec![],
@@ -173,9 +181,11 @@ impl Aggregate for Checkout {
                 amount,
                 method,
                 payment_deadline,
+                promotion,
                 ..
             } => {
                 self.state = Some(CheckoutState::Started);
+                self.promotion = promotion;
                 self.order_id = Some(order_id);
                 self.lines = lines;
                 self.amount = Some(amount);

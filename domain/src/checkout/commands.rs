@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::order::CancellationReason;
-use crate::{Money, OrderId, PaymentMethod, ProductId};
+use crate::{Money, OrderId, PaymentMethod, ProductId, PromotionId};
 
 /// A line the checkout reserves stock for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,8 @@ pub enum CheckoutCommand {
         method: PaymentMethod,
         /// When an unanswered payment counts as declined.
         payment_deadline: DateTime<Utc>,
+        /// The promotion whose redemption the order holds, counted on confirmation and given back on failure.
+        promotion: Option<PromotionId>,
         at: DateTime<Utc>,
     },
     RecordStockReserved {

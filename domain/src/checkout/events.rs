@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReservedLine;
 use crate::order::CancellationReason;
-use crate::{Money, OrderId, PaymentMethod};
+use crate::{Money, OrderId, PaymentMethod, PromotionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CheckoutEvent {
@@ -14,6 +14,9 @@ pub enum CheckoutEvent {
         amount: Money,
         method: PaymentMethod,
         payment_deadline: DateTime<Utc>,
+        /// The promotion whose redemption the order holds (absent in checkouts started before codes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promotion: Option<PromotionId>,
         started_at: DateTime<Utc>,
     },
     CheckoutStockReserved {

@@ -14,6 +14,7 @@ fn at() -> chrono::DateTime<Utc> {
 
 fn started() -> CheckoutEvent {
     CheckoutEvent::CheckoutStarted {
+        promotion: None,
         order_id: OrderId::new(Uuid::from_u128(1)),
         lines: vec![ReservedLine {
             product_id: ProductId::new(Uuid::from_u128(2)),
@@ -39,6 +40,7 @@ fn start() -> CheckoutCommand {
         unreachable!()
     };
     CheckoutCommand::Start {
+        promotion: None,
         order_id,
         lines,
         amount,

@@ -5,7 +5,9 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use super::{CancellationReason, OrderCommand, OrderError, OrderEvent, OrderLine};
+use super::{
+    CancellationReason, CodeAtCheckout, OrderCommand, OrderDiscount, OrderError, OrderEvent, OrderLine,
+};
 use crate::values::text;
 use crate::{Address, Money, OrderId, PaymentMethod, UserId};
 
@@ -50,6 +52,8 @@ pub struct Order {
     status: Option<OrderStatus>,
     lines: Vec<OrderLine>,
     total: Option<Money>,
+    #[serde(default)]
+    discount: Option<OrderDiscount>,
     shipping_address: Option<Address>,
     payment_method: Option<PaymentMethod>,
     placed_at: Option<DateTime<Utc>>,
@@ -72,6 +76,11 @@ impl Order {
 
     pub fn total(&self) -> Option<Money> {
         self.total
+    }
+
+    /// The discount code's part, if the order was placed with one (`total` is after it).
+    pub fn discount(&self) -> Option<&OrderDiscount> {
+        self.discount.as_ref()
     }
 
     pub fn lines(&self) -> &[OrderLine] {
@@ -108,16 +117,22 @@ impl Order {
                     lines,
                     shipping_address,
                     payment_method,
+                    discount,
                     at,
                 },
                 None,
             ) => {
-                let (lines, total) = priced(lines)?;
+                let (lines, subtotal) = priced(lines)?;
+                let (lines, total, discount) = match discount {
+                    None => (lines, subtotal, None),
+                    Some(code) => discounted(lines, subtotal, code)?,
+                };
                 Ok(vec![OrderEvent::OrderPlaced {
                     order_id,
                     user_id,
                     lines,
                     total,
+                    discount,
                     shipping_address,
                     payment_method,
                     placed_at: at,
@@ -142,10 +157,18 @@ fn priced(lines: Vec<OrderLine>) -> Result<(Vec<OrderLine>, Money), OrderError> 
     {
         return Err(OrderError::CurrencyMismatch);
     }
-    // Line totals are recomputed: the fields are public, so a caller could have edited one.
+    // Line totals are recomputed (the fields are public, so a caller could have edited one), and discounts
+    // are the order's own to work out.
     let lines = lines
         .into_iter()
-        .map(|l| OrderLine::new(l.product_id, l.sku, l.name, l.unit_price, l.quantity))
+        .map(|l| {
+            OrderLine::new(l.product_id, l.sku, l.name, l.unit_price, l.quantity).map(|line| {
+                OrderLine {
+                    category: l.category,
+                    ..line
+                }
+            })
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| OrderError::TotalTooLarge)?;
     let total = lines
@@ -155,6 +178,28 @@ fn priced(lines: Vec<OrderLine>) -> Result<(Vec<OrderLine>, Money), OrderError> 
         })
         .map_err(|_| OrderError::TotalTooLarge)?;
     Ok((lines, total))
+}
+
+/// The lines with what `code` takes off each, the total after it, and the discount in all.
+fn discounted(
+    mut lines: Vec<OrderLine>,
+    subtotal: Money,
+    code: CodeAtCheckout,
+) -> Result<(Vec<OrderLine>, Money, Option<OrderDiscount>), OrderError> {
+    let priced: Vec<_> = lines.iter().map(OrderLine::priced).collect();
+    let discount = code.offer.apply(&priced)?;
+    for (line, off) in lines.iter_mut().zip(discount.per_line) {
+        line.discount = (!off.is_zero()).then_some(off);
+    }
+    let total = subtotal
+        .checked_sub(discount.amount)
+        .map_err(|_| OrderError::TotalTooLarge)?;
+    let discount = OrderDiscount {
+        promotion_id: code.promotion_id,
+        code: code.code,
+        amount: discount.amount,
+    };
+    Ok((lines, total, Some(discount)))
 }
 
 /// Decides a command for an order that has been placed and is now in `status`.
@@ -230,10 +275,12 @@ impl Aggregate for Order {
                 user_id,
                 lines,
                 total,
+                discount,
                 shipping_address,
                 payment_method,
                 placed_at,
             } => {
+                self.discount = discount;
                 self.id = Some(order_id);
                 self.user_id = Some(user_id);
                 self.status = Some(OrderStatus::Pending);

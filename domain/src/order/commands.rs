@@ -2,7 +2,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cart::CartLine;
-use crate::{Address, Money, OrderId, PaymentMethod, ProductId, Quantity, Sku, UserId, ValueError};
+use crate::promotion::discount::{Offer, PricedLine};
+use crate::{
+    Address, Money, OrderId, PaymentMethod, ProductId, PromotionId, Quantity, Sku, UserId, ValueError,
+};
 
 /// One product in an order, priced when the order was placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +17,12 @@ pub struct OrderLine {
     pub quantity: Quantity,
     /// `unit_price × quantity`; stored so readers need not redo (or get wrong) the arithmetic.
     pub line_total: Money,
+    /// The product's category at checkout, which decides whether a discount code applies to the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// What the order's discount code takes off this line; set by the order when it is placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Money>,
 }
 
 impl OrderLine {
@@ -32,7 +41,23 @@ impl OrderLine {
             unit_price,
             quantity,
             line_total,
+            category: None,
+            discount: None,
         })
+    }
+
+    /// The line with its product's category.
+    pub fn in_category(mut self, category: impl Into<String>) -> OrderLine {
+        self.category = Some(category.into());
+        self
+    }
+
+    /// The line as a discount sees it.
+    pub fn priced(&self) -> PricedLine {
+        PricedLine {
+            category: self.category.clone(),
+            total: self.line_total,
+        }
     }
 
     /// The order line for a checked-out cart line.
@@ -89,6 +114,8 @@ pub enum OrderCommand {
         lines: Vec<OrderLine>,
         shipping_address: Address,
         payment_method: PaymentMethod,
+        /// The cart's discount code, checked and held by the caller; the order works out what it takes off.
+        discount: Option<CodeAtCheckout>,
         at: DateTime<Utc>,
     },
     /// Stock is reserved and payment authorized.
@@ -106,4 +133,20 @@ pub enum OrderCommand {
     Deliver {
         at: DateTime<Utc>,
     },
+}
+
+/// A discount code as a cart is checked out with it: the promotion and its offer at that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeAtCheckout {
+    pub promotion_id: PromotionId,
+    pub code: String,
+    pub offer: Offer,
+}
+
+/// What an order's discount code took off, in all; each line carries its own part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDiscount {
+    pub promotion_id: PromotionId,
+    pub code: String,
+    pub amount: Money,
 }

@@ -1,4 +1,5 @@
 use super::OrderStatus;
+use crate::promotion::discount::DiscountError;
 use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why an order command was refused.
@@ -24,6 +25,9 @@ pub enum OrderError {
     TrackingNumberTooLong { max: usize },
     #[error("only a shipped order can be delivered, this one is {status}")]
     NotShipped { status: OrderStatus },
+    /// The order's discount code takes nothing off its lines.
+    #[error(transparent)]
+    Discount(#[from] DiscountError),
 }
 
 impl RuleViolation for OrderError {
@@ -39,6 +43,7 @@ impl RuleViolation for OrderError {
             OrderError::NotConfirmed { .. } => ProblemCode::NotConfirmed,
             OrderError::TrackingNumberTooLong { .. } => ProblemCode::TrackingNumberTooLong,
             OrderError::NotShipped { .. } => ProblemCode::NotShipped,
+            OrderError::Discount(refusal) => refusal.code(),
         }
     }
 

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::{CancellationReason, OrderLine, OrderStatus};
+use super::{CancellationReason, OrderDiscount, OrderLine, OrderStatus};
 use crate::{Address, Money, OrderId, PaymentMethod, UserId};
 
 /// What happened to an order.
@@ -16,7 +16,10 @@ pub enum OrderEvent {
         order_id: OrderId,
         user_id: UserId,
         lines: Vec<OrderLine>,
+        /// After the discount, if any: what the customer pays.
         total: Money,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        discount: Option<OrderDiscount>,
         shipping_address: Address,
         payment_method: PaymentMethod,
         placed_at: DateTime<Utc>,

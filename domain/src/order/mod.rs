@@ -9,6 +9,6 @@ mod events;
 mod tests;
 
 pub use aggregate::{MAX_TRACKING_NUMBER_CHARS, Order, OrderStatus};
-pub use commands::{CancellationReason, OrderCommand, OrderLine};
+pub use commands::{CancellationReason, CodeAtCheckout, OrderCommand, OrderDiscount, OrderLine};
 pub use error::OrderError;
 pub use events::OrderEvent;

@@ -54,6 +54,7 @@ fn card() -> PaymentMethod {
 
 fn place(lines: Vec<OrderLine>) -> OrderCommand {
     OrderCommand::Place {
+        discount: None,
         order_id: order_id(),
         user_id: user_id(),
         lines,
@@ -65,6 +66,7 @@ fn place(lines: Vec<OrderLine>) -> OrderCommand {
 
 fn placed() -> OrderEvent {
     OrderEvent::OrderPlaced {
+        discount: None,
         order_id: order_id(),
         user_id: user_id(),
         lines: vec![order_line(1, eur(500), 2), order_line(2, eur(300), 1)],

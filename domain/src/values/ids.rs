@@ -70,6 +70,10 @@ uuid_id!(
     /// Identifies the payment of one order; see [`PaymentId::for_order`].
     PaymentId
 );
+uuid_id!(
+    /// Identifies a promotion (a discount code); its code is claimed unique beside it.
+    PromotionId
+);
 
 impl PaymentId {
     /// The payment id of an order is the order's own uuid.

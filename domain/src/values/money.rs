@@ -52,6 +52,17 @@ impl Money {
         Ok(Money { amount, ..self })
     }
 
+    /// `self − other`; refused below zero (money here is never negative) or across currencies.
+    pub fn checked_sub(self, other: Money) -> Result<Money, ValueError> {
+        if self.currency != other.currency {
+            return Err(ValueError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            });
+        }
+        Money::new(self.amount - other.amount, self.currency)
+    }
+
     /// The price of `quantity` units at this unit price.
     pub fn times(self, quantity: Quantity) -> Result<Money, ValueError> {
         let amount = self

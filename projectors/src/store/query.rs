@@ -16,6 +16,7 @@ use crate::view::{Versioned, View};
 use crate::views::carts::CartView;
 use crate::views::notifications::NotificationView;
 use crate::views::orders::OrderView;
+use crate::views::promotions::PromotionView;
 use crate::views::product_cache::ProductDetails;
 use crate::views::stock::Stock;
 use crate::views::users::UserProfile;
@@ -278,6 +279,25 @@ impl ReadModels {
             .filter_map(|(id, doc)| Some((id, doc?.view.clone())))
             .collect();
         Ok((cart, products))
+    }
+
+    pub async fn promotion(&self, id: &str) -> Result<Option<Versioned<PromotionView>>, StoreError> {
+        self.one::<PromotionView>(id).await
+    }
+
+    /// Discount codes, newest first; those of one status (`active`, `paused`, `ended`) if given.
+    pub async fn promotions(
+        &self,
+        status: Option<&str>,
+        page: u64,
+        limit: u64,
+    ) -> Result<Page<PromotionView>, StoreError> {
+        let mut filter = doc! {"id": {"$ne": ""}};
+        if let Some(status) = status {
+            filter.insert("status", status);
+        }
+        self.page::<PromotionView>(filter, doc! {"created_key": -1, "_id": 1}, page, limit)
+            .await
     }
 
     pub async fn orders(&self, query: &OrderQuery) -> Result<Page<OrderView>, StoreError> {

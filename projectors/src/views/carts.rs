@@ -1,5 +1,6 @@
-//! Carts (Redis): each user's lines and quantities. Names and prices are joined from the product details at
-//! read time, so the cart always shows current prices.
+//! Carts (Redis): each user's lines and quantities, and the discount code applied. Names and prices are
+//! joined from the product details at read time, so the cart always shows current prices, and the code's
+//! discount is worked out then from its promotion's terms.
 
 use domain::cart::CartEvent;
 use eventstore::StoredEvent;
@@ -11,6 +12,15 @@ use crate::view::{StoreKind, View, ViewError, decode};
 pub struct CartView {
     /// In the order they were first added.
     pub lines: Vec<CartEntry>,
+    /// The discount code applied, if any.
+    #[serde(default)]
+    pub discount: Option<CartCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartCode {
+    pub promotion_id: String,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,7 +67,19 @@ impl View for CartView {
                 let id = product_id.to_string();
                 self.lines.retain(|l| l.product_id != id);
             }
-            CartEvent::CartCheckedOut { .. } | CartEvent::CartCleared { .. } => self.lines.clear(),
+            CartEvent::CartCheckedOut { .. } | CartEvent::CartCleared { .. } => {
+                self.lines.clear();
+                self.discount = None;
+            }
+            CartEvent::DiscountApplied {
+                promotion_id, code, ..
+            } => {
+                self.discount = Some(CartCode {
+                    promotion_id: promotion_id.to_string(),
+                    code,
+                });
+            }
+            CartEvent::DiscountRemoved { .. } => self.discount = None,
         }
         Ok(())
     }

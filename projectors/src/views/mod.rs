@@ -5,18 +5,20 @@ pub mod catalog;
 pub mod notifications;
 pub mod orders;
 pub mod product_cache;
+pub mod promotions;
 pub mod stock;
 pub mod users;
 
 /// Names of every projector into MongoDB and Redis, for the CLI and health reports. The catalog is not one
 /// of them: each query process builds its own index from the feed (`crate::search`).
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     users::UserProfile::NAME_STR,
     orders::OrderView::NAME_STR,
     product_cache::ProductDetails::NAME_STR,
     stock::Stock::NAME_STR,
     carts::CartView::NAME_STR,
     notifications::NotificationView::NAME_STR,
+    promotions::PromotionView::NAME_STR,
 ];
 
 /// The text and price of a product as its `ProductDetailsUpdated` events leave them: what an update names

@@ -17,6 +17,13 @@ pub struct OrderView {
     pub user_id: String,
     pub status: String,
     pub items: Vec<OrderItem>,
+    /// Before the discount.
+    #[serde(default)]
+    pub subtotal: Option<Money>,
+    /// The discount code's part, if the order was placed with one.
+    #[serde(default)]
+    pub discount: Option<OrderDiscount>,
+    /// After the discount: what the customer pays.
     pub total: Option<Money>,
     pub item_count: i64,
     pub shipping_address: Option<serde_json::Value>,
@@ -38,6 +45,15 @@ pub struct OrderItem {
     pub unit_price: Money,
     pub quantity: u32,
     pub line_total: Money,
+    /// What the discount code takes off this line.
+    #[serde(default)]
+    pub discount: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDiscount {
+    pub code: String,
+    pub amount: Money,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -79,10 +95,19 @@ impl OrderView {
                 user_id,
                 lines,
                 total,
+                discount,
                 shipping_address,
                 payment_method,
                 placed_at,
             } => {
+                self.subtotal = match &discount {
+                    Some(discount) => total.checked_add(discount.amount).ok(),
+                    None => Some(total),
+                };
+                self.discount = discount.map(|discount| OrderDiscount {
+                    code: discount.code,
+                    amount: discount.amount,
+                });
                 self.id = order_id.to_string();
                 self.user_id = user_id.to_string();
                 self.item_count = lines.iter().map(|l| i64::from(l.quantity.get())).sum();
@@ -95,6 +120,7 @@ impl OrderView {
                         unit_price: l.unit_price,
                         quantity: l.quantity.get(),
                         line_total: l.line_total,
+                        discount: l.discount,
                     })
                     .collect();
                 self.total = Some(total);
@@ -214,6 +240,7 @@ mod tests {
         )
         .unwrap();
         OrderEvent::OrderPlaced {
+            discount: None,
             order_id: OrderId::new(Uuid::from_u128(9)),
             user_id: UserId::new(Uuid::from_u128(1)),
             lines: vec![line],

@@ -7,7 +7,7 @@ use domain::checkout::{Checkout, CheckoutCommand, CheckoutState, ReservedLine};
 use domain::order::{CancellationReason, OrderEvent};
 use domain::payment::{Payment, PaymentCommand, PaymentStatus};
 use domain::product::ReleaseReason;
-use domain::{Money, OrderId, PaymentId, PaymentMethod, ProductId};
+use domain::{Money, OrderId, PaymentId, PaymentMethod, ProductId, PromotionId};
 
 /// How long reserved stock is held for an order that is never completed.
 pub const RESERVATION_TTL: Duration = Duration::minutes(15);
@@ -38,6 +38,8 @@ pub enum Input {
         lines: Vec<ReservedLine>,
         amount: Money,
         method: PaymentMethod,
+        /// The promotion whose redemption the order holds, if it carries a discount code.
+        promotion: Option<PromotionId>,
     },
     /// `OrderCancelled`, by a person or by the saga's own compensation.
     OrderCancelled {
@@ -77,6 +79,7 @@ impl Input {
                 lines,
                 total,
                 payment_method,
+                discount,
                 ..
             } => Some(Self::OrderPlaced {
                 lines: lines
@@ -88,6 +91,7 @@ impl Input {
                     .collect(),
                 amount: total,
                 method: payment_method,
+                promotion: discount.map(|discount| discount.promotion_id),
             }),
             OrderEvent::OrderCancelled { reason, .. } => Some(Self::OrderCancelled { reason }),
             OrderEvent::OrderConfirmed { .. }
@@ -127,15 +131,17 @@ pub enum Step {
     Void { gateway_reference: String },
     /// Answers [`Input::Refunded`].
     Refund { gateway_reference: String },
-    /// Commits each product's hold, then confirms the order. An order cancelled meanwhile stays cancelled: its
-    /// `OrderCancelled` brings the saga back to compensate.
+    /// Commits each product's hold, counts the promotion's redemption, then confirms the order. An order
+    /// cancelled meanwhile stays cancelled: its `OrderCancelled` brings the saga back to compensate.
     Confirm {
         products: Vec<ProductId>,
+        promotion: Option<PromotionId>,
         at: DateTime<Utc>,
     },
-    /// Gives each product's held units back.
+    /// Gives each product's held units back, and the promotion's redemption.
     Release {
         products: Vec<ProductId>,
+        promotion: Option<PromotionId>,
         reason: ReleaseReason,
         at: DateTime<Utc>,
     },
@@ -158,6 +164,7 @@ pub fn decide(facts: &Facts, input: Input) -> Vec<Step> {
             lines,
             amount,
             method,
+            promotion,
         } if state.is_none() => {
             let payment_deadline = now + facts.payment_window;
             vec![
@@ -167,6 +174,7 @@ pub fn decide(facts: &Facts, input: Input) -> Vec<Step> {
                     amount,
                     method,
                     payment_deadline,
+                    promotion,
                     at: now,
                 }),
                 Step::ScheduleDeadline {
@@ -338,6 +346,7 @@ fn confirm(facts: &Facts) -> Vec<Step> {
     vec![
         Step::Confirm {
             products: products(&facts.checkout),
+            promotion: facts.checkout.promotion(),
             at: facts.now,
         },
         Step::Record(CheckoutCommand::Complete { at: facts.now }),
@@ -359,6 +368,7 @@ fn fail(facts: &Facts, reason: CancellationReason) -> Vec<Step> {
 fn compensate(facts: &Facts, reason: CancellationReason) -> Vec<Step> {
     let release = Step::Release {
         products: products(&facts.checkout),
+        promotion: facts.checkout.promotion(),
         reason: release_reason(reason),
         at: facts.now,
     };

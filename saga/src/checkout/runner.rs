@@ -12,7 +12,10 @@ use domain::order::{CancellationReason, Order, OrderCommand, OrderError, OrderEv
 use domain::payment::{Payment, PaymentCommand, PaymentError};
 use domain::ports::{GatewayError, PaymentGateway};
 use domain::product::{Product, ProductCommand, ProductError, ReleaseReason};
-use domain::{Money, OrderId, PaymentId, PaymentMethod, ProductId, Quantity, RuleViolation};
+use domain::promotion::{Promotion, PromotionCommand};
+use domain::{
+    Money, OrderId, PaymentId, PaymentMethod, ProductId, PromotionId, Quantity, RuleViolation,
+};
 use eventstore::db::PgPool;
 use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Stored, Unit};
 use tokio::sync::watch;
@@ -154,13 +157,23 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             match step {
                 Step::Record(command) => appends.push(Append::Record(command)),
                 Step::Pay(command) => appends.push(Append::Pay(command)),
-                Step::Confirm { products, at } => appends.push(Append::Confirm { products, at }),
+                Step::Confirm {
+                    products,
+                    promotion,
+                    at,
+                } => appends.push(Append::Confirm {
+                    products,
+                    promotion,
+                    at,
+                }),
                 Step::Release {
                     products,
+                    promotion,
                     reason,
                     at,
                 } => appends.push(Append::Release {
                     products,
+                    promotion,
                     reason,
                     at,
                 }),
@@ -375,10 +388,12 @@ enum Append {
     Pay(PaymentCommand),
     Confirm {
         products: Vec<ProductId>,
+        promotion: Option<PromotionId>,
         at: DateTime<Utc>,
     },
     Release {
         products: Vec<ProductId>,
+        promotion: Option<PromotionId>,
         reason: ReleaseReason,
         at: DateTime<Utc>,
     },
@@ -404,11 +419,22 @@ async fn stage(unit: &mut Unit<'_>, order_id: OrderId, append: Append) -> Result
                 other => must::<Payment>(other),
             }
         }
-        Append::Confirm { products, at } => {
+        Append::Confirm {
+            products,
+            promotion,
+            at,
+        } => {
             for product in products {
                 let commit = ProductCommand::CommitReservation { order_id, at };
                 must::<Product>(
                     unit.decide_own::<Product>(&product.to_string(), commit)
+                        .await,
+                )?;
+            }
+            if let Some(promotion) = promotion {
+                let count = PromotionCommand::Count { order_id, at };
+                must::<Promotion>(
+                    unit.decide_own::<Promotion>(&promotion.to_string(), count)
                         .await,
                 )?;
             }
@@ -422,9 +448,17 @@ async fn stage(unit: &mut Unit<'_>, order_id: OrderId, append: Append) -> Result
         }
         Append::Release {
             products,
+            promotion,
             reason,
             at,
         } => {
+            if let Some(promotion) = promotion {
+                let release = PromotionCommand::Release { order_id, at };
+                must::<Promotion>(
+                    unit.decide_own::<Promotion>(&promotion.to_string(), release)
+                        .await,
+                )?;
+            }
             for product in products {
                 let release = ProductCommand::ReleaseReservation {
                     order_id,

@@ -64,6 +64,7 @@ const REFERENCE: &str = "pi_1";
 
 fn started() -> CheckoutEvent {
     CheckoutEvent::CheckoutStarted {
+        promotion: None,
         order_id: order_id(),
         lines: lines(),
         amount: eur(3000),
@@ -147,6 +148,7 @@ fn fail(reason: CancellationReason) -> Step {
 
 fn release(reason: ReleaseReason) -> Step {
     Step::Release {
+        promotion: None,
         products: products(),
         reason,
         at: at(),
@@ -178,6 +180,7 @@ fn capture() -> Step {
 fn confirm_and_complete() -> [Step; 2] {
     [
         Step::Confirm {
+            promotion: None,
             products: products(),
             at: at(),
         },
@@ -187,6 +190,7 @@ fn confirm_and_complete() -> [Step; 2] {
 
 fn order_placed() -> Input {
     Input::OrderPlaced {
+        promotion: None,
         lines: lines(),
         amount: eur(3000),
         method: card(),
@@ -249,6 +253,7 @@ impl Then {
 fn it_should_start_the_checkout_arm_its_deadline_and_reserve_the_stock_when_an_order_is_placed() {
     given(&[]).when(order_placed()).then([
         record(CheckoutCommand::Start {
+            promotion: None,
             order_id: order_id(),
             lines: lines(),
             amount: eur(3000),
@@ -336,6 +341,7 @@ fn it_should_time_out_instead_of_paying_when_the_stock_is_reserved_after_the_dea
                 at: deadline(),
             }),
             Step::Release {
+                promotion: None,
                 products: products(),
                 reason: ReleaseReason::PaymentTimeout,
                 at: deadline(),
@@ -533,6 +539,7 @@ fn it_should_fail_release_and_cancel_when_the_deadline_passes_after_the_reservat
                 at: deadline() + DEADLINE_GRACE,
             }),
             Step::Release {
+                promotion: None,
                 products: products(),
                 reason: ReleaseReason::PaymentTimeout,
                 at: deadline() + DEADLINE_GRACE,
@@ -721,6 +728,7 @@ fn it_should_take_an_order_placed_as_the_lines_to_reserve_and_the_amount_to_char
     )
     .unwrap();
     let placed = OrderEvent::OrderPlaced {
+        discount: None,
         order_id: order_id(),
         user_id: "0190a5b2-7c3e-7d4f-8a6b-000000000001".parse().unwrap(),
         lines: vec![line],
@@ -733,6 +741,7 @@ fn it_should_take_an_order_placed_as_the_lines_to_reserve_and_the_amount_to_char
     assert_eq!(
         Input::from_order_event(placed),
         Some(Input::OrderPlaced {
+            promotion: None,
             lines: vec![ReservedLine {
                 product_id: product(1),
                 quantity: 2,
