@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
+use domain::PromotionId;
 use domain::promotion::discount::{Off, Offer};
 use domain::promotion::{Promotion, PromotionCommand, PromotionError, Terms, normalize_code};
-use domain::PromotionId;
 use eventstore::BusError;
 use eventstore::claims::ClaimKind;
 use platform::auth::AuthUser;

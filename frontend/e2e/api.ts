@@ -6,18 +6,37 @@ export interface Written {
   position: string;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+function send(method: string, path: string, body?: unknown, token?: string): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(`${BASE_URL}/api/v1${path}`, {
+  return fetch(`${BASE_URL}/api/v1${path}`, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+export async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const response = await send(method, path, body, token);
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export interface Refusal {
+  status: number;
+  type?: string;
+  detail?: string;
+}
+
+/** Sends a request the API is expected to refuse and returns its problem; fails when it was accepted. */
+export async function refusal(method: string, path: string, body?: unknown, token?: string): Promise<Refusal> {
+  const response = await send(method, path, body, token);
+  const text = await response.text();
+  if (response.ok) throw new Error(`${method} ${path} → ${response.status}, not a refusal: ${text}`);
+  const problem = text ? (JSON.parse(text) as { type?: string; detail?: string }) : {};
+  return { status: response.status, type: problem.type, detail: problem.detail };
 }
 
 export async function login(email: string, password: string): Promise<{ token: string; userId: string }> {

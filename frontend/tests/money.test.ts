@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, formatMoneyShort, majorToMinor, minorDigits, moneyInputValue, parseMoneyInput } from "../src/lib/money";
+import { formatDeduction, formatMoney, formatMoneyShort, majorToMinor, minorDigits, moneyInputValue, parseMoneyInput } from "../src/lib/money";
 
 // Intl puts a no-break space (U+00A0) or narrow one (U+202F) between number and symbol in some locales.
 const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
@@ -78,5 +78,16 @@ describe("formatMoneyShort and majorToMinor", () => {
     expect(majorToMinor(19.99, "EUR")).toBe(1999);
     expect(majorToMinor(250, "JPY")).toBe(250);
     expect(majorToMinor(1.234, "KWD")).toBe(1234);
+  });
+});
+
+describe("formatDeduction", () => {
+  it("puts a real minus sign before the amount taken off", () => {
+    expect(formatDeduction({ amount: 125, currency: "EUR" }, "en-US")).toBe("\u2212€1.25");
+    expect(plain(formatDeduction({ amount: 250, currency: "EUR" }, "de-DE"))).toBe("\u22122,50 €");
+  });
+
+  it("reads a negative amount the same way, never as two minuses", () => {
+    expect(formatDeduction({ amount: -125, currency: "EUR" }, "en-US")).toBe("\u2212€1.25");
   });
 });

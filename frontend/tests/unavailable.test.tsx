@@ -16,7 +16,7 @@ const eur = (amount: number) => ({ amount, currency: "EUR" });
 function line(id: string, name: string, price: number, quantity: number, available = true): CartLine {
   return {
     product_id: id, sku: `SKU-${id}`, name, unit_price: eur(price), quantity,
-    line_total: eur(price * quantity), available,
+    line_total: eur(price * quantity), available, discount: null,
   };
 }
 
@@ -24,10 +24,13 @@ const MUG = line("p-mug", "Stoneware Mug", 1400, 2);
 const LAMP = line("p-lamp", "Rattan Pendant Lamp", 7450, 1, false);
 
 function cartOf(items: CartLine[]): Cart {
+  // As GET /cart totals today: every line at its current price, the discontinued ones too.
+  const total = items.length ? eur(items.reduce((sum, l) => sum + l.line_total.amount, 0)) : null;
   return {
     items,
-    // As GET /cart totals today: every line at its current price, the discontinued ones too.
-    total: items.length ? eur(items.reduce((sum, l) => sum + l.line_total.amount, 0)) : null,
+    subtotal: total,
+    discount: null,
+    total,
     item_count: items.reduce((sum, l) => sum + l.quantity, 0),
   };
 }

@@ -351,8 +351,8 @@ pub fn spawn_all(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     use crate::views::{carts::CartView, orders::OrderView};
     use crate::views::{
-        notifications::NotificationView, product_cache::ProductDetails, stock::Stock,
-        promotions::PromotionView, users::UserProfile,
+        notifications::NotificationView, product_cache::ProductDetails, promotions::PromotionView,
+        stock::Stock, users::UserProfile,
     };
 
     fn runner<V: View>(

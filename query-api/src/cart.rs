@@ -141,9 +141,11 @@ async fn show(
     let after_discount = match (total, &discount) {
         (Some(subtotal), Some(discount)) => Some(
             subtotal
-                .checked_sub(Money::new(discount.amount.amount, subtotal.currency()).map_err(
-                    |error| ReadError::internal(format_args!("a negative discount: {error}")),
-                )?)
+                .checked_sub(
+                    Money::new(discount.amount.amount, subtotal.currency()).map_err(|error| {
+                        ReadError::internal(format_args!("a negative discount: {error}"))
+                    })?,
+                )
                 .map_err(|error| {
                     ReadError::internal(format_args!("a discount over the subtotal: {error}"))
                 })?,

@@ -24,6 +24,9 @@
 //! - `BENCH_CATALOG=N`: `shop seed` makes a catalog of N products first (the checkouts buy 100 of their own),
 //!   so that the listing is read at a realistic size.
 //!
+//! - `BENCH_CODE=1` (one rate, not with the ramp or the listing): a stage without a discount code, then one
+//!   with a code applied to every order's cart (`POST /cart/discount` before the checkout: one 10 % code for
+//!   all, so every checkout holds a redemption of the same promotion), at the same rate in the same run.
 //! - `BENCH_SHOP=PATH`: the `shop` binary to run (default: this build's), to compare another build's shop
 //!   with the same client: `cp target/release/shop /tmp/shop-before` on the old commit, then
 //!   `BENCH_SHOP=/tmp/shop-before` on the new one.
@@ -401,7 +404,8 @@ struct Load {
 }
 
 impl Load {
-    async fn stage(&self, rate: f64, seconds: u64) -> Stage {
+    /// One stage at `rate`; with `code`, every cart has it applied before its checkout.
+    async fn stage(&self, rate: f64, seconds: u64, code: Option<&str>) -> Stage {
         let total = (rate * seconds as f64) as usize;
         let address = json!({"name": "Bench", "line1": "1 Load Street", "city": "Berlin",
             "postal_code": "10115", "country": "DE"});
@@ -419,6 +423,7 @@ impl Load {
             let token = self.tokens[i % self.tokens.len()].clone();
             let cart = self.carts[i % self.carts.len()].clone();
             let product = self.products[i % self.products.len()].clone();
+            let code = code.map(str::to_owned);
             orders.push(tokio::spawn(async move {
                 let (started, placed) = {
                     let _cart = cart.lock().await;
@@ -430,6 +435,16 @@ impl Load {
                             Some(json!({"product_id": product, "quantity": 1})),
                         )
                         .await?;
+                    if let Some(code) = &code {
+                        client
+                            .call(
+                                reqwest::Method::POST,
+                                "/cart/discount",
+                                Some(&token),
+                                Some(json!({"code": code})),
+                            )
+                            .await?;
+                    }
                     let started = Instant::now();
                     let placed = client
                         .call(
@@ -505,9 +520,14 @@ async fn main() {
     let step = env_or("BENCH_STEP", 10) as f64;
     let ramp = env_or("BENCH_RAMP", 0) == 1;
     let listing = env_or("BENCH_LISTING", 0) == 1;
+    let with_code = env_or("BENCH_CODE", 0) == 1;
     assert!(
         !(ramp && listing),
         "BENCH_LISTING measures one stage: the reads would take the ramp's CPU"
+    );
+    assert!(
+        !(with_code && (ramp || listing)),
+        "BENCH_CODE compares two stages at one rate, without the ramp or the listing"
     );
     let customers = env_or("BENCH_CUSTOMERS", 300) as usize;
     let catalog = env_or("BENCH_CATALOG", 0);
@@ -600,6 +620,18 @@ async fn main() {
             .expect("create a product");
         products.push(created["id"].as_str().expect("product id").to_owned());
     }
+    let code = format!("BENCH{}", &unique[..8]).to_uppercase();
+    if with_code {
+        client
+            .call(
+                reqwest::Method::POST,
+                "/promotions",
+                Some(&admin),
+                Some(json!({"code": code, "percent_off": 10})),
+            )
+            .await
+            .expect("create the discount code");
+    }
     eprintln!("preparing {customers} customers...");
     let tokens: Vec<String> = futures::stream::iter(0..customers)
         .map(|n| {
@@ -652,17 +684,24 @@ async fn main() {
     }
     let mut capacity = None;
     let mut rate_now = rate;
+    // With BENCH_CODE, the stage without a code comes first, then the same rate with one.
+    let mut code_stage = with_code.then_some(code.as_str());
+    let mut code_now = None;
     loop {
         let before = processes.ticks();
         let listing_url = format!("{base}/api/v1/products?page=1&limit=20");
         let reads =
             listing.then(|| tokio::spawn(async move { wrk(&listing_url, 16, seconds).await }));
-        let stage = load.stage(rate_now, seconds).await;
+        let stage = load.stage(rate_now, seconds, code_now).await;
         let after = processes.ticks();
         println!();
         println!(
-            "offered {:.0}/s: {} of {} orders confirmed, {:.1}/s sustained",
-            stage.rate, stage.confirmed, stage.offered, stage.sustained
+            "offered {:.0}/s{}: {} of {} orders confirmed, {:.1}/s sustained",
+            stage.rate,
+            code_now.map_or(String::new(), |code| format!(" with code {code}")),
+            stage.confirmed,
+            stage.offered,
+            stage.sustained
         );
         println!(
             "  checkout -> confirmation committed: p50 {:>6.0} ms  p99 {:>6.0} ms  (goal p99 < {} ms)",
@@ -690,6 +729,10 @@ async fn main() {
         }
         for failure in stage.failures.iter().take(5) {
             println!("  not confirmed: {failure}");
+        }
+        if let Some(next) = code_stage.take() {
+            code_now = Some(next);
+            continue;
         }
         if !ramp {
             break;

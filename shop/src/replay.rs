@@ -9,8 +9,8 @@ use projectors::replay::{self, Progress};
 use projectors::views::carts::CartView;
 use projectors::views::notifications::NotificationView;
 use projectors::views::orders::OrderView;
-use projectors::views::promotions::PromotionView;
 use projectors::views::product_cache::ProductDetails;
+use projectors::views::promotions::PromotionView;
 use projectors::views::stock::Stock;
 use projectors::views::users::UserProfile;
 

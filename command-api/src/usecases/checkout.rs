@@ -104,7 +104,9 @@ const CONFLICT_ATTEMPTS: u32 = 12;
 /// One try's outcome other than success.
 enum Attempt {
     /// The unit's commit met a concurrent append; the cart was read at `cart_at`.
-    Conflict { cart_at: u64 },
+    Conflict {
+        cart_at: u64,
+    },
     Failed(CheckoutError),
 }
 

@@ -355,3 +355,71 @@ fn errors_say_how_to_refuse() {
         "a cart line can hold at most 99 units"
     );
 }
+
+// --- ApplyDiscount / RemoveDiscount ---
+
+fn code() -> AppliedCode {
+    AppliedCode {
+        promotion_id: "0190a5b2-7c3e-7d4f-8a6b-000000000200".parse().unwrap(),
+        code: "SPRING10".to_owned(),
+    }
+}
+
+fn applied() -> CartEvent {
+    CartEvent::DiscountApplied {
+        promotion_id: code().promotion_id,
+        code: code().code,
+        applied_at: at(),
+    }
+}
+
+#[test]
+fn it_should_apply_a_code_once_and_remove_it() {
+    CartTest::with(())
+        .given(vec![added(1, eur(500), 1, 1)])
+        .when(CartCommand::ApplyDiscount {
+            code: code(),
+            at: at(),
+        })
+        .then_expect_events(vec![applied()]);
+    CartTest::with(())
+        .given(vec![added(1, eur(500), 1, 1), applied()])
+        .when(CartCommand::ApplyDiscount {
+            code: code(),
+            at: at(),
+        })
+        .then_expect_events(vec![]);
+    CartTest::with(())
+        .given(vec![added(1, eur(500), 1, 1), applied()])
+        .when(CartCommand::RemoveDiscount { at: at() })
+        .then_expect_events(vec![CartEvent::DiscountRemoved { removed_at: at() }]);
+    CartTest::with(())
+        .given(vec![added(1, eur(500), 1, 1)])
+        .when(CartCommand::RemoveDiscount { at: at() })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn it_should_refuse_a_code_on_an_empty_cart_and_drop_it_at_checkout() {
+    CartTest::with(())
+        .given_no_previous_events()
+        .when(CartCommand::ApplyDiscount {
+            code: code(),
+            at: at(),
+        })
+        .then_expect_error(CartError::EmptyCart);
+    let mut cart = Cart::default();
+    for event in [
+        added(1, eur(500), 1, 1),
+        applied(),
+        CartEvent::CartCheckedOut {
+            order_id: order_id(),
+            lines: vec![line(1, eur(500), 1)],
+            checked_out_at: at(),
+        },
+    ] {
+        cart.apply(event);
+    }
+    assert_eq!(cart.discount(), None);
+    assert!(cart.is_empty());
+}

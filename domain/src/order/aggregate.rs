@@ -6,7 +6,8 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CancellationReason, CodeAtCheckout, OrderCommand, OrderDiscount, OrderError, OrderEvent, OrderLine,
+    CancellationReason, CodeAtCheckout, OrderCommand, OrderDiscount, OrderError, OrderEvent,
+    OrderLine,
 };
 use crate::values::text;
 use crate::{Address, Money, OrderId, PaymentMethod, UserId};
@@ -108,7 +109,7 @@ impl Order {
     }
 
     /// The events `command` leads to, or the rule it breaks.
-    fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+    pub(super) fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
         match (command, self.status) {
             (
                 OrderCommand::Place {

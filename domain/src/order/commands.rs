@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use crate::cart::CartLine;
 use crate::promotion::discount::{Offer, PricedLine};
 use crate::{
-    Address, Money, OrderId, PaymentMethod, ProductId, PromotionId, Quantity, Sku, UserId, ValueError,
+    Address, Money, OrderId, PaymentMethod, ProductId, PromotionId, Quantity, Sku, UserId,
+    ValueError,
 };
 
 /// One product in an order, priced when the order was placed.

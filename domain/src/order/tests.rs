@@ -467,3 +467,89 @@ fn errors_say_how_to_refuse() {
         "only a pending order can be confirmed, this one is shipped"
     );
 }
+
+// --- Discount codes ---
+
+fn with_code(off: crate::promotion::discount::Off, categories: &[&str]) -> OrderCommand {
+    use crate::promotion::discount::Offer;
+    let lines = vec![
+        order_line(1, eur(1000), 1).in_category("Books"),
+        order_line(2, eur(2000), 1).in_category("Games"),
+        order_line(3, eur(3000), 1).in_category("Books"),
+    ];
+    let OrderCommand::Place {
+        order_id,
+        user_id,
+        shipping_address,
+        payment_method,
+        at,
+        ..
+    } = place(vec![])
+    else {
+        unreachable!()
+    };
+    OrderCommand::Place {
+        order_id,
+        user_id,
+        lines,
+        shipping_address,
+        payment_method,
+        discount: Some(CodeAtCheckout {
+            promotion_id: "0190a5b2-7c3e-7d4f-8a6b-000000000200".parse().unwrap(),
+            code: "BOOKS".to_owned(),
+            offer: Offer {
+                off,
+                min_subtotal: None,
+                categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            },
+        }),
+        at,
+    }
+}
+
+fn decided(command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+    Order::default().decide(command)
+}
+
+#[test]
+fn it_should_take_a_code_off_its_eligible_lines_and_charge_the_total_after_it() {
+    use crate::promotion::discount::Off;
+    let events = decided(with_code(Off::Percent(15), &["Books"])).unwrap();
+    let [
+        OrderEvent::OrderPlaced {
+            lines,
+            total,
+            discount: Some(discount),
+            ..
+        },
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    // 15 % of the books' 40.00 is 6.00, split 1.50 / 4.50; the game is not discounted.
+    let per_line: Vec<Option<Money>> = lines.iter().map(|l| l.discount).collect();
+    assert_eq!(per_line, [Some(eur(150)), None, Some(eur(450))]);
+    assert_eq!(discount.amount, eur(600));
+    assert_eq!(discount.code, "BOOKS");
+    assert_eq!(*total, eur(5400));
+}
+
+#[test]
+fn it_should_refuse_a_code_that_applies_to_none_of_the_lines() {
+    use crate::promotion::discount::{DiscountError, Off};
+    let refused = decided(with_code(Off::Amount(eur(500)), &["Garden"])).unwrap_err();
+    assert_eq!(refused, OrderError::Discount(DiscountError::NotApplicable));
+    assert_eq!(refused.code(), crate::ProblemCode::DiscountNotApplicable);
+}
+
+#[test]
+fn it_should_keep_the_discount_of_an_order_placed_with_one() {
+    use crate::promotion::discount::Off;
+    let mut order = Order::default();
+    for event in decided(with_code(Off::Amount(eur(100_000)), &[])).unwrap() {
+        order.apply(event);
+    }
+    // A fixed amount is capped at the subtotal: the order is free, never negative.
+    assert_eq!(order.total(), Some(eur(0)));
+    assert_eq!(order.discount().map(|d| d.amount), Some(eur(6000)));
+}

@@ -24,9 +24,25 @@ export function removeCartItem(productId: string, options: WriteOptions = {}): P
 }
 
 /**
+ * `POST /cart/discount`: applies a discount code (any case), replacing one already applied. Refused (422) with a
+ * sentence the customer can act on: an unknown, paused, ended, expired or used-up code, or a cart it does not
+ * apply to.
+ */
+export function applyDiscount(code: string, options: WriteOptions = {}): Promise<Written> {
+  const body: Body<"apply_cart_discount"> = { code };
+  return write("POST", "/cart/discount", body, options);
+}
+
+/** `DELETE /cart/discount`: takes the applied code off the cart. */
+export function removeDiscount(options: WriteOptions = {}): Promise<Written> {
+  return write("DELETE", "/cart/discount", undefined, options);
+}
+
+/**
  * `POST /cart/checkout`: the cart becomes a `pending` order (its id is the answer's `id`). Send an
  * `idempotencyKey`, so a retry or a double click places one order. Refused (422 `product_discontinued`)
- * while a line is no longer available.
+ * while a line is no longer available, and (422) while the applied discount code no longer applies or was used
+ * up meanwhile; a code that applies is redeemed in the same write as the order.
  */
 export function checkOut(checkout: Body<"check_out">, options: WriteOptions = {}): Promise<Written> {
   return write("POST", "/cart/checkout", checkout, options);

@@ -1,8 +1,9 @@
 /**
  * The one way the app talks to the shop: `fetch` under /api/v1 on the page's own origin, JSON in and out,
  * and every failure turned into an `ApiError` whose `message` a person can read. The typed calls per resource
- * (catalog.ts, cart.ts, orders.ts, auth.ts, audit.ts, notifications.ts) are built on `request`, `get` and
- * `write` here; their types come from the server's OpenAPI document (schema.ts, generated: `npm run api-types`).
+ * (catalog.ts, cart.ts, orders.ts, promotions.ts, auth.ts, audit.ts, notifications.ts) are built on `request`,
+ * `get` and `write` here; their types come from the server's OpenAPI document (schema.ts, generated:
+ * `npm run api-types`).
  *
  * Authentication is the browser's business, not this module's: the server keeps the session in the HttpOnly
  * `shop_session` cookie, which `fetch` sends by itself (`credentials: "same-origin"`). The app never sees the

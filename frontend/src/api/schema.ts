@@ -165,6 +165,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cart/discount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Applies a discount code to the caller's cart, replacing any code applied before. The code is checked
+         *     now against its promotion and the cart's lines (422 with the reason: unknown, paused, ended, not valid
+         *     yet, expired, used up, below its minimum or not applicable), and again at checkout.
+         */
+        post: operations["apply_cart_discount"];
+        /** Removes the discount code from the caller's cart (202 also when there was none). */
+        delete: operations["remove_cart_discount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cart/checkout": {
         parameters: {
             query?: never;
@@ -237,6 +259,75 @@ export interface paths {
         put?: never;
         /** Marks a `shipped` order as delivered (administrators). */
         post: operations["deliver_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every discount code, newest first (administrators). */
+        get: operations["list_promotions"];
+        put?: never;
+        /** Creates a discount code (administrators). A code another promotion has is refused (409). */
+        post: operations["create_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pauses a code (administrators): it is refused until resumed. Orders already placed with it keep it. */
+        post: operations["pause_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes a paused code (administrators). An ended code cannot be resumed (422). */
+        post: operations["resume_promotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotions/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends a code for good (administrators). Orders already placed with it keep it. */
+        post: operations["end_promotion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -498,6 +589,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApplyDiscount: {
+            /**
+             * @description As the customer typed it; case does not matter.
+             * @example SPRING10
+             */
+            code: string;
+        };
         /** @description One place where the chain does not hold. */
         Broken: {
             /**
@@ -514,12 +612,29 @@ export interface components {
         /** @description The caller's cart at current prices. */
         Cart: {
             items: components["schemas"]["CartItem"][];
+            subtotal?: components["schemas"]["Money"] | null;
+            discount?: components["schemas"]["CartDiscount"] | null;
             total?: components["schemas"]["Money"] | null;
             /**
              * Format: int32
              * @description Units in all lines.
              */
             item_count: number;
+        };
+        /**
+         * @description A discount code on the cart and what it takes off now. Checkout checks it again (and the customer's own
+         *     use of it), so it may still be refused there.
+         */
+        CartDiscount: {
+            /** @example SPRING10 */
+            code: string;
+            /** @description Zero when the code takes nothing off now; `reason` then says why. */
+            amount: components["schemas"]["Money"];
+            /**
+             * @description Why the code takes nothing off now (paused, expired, used up, below its minimum...), in words the
+             *     customer can act on.
+             */
+            reason?: string | null;
         };
         CartItem: {
             /** Format: uuid */
@@ -532,6 +647,7 @@ export interface components {
             line_total: components["schemas"]["Money"];
             /** @description `false` once the product is discontinued: checkout refuses it until the line is removed. */
             available: boolean;
+            discount?: components["schemas"]["Money"] | null;
         };
         /** @description A page of the catalog, with the facets of the query. */
         CatalogPage: {
@@ -699,6 +815,37 @@ export interface components {
              */
             stock?: number;
         };
+        /** @description A new discount code: exactly one of `percent_off` and `amount_off`. */
+        NewPromotion: {
+            /**
+             * @description 3 to 32 of A-Z, 0-9, `-` and `_`; case does not matter (kept upper case); unique.
+             * @example SPRING10
+             */
+            code: string;
+            /**
+             * Format: int64
+             * @example 10
+             */
+            percent_off?: number | null;
+            amount_off?: components["schemas"]["MoneyInput"] | null;
+            min_subtotal?: components["schemas"]["MoneyInput"] | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /**
+             * Format: date-time
+             * @description The first moment the code no longer works.
+             */
+            valid_until?: string | null;
+            /**
+             * Format: int64
+             * @description Redemptions in all (orders pending or confirmed with the code).
+             */
+            max_redemptions?: number | null;
+            /** Format: int64 */
+            max_per_customer?: number | null;
+            /** @description Product categories the code applies to; none means every product. */
+            categories?: string[];
+        };
         NewQuantity: {
             /**
              * Format: int64
@@ -730,6 +877,8 @@ export interface components {
             /** @description `pending`, `confirmed`, `shipped`, `delivered` or `cancelled`. */
             status: string;
             items: components["schemas"]["OrderLine"][];
+            subtotal?: components["schemas"]["Money"] | null;
+            discount?: components["schemas"]["OrderDiscount"] | null;
             total?: components["schemas"]["Money"] | null;
             shipping_address?: components["schemas"]["ShippingAddress"] | null;
             payment: components["schemas"]["Payment"];
@@ -747,6 +896,10 @@ export interface components {
             /** Format: date-time */
             updated_at?: string | null;
         };
+        OrderDiscount: {
+            code: string;
+            amount: components["schemas"]["Money"];
+        };
         OrderLine: {
             /** Format: uuid */
             product_id: string;
@@ -756,6 +909,7 @@ export interface components {
             /** Format: int32 */
             quantity: number;
             line_total: components["schemas"]["Money"];
+            discount?: components["schemas"]["Money"] | null;
         };
         /** @description An order in a listing. */
         OrderSummary: {
@@ -839,6 +993,64 @@ export interface components {
              */
             pages: number;
         };
+        /** @description A page of a listing. */
+        Page_Promotion: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** @example SPRING10 */
+                code: string;
+                /**
+                 * Format: int32
+                 * @description Set when the code takes a percentage off.
+                 */
+                percent_off?: number | null;
+                amount_off?: components["schemas"]["Money"] | null;
+                min_subtotal?: components["schemas"]["Money"] | null;
+                /** Format: date-time */
+                valid_from?: string | null;
+                /** Format: date-time */
+                valid_until?: string | null;
+                /** Format: int32 */
+                max_redemptions?: number | null;
+                /** Format: int32 */
+                max_per_customer?: number | null;
+                /** @description The categories it applies to; empty for every product. */
+                categories: string[];
+                /**
+                 * Format: int64
+                 * @description Orders confirmed with the code.
+                 */
+                redeemed: number;
+                /**
+                 * Format: int64
+                 * @description Orders placed with the code and not yet confirmed or cancelled.
+                 */
+                held: number;
+                status: components["schemas"]["Status"];
+                /** Format: date-time */
+                created_at?: string | null;
+                /** Format: date-time */
+                updated_at?: string | null;
+            }[];
+            /**
+             * Format: int64
+             * @description This page's number, from 1.
+             */
+            page: number;
+            /** Format: int64 */
+            limit: number;
+            /**
+             * Format: int64
+             * @description Items on all pages.
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description How many pages there are.
+             */
+            pages: number;
+        };
         Payment: {
             /** @description `pending`, `authorized`, `captured`, `declined` or `refunded`. */
             status: string;
@@ -867,7 +1079,7 @@ export interface components {
              * @description `/problems/<code>`, e.g. `/problems/validation`; clients branch on it.
              * @enum {string}
              */
-            type: "/problems/validation" | "/problems/invalid_body" | "/problems/malformed_json" | "/problems/invalid_parameter" | "/problems/invalid_if_match" | "/problems/invalid_idempotency_key" | "/problems/bad_request" | "/problems/payload_too_large" | "/problems/unsupported_media_type" | "/problems/not_found" | "/problems/no_such_route" | "/problems/method_not_allowed" | "/problems/unauthorized" | "/problems/csrf_header_missing" | "/problems/forbidden" | "/problems/invalid_credentials" | "/problems/rate_limited" | "/problems/busy" | "/problems/version_mismatch" | "/problems/concurrent_change" | "/problems/idempotency_key_in_flight" | "/problems/idempotency_key_reused" | "/problems/idempotency_key_taken_over" | "/problems/cart_changed" | "/problems/unknown_product" | "/problems/email_taken" | "/problems/sku_taken" | "/problems/invalid_currency" | "/problems/negative_amount" | "/problems/currency_mismatch" | "/problems/invalid_quantity" | "/problems/invalid_email" | "/problems/invalid_sku" | "/problems/empty_name" | "/problems/too_long" | "/problems/invalid_address" | "/problems/invalid_payment_method" | "/problems/overflow" | "/problems/already_registered" | "/problems/user_not_found" | "/problems/name_too_long" | "/problems/product_not_found" | "/problems/already_created" | "/problems/invalid_name" | "/problems/invalid_description" | "/problems/invalid_category" | "/problems/nothing_to_update" | "/problems/currency_change" | "/problems/zero_adjustment" | "/problems/below_reserved" | "/problems/stock_limit_exceeded" | "/problems/already_discontinued" | "/problems/discontinued" | "/problems/out_of_stock" | "/problems/reservation_exists" | "/problems/reservation_released" | "/problems/reservation_not_found" | "/problems/not_expired" | "/problems/product_discontinued" | "/problems/line_limit_exceeded" | "/problems/line_not_found" | "/problems/empty_cart" | "/problems/total_too_large" | "/problems/order_not_found" | "/problems/already_placed" | "/problems/no_lines" | "/problems/not_pending" | "/problems/not_cancellable" | "/problems/not_confirmed" | "/problems/tracking_number_too_long" | "/problems/not_shipped" | "/problems/checkout_not_found" | "/problems/already_started" | "/problems/out_of_order" | "/problems/payment_not_found" | "/problems/invalid_transition" | "/problems/discount_not_applicable" | "/problems/discount_below_minimum" | "/problems/discount_code_unknown" | "/problems/invalid_discount_code" | "/problems/invalid_discount" | "/problems/invalid_validity" | "/problems/discount_code_paused" | "/problems/discount_code_ended" | "/problems/discount_code_not_yet_valid" | "/problems/discount_code_expired" | "/problems/discount_code_used_up" | "/problems/discount_code_used_up_by_customer" | "/problems/no_recipient" | "/problems/unavailable" | "/problems/internal";
+            type: "/problems/validation" | "/problems/invalid_body" | "/problems/malformed_json" | "/problems/invalid_parameter" | "/problems/invalid_if_match" | "/problems/invalid_idempotency_key" | "/problems/bad_request" | "/problems/payload_too_large" | "/problems/unsupported_media_type" | "/problems/not_found" | "/problems/no_such_route" | "/problems/method_not_allowed" | "/problems/unauthorized" | "/problems/csrf_header_missing" | "/problems/forbidden" | "/problems/invalid_credentials" | "/problems/rate_limited" | "/problems/busy" | "/problems/version_mismatch" | "/problems/concurrent_change" | "/problems/idempotency_key_in_flight" | "/problems/idempotency_key_reused" | "/problems/idempotency_key_taken_over" | "/problems/cart_changed" | "/problems/unknown_product" | "/problems/email_taken" | "/problems/sku_taken" | "/problems/invalid_currency" | "/problems/negative_amount" | "/problems/currency_mismatch" | "/problems/invalid_quantity" | "/problems/invalid_email" | "/problems/invalid_sku" | "/problems/empty_name" | "/problems/too_long" | "/problems/invalid_address" | "/problems/invalid_payment_method" | "/problems/overflow" | "/problems/already_registered" | "/problems/user_not_found" | "/problems/name_too_long" | "/problems/product_not_found" | "/problems/already_created" | "/problems/invalid_name" | "/problems/invalid_description" | "/problems/invalid_category" | "/problems/nothing_to_update" | "/problems/currency_change" | "/problems/zero_adjustment" | "/problems/below_reserved" | "/problems/stock_limit_exceeded" | "/problems/already_discontinued" | "/problems/discontinued" | "/problems/out_of_stock" | "/problems/reservation_exists" | "/problems/reservation_released" | "/problems/reservation_not_found" | "/problems/not_expired" | "/problems/product_discontinued" | "/problems/line_limit_exceeded" | "/problems/line_not_found" | "/problems/empty_cart" | "/problems/total_too_large" | "/problems/order_not_found" | "/problems/already_placed" | "/problems/no_lines" | "/problems/not_pending" | "/problems/not_cancellable" | "/problems/not_confirmed" | "/problems/tracking_number_too_long" | "/problems/not_shipped" | "/problems/checkout_not_found" | "/problems/already_started" | "/problems/out_of_order" | "/problems/payment_not_found" | "/problems/invalid_transition" | "/problems/discount_not_applicable" | "/problems/discount_below_minimum" | "/problems/discount_code_unknown" | "/problems/invalid_discount_code" | "/problems/invalid_discount" | "/problems/invalid_validity" | "/problems/discount_code_paused" | "/problems/discount_code_ended" | "/problems/discount_code_not_yet_valid" | "/problems/discount_code_expired" | "/problems/discount_code_used_up" | "/problems/discount_code_used_up_by_customer" | "/problems/discount_code_taken" | "/problems/no_recipient" | "/problems/unavailable" | "/problems/internal";
             /**
              * @description The status's reason phrase.
              * @example Unprocessable Entity
@@ -918,6 +1130,45 @@ export interface components {
             /** Format: date-time */
             created_at?: string | null;
         };
+        /** @description A discount code. */
+        Promotion: {
+            /** Format: uuid */
+            id: string;
+            /** @example SPRING10 */
+            code: string;
+            /**
+             * Format: int32
+             * @description Set when the code takes a percentage off.
+             */
+            percent_off?: number | null;
+            amount_off?: components["schemas"]["Money"] | null;
+            min_subtotal?: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            valid_from?: string | null;
+            /** Format: date-time */
+            valid_until?: string | null;
+            /** Format: int32 */
+            max_redemptions?: number | null;
+            /** Format: int32 */
+            max_per_customer?: number | null;
+            /** @description The categories it applies to; empty for every product. */
+            categories: string[];
+            /**
+             * Format: int64
+             * @description Orders confirmed with the code.
+             */
+            redeemed: number;
+            /**
+             * Format: int64
+             * @description Orders placed with the code and not yet confirmed or cancelled.
+             */
+            held: number;
+            status: components["schemas"]["Status"];
+            /** Format: date-time */
+            created_at?: string | null;
+            /** Format: date-time */
+            updated_at?: string | null;
+        };
         /** @description A new customer account. */
         Registration: {
             /**
@@ -956,6 +1207,11 @@ export interface components {
              */
             country: string;
         };
+        /**
+         * @description Whether a code can be applied now, as an administrator last set it.
+         * @enum {string}
+         */
+        Status: "active" | "paused" | "ended";
         Step: {
             status: string;
             /** Format: date-time */
@@ -2257,6 +2513,174 @@ export interface operations {
             };
         };
     };
+    apply_cart_discount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+                /** @description Up to 255 characters. The same key with the same body from the same user within 24 h answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; the same key with another body answers 422. While the first request still runs, a retry answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, the retry gets its answer (when its changes were committed) or runs afresh once the key's 10 s lease has lapsed. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyDiscount"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The cart's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_cart_discount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The cart's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     check_out: {
         parameters: {
             query?: never;
@@ -2598,6 +3022,509 @@ export interface operations {
             202: {
                 headers: {
                     /** @description The order's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id, or it is not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_promotions: {
+        parameters: {
+            query?: {
+                /** @description Only codes with this status. */
+                status?: components["schemas"]["Status"];
+                /**
+                 * @description From 1; `page × limit` at most 10,000 (else 422).
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page, 1 to 100; 20 when left out.
+                 * @example 20
+                 */
+                limit?: number;
+                /** @description The `position` of a write: the read waits, up to 5 s, until every read model behind it has processed that position. If the wait runs out it answers with what it has and `X-Read-Model-Stale: true`. */
+                min_position?: string;
+            };
+            header?: {
+                /** @description The `position` of a write: the read waits, up to 5 s, until every read model behind it has processed that position. If the wait runs out it answers with what it has and `X-Read-Model-Stale: true`. */
+                "X-Min-Position"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of discount codes */
+            200: {
+                headers: {
+                    /** @description `true` when `X-Min-Position` was not reached in 5 s */
+                    "X-Read-Model-Stale"?: boolean;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Promotion"];
+                };
+            };
+            /** @description A query parameter or `X-Min-Position` of the wrong type. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A search that cannot be answered as asked: `q` over 200 characters or 10 words, `page × limit` over
+             *     10,000, `min_price` above `max_price`. `errors` names the parameter.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A read model or the event store is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_promotion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Up to 255 characters. The same key with the same body from the same user within 24 h answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; the same key with another body answers 422. While the first request still runs, a retry answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, the retry gets its answer (when its changes were committed) or runs afresh once the key's 10 s lease has lapsed. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPromotion"];
+            };
+        };
+        responses: {
+            /** @description The code exists */
+            201: {
+                headers: {
+                    /** @description The promotion's version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A duplicate (email, SKU) or a concurrent change; also a request with the same `Idempotency-Key` still
+             *     running (`idempotency_key_in_flight`, with `Retry-After`), or one that outlasted its key's lease and was
+             *     taken over by a retry (`idempotency_key_taken_over`).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_promotion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+                /** @description Up to 255 characters. The same key with the same body from the same user within 24 h answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; the same key with another body answers 422. While the first request still runs, a retry answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, the retry gets its answer (when its changes were committed) or runs afresh once the key's 10 s lease has lapsed. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The promotion */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The promotion's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id, or it is not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_promotion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+                /** @description Up to 255 characters. The same key with the same body from the same user within 24 h answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; the same key with another body answers 422. While the first request still runs, a retry answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, the retry gets its answer (when its changes were committed) or runs afresh once the key's 10 s lease has lapsed. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The promotion */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The promotion's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id, or it is not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    end_promotion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+                /** @description Up to 255 characters. The same key with the same body from the same user within 24 h answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; the same key with another body answers 422. While the first request still runs, a retry answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, the retry gets its answer (when its changes were committed) or runs afresh once the key's 10 s lease has lapsed. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The promotion */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The promotion's new version */
                     ETag?: string;
                     [name: string]: unknown;
                 };

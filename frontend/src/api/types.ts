@@ -1,8 +1,11 @@
 /**
  * The API's shapes under the names the app uses, all taken from the generated schema.ts (the server's OpenAPI
  * document, docs/openapi.json; `npm run api-types`). Nothing here is written by hand but what the document
- * leaves as a plain string: the order statuses and the roles, which the server describes in words only.
+ * leaves as a plain string: the order and promotion statuses and the roles, which the server describes in words
+ * only. A few are taken from the operation or the schema that holds them (a promotion page, a cart's or an
+ * order's discount), so they do not hang on the name the document gives them.
  */
+import type { Answer, Body } from "./client";
 import type { components } from "./schema";
 
 type Schemas = components["schemas"];
@@ -38,8 +41,16 @@ export type ProductChanges = Schemas["Changes"];
  * checkout refuses the cart until the line is removed.
  */
 export type CartLine = Schemas["CartItem"];
-/** The caller's cart; `total` is `null` (or left out) while it is empty. */
+/**
+ * The caller's cart; `total` is `null` (or left out) while it is empty. With a discount code applied, `subtotal`
+ * is before it and `total` after it, and each line it reduces has its share in `discount`.
+ */
 export type Cart = Schemas["Cart"];
+/**
+ * The code applied to a cart and what it takes off. When the code no longer applies (expired, below its minimum
+ * since a line went, ...) `amount` is zero and `reason` says why in a sentence; checkout is then refused.
+ */
+export type CartDiscount = NonNullable<Cart["discount"]>;
 /** `POST /cart/checkout`. */
 export type CheckoutRequest = Schemas["Checkout"];
 
@@ -62,9 +73,32 @@ export type OrderPage = Schemas["Page_OrderSummary"];
 export type OrderLine = Schemas["OrderLine"];
 export type TimelineEntry = Schemas["Step"];
 export type Payment = Schemas["Payment"];
+/** `total` is after the order's discount, when it has one; `subtotal` is before it. */
 export type Order = Schemas["Order"];
+/** The code an order was placed with and what it took off. */
+export type OrderDiscount = NonNullable<Order["discount"]>;
 /** `POST /orders/{id}/ship`'s optional body. */
 export type Shipment = Schemas["Shipment"];
+
+// --- promotions (discount codes) ---------------------------------------------------------------------------
+
+/** `GET /promotions`: a page of codes, newest first. */
+export type PromotionPage = Answer<"list_promotions">;
+/**
+ * A discount code with its terms: exactly one of `percent_off` and `amount_off`; `redeemed` counts confirmed
+ * orders, `held` pending ones (a redemption held until the order is confirmed or cancelled).
+ */
+export type Promotion = PromotionPage["items"][number];
+/** `POST /promotions`. */
+export type NewPromotion = Body<"create_promotion">;
+
+/** A code's statuses as the API documents them; compare `Promotion.status` with these, don't assume. */
+export type PromotionStatus = "active" | "paused" | "ended";
+export const PROMOTION_STATUSES: readonly PromotionStatus[] = ["active", "paused", "ended"];
+
+export function isPromotionStatus(value: string | null | undefined): value is PromotionStatus {
+  return (PROMOTION_STATUSES as readonly (string | null | undefined)[]).includes(value);
+}
 
 // --- accounts ----------------------------------------------------------------------------------------------
 

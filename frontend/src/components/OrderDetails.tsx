@@ -1,7 +1,7 @@
 import type { Order } from "../api/types";
 import { cancellationText, cardLabel, countryName, formatDateTime, humanize, PAYMENT_STATUS, statusLabel } from "../lib/format";
 import { Link } from "../lib/router";
-import { Price } from "./ui";
+import { Deduction, Price } from "./ui";
 
 /** The payment's state in words; a cancelled order whose payment never started was simply not charged. */
 function paymentText(order: Order): string {
@@ -36,7 +36,9 @@ export function OrderProgress({ order }: { order: Order }) {
   );
 }
 
+/** The order's lines at the price of its checkout; with a discount code, each line's share, the subtotal and the code. */
 export function OrderItems({ order }: { order: Order }) {
+  const discount = order.discount;
   return (
     <section className="panel" aria-labelledby="items-heading">
       <h2 id="items-heading">Items</h2>
@@ -58,12 +60,35 @@ export function OrderItems({ order }: { order: Order }) {
               </td>
               <td className="num hide-sm"><Price money={l.unit_price} /></td>
               <td className="num">{l.quantity}</td>
-              <td className="num"><Price money={l.line_total} /></td>
+              <td className="num">
+                <Price money={l.line_total} />
+                {l.discount && l.discount.amount !== 0 && (
+                  <span className="line-discount block" data-testid="line-discount">
+                    <Deduction money={l.discount} className="price" />
+                  </span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
         <tfoot>
-          <tr>
+          {discount && order.subtotal && (
+            <tr className="order-subtotal" data-testid="order-subtotal">
+              <th scope="row">Subtotal</th>
+              <td className="hide-sm" />
+              <td />
+              <td className="num"><Price money={order.subtotal} /></td>
+            </tr>
+          )}
+          {discount && (
+            <tr className="order-discount" data-testid="order-discount">
+              <th scope="row">Discount ({discount.code})</th>
+              <td className="hide-sm" />
+              <td />
+              <td className="num"><Deduction money={discount.amount} /></td>
+            </tr>
+          )}
+          <tr data-testid="order-total">
             <th scope="row">Total</th>
             <td className="hide-sm" />
             <td />

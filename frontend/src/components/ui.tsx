@@ -3,7 +3,7 @@ import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttribu
 import { errorMessage } from "../api/client";
 import { pageWindow } from "../lib/catalogQuery";
 import { statusLabel } from "../lib/format";
-import { formatMoney, type Money } from "../lib/money";
+import { formatDeduction, formatMoney, type Money } from "../lib/money";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -52,6 +52,11 @@ export function Price({
     return missing ? <span className={`${className ?? "price"} price-missing`}>{missing}</span> : null;
   }
   return <span className={className ?? "price"}>{formatMoney(money)}</span>;
+}
+
+/** An amount taken off, such as a discount: "−€2.50". */
+export function Deduction({ money, className }: { money: Money; className?: string }) {
+  return <span className={className ?? "price price-deduction"}>{formatDeduction(money)}</span>;
 }
 
 /** What a product without a price shows instead of one; such a product cannot be added to the cart. */

@@ -33,6 +33,14 @@ export function formatMoney(money: Money, locale?: string): string {
   return `${major.toFixed(digits)} ${money.currency}`;
 }
 
+/**
+ * An amount taken off, with a real minus sign (U+2212) whatever the amount's own sign: a discount of
+ * `{amount: 125, currency: "EUR"}` → "−€1.25" (en-US).
+ */
+export function formatDeduction(money: Money, locale?: string): string {
+  return `\u2212${formatMoney({ ...money, amount: Math.abs(money.amount) }, locale)}`;
+}
+
 /** A whole or decimal amount in major units (12.5 euros) → minor units (1250), rounded to the nearest one. */
 export function majorToMinor(major: number, currency: string): number {
   return Math.round(major * 10 ** minorDigits(currency));

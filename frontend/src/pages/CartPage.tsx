@@ -1,17 +1,18 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { errorMessage } from "../api/client";
-import type { CartLine } from "../api/types";
-import { Empty, ErrorNote, Loading, Price, ProductArt } from "../components/ui";
-import { plural } from "../lib/format";
+import type { Cart, CartLine } from "../api/types";
+import { CartTotals } from "../components/CartTotals";
+import { Deduction, Empty, ErrorNote, Loading, Price, ProductArt, TextField } from "../components/ui";
 import { useTitle } from "../lib/page";
 import { Link } from "../lib/router";
-import { unavailableLines, unavailableNotice, useCart } from "../store/cart";
+import { checkoutNotice, useCart } from "../store/cart";
 
 export function CartPage() {
   const { cart, loading, refresh } = useCart();
   const [error, setError] = useState<unknown>();
   useTitle("Cart");
-  const unavailable = unavailableLines(cart);
+  // Lines no longer sold, or a code that no longer applies: the server would refuse the cart.
+  const blocked = checkoutNotice(cart);
 
   useEffect(() => {
     refresh().catch(setError);
@@ -32,31 +33,21 @@ export function CartPage() {
         <div className="cart-layout">
           <ul className="cart-lines" aria-label="Items in your cart">
             {cart.items.map((line) => (
-              <CartRow key={line.product_id} line={line} />
+              <CartRow key={line.product_id} line={line} code={cart.discount?.code} />
             ))}
           </ul>
           <aside className="summary" aria-label="Order summary">
             <h2>Summary</h2>
-            <div className="summary-row">
-              <span>{plural(cart.item_count, "item")}</span>
-              <Price money={cart.total} />
-            </div>
-            <div className="summary-row">
-              <span>Shipping</span>
-              <span>Free</span>
-            </div>
-            <div className="summary-row summary-total">
-              <span>Total</span>
-              <Price money={cart.total} />
-            </div>
-            {unavailable.length > 0 ? (
+            <CartTotals cart={cart} />
+            <DiscountCode cart={cart} />
+            {blocked ? (
               <>
-                {/* A link cannot be disabled: a disabled button stands in until the lines are removed. */}
+                {/* A link cannot be disabled: a disabled button stands in until the cart can be checked out. */}
                 <button type="button" className="btn btn-primary btn-block btn-large" disabled aria-describedby="checkout-blocked">
                   Check out
                 </button>
                 <p className="checkout-blocked" id="checkout-blocked" data-testid="checkout-blocked">
-                  {unavailableNotice(unavailable)}
+                  {blocked}
                 </p>
               </>
             ) : (
@@ -74,7 +65,86 @@ export function CartPage() {
   );
 }
 
-function CartRow({ line }: { line: CartLine }) {
+/**
+ * The discount code: a field to apply one, whose refusal (an unknown or expired code, a cart below its minimum,
+ * ...) shows the server's sentence under it; once one is applied, the code and a button to remove it.
+ */
+function DiscountCode({ cart }: { cart: Cart }) {
+  const { applyDiscount, removeDiscount } = useCart();
+  const [code, setCode] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  const applied = cart.discount;
+
+  async function apply(e: FormEvent) {
+    e.preventDefault();
+    const wanted = code.trim();
+    setError("");
+    if (!wanted) {
+      setError("Enter a discount code.");
+      return;
+    }
+    setBusy(true);
+    try {
+      await applyDiscount(wanted);
+      setCode("");
+    } catch (err) {
+      setError(errorMessage(err));
+      // Back to the field, so its error (tied to it by aria-describedby) is read out.
+      window.setTimeout(() => form.current?.querySelector("input")?.focus(), 0);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove() {
+    setBusy(true);
+    setError("");
+    try {
+      await removeDiscount();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (applied) {
+    return (
+      <div className="discount-applied" data-testid="discount-applied" aria-busy={busy}>
+        <span>
+          {/* When it no longer applies, the reason is in the totals above and the checkout notice below. */}
+          Code <strong>{applied.code}</strong>{applied.reason ? "" : " applied"}
+        </span>
+        <button type="button" className="btn btn-link" onClick={remove} disabled={busy}>
+          Remove<span className="visually-hidden"> discount code {applied.code}</span>
+        </button>
+        {error && <p className="field-error" role="alert">{error}</p>}
+      </div>
+    );
+  }
+  return (
+    <form ref={form} className="discount-form" onSubmit={apply} noValidate>
+      <TextField
+        label="Discount code"
+        name="discount_code"
+        value={code}
+        onChange={(e) => setCode(e.target.value)}
+        error={error}
+        autoComplete="off"
+        autoCapitalize="characters"
+        spellCheck={false}
+      />
+      <button type="submit" className="btn" disabled={busy}>
+        {busy ? "Applying…" : "Apply"}
+      </button>
+    </form>
+  );
+}
+
+/** `code`: the discount code applied to the cart, which a line's `discount` comes from. */
+function CartRow({ line, code }: { line: CartLine; code?: string }) {
   const { setQuantity, remove } = useCart();
   const [value, setValue] = useState(String(line.quantity));
   const [busy, setBusy] = useState(false);
@@ -152,6 +222,11 @@ function CartRow({ line }: { line: CartLine }) {
         <span className="muted">
           <Price money={line.unit_price} /> each · SKU {line.sku}
         </span>
+        {line.discount && line.discount.amount !== 0 && (
+          <span className="line-discount" data-testid="line-discount">
+            <Deduction money={line.discount} className="price" /> with {code ?? "your code"}
+          </span>
+        )}
         {gone && (
           <p className="line-unavailable">
             <span className="badge badge-unavailable">No longer available</span>{" "}

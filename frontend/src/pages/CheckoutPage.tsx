@@ -2,13 +2,13 @@ import { useEffect, useRef } from "react";
 import { checkOut } from "../api/cart";
 import { ApiError, newIdempotencyKey } from "../api/client";
 import type { Address } from "../api/types";
+import { CartTotals } from "../components/CartTotals";
 import { CheckoutForm } from "../components/CheckoutForm";
 import { Empty, Loading, Price } from "../components/ui";
-import { plural } from "../lib/format";
 import { useTitle } from "../lib/page";
 import { Link, navigate } from "../lib/router";
 import { useAuth } from "../store/auth";
-import { unavailableLines, unavailableNotice, useCart } from "../store/cart";
+import { checkoutNotice, useCart } from "../store/cart";
 
 export function CheckoutPage() {
   const { cart, loading, refresh, clear } = useCart();
@@ -16,8 +16,9 @@ export function CheckoutPage() {
   // One key per visit to this page: a double click or a retry after a lost answer places one order.
   const key = useRef(newIdempotencyKey());
   useTitle("Checkout");
-  // The server refuses a cart with a line no longer available; say so before the customer fills in the form.
-  const unavailable = unavailableLines(cart);
+  // The server refuses a cart with a line no longer available, or with a code that no longer applies; say so
+  // before the customer fills in the form.
+  const blocked = checkoutNotice(cart);
 
   useEffect(() => {
     refresh().catch(() => {});
@@ -34,7 +35,7 @@ export function CheckoutPage() {
       // The server keeps a refused (4xx) answer under its key too: a corrected attempt needs a fresh key.
       // After a lost answer or a 5xx the same key stays, so a retry cannot place a second order.
       if (e instanceof ApiError && e.status >= 400 && e.status < 500) key.current = newIdempotencyKey();
-      // A product discontinued (422) or a cart changed (409) meanwhile: show the cart as it is now.
+      // A product discontinued or a code used up (422), or a cart changed (409) meanwhile: show the cart as it is now.
       if (e instanceof ApiError && (e.status === 409 || e.status === 422)) refresh().catch(() => {});
       throw e;
     }
@@ -61,7 +62,7 @@ export function CheckoutPage() {
         <CheckoutForm
           onSubmit={place}
           initial={{ name: session?.name ?? "" }}
-          blocked={unavailable.length > 0 ? unavailableNotice(unavailable) : undefined}
+          blocked={blocked}
         />
         {cart && (
           <aside className="summary" aria-label="Order summary">
@@ -82,18 +83,7 @@ export function CheckoutPage() {
                 </li>
               ))}
             </ul>
-            <div className="summary-row">
-              <span>{plural(cart.item_count, "item")}</span>
-              <Price money={cart.total} />
-            </div>
-            <div className="summary-row">
-              <span>Shipping</span>
-              <span>Free</span>
-            </div>
-            <div className="summary-row summary-total">
-              <span>Total</span>
-              <Price money={cart.total} />
-            </div>
+            <CartTotals cart={cart} />
             <Link to="/cart" className="btn btn-ghost btn-block">Edit cart</Link>
           </aside>
         )}

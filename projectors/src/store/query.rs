@@ -16,8 +16,8 @@ use crate::view::{Versioned, View};
 use crate::views::carts::CartView;
 use crate::views::notifications::NotificationView;
 use crate::views::orders::OrderView;
-use crate::views::promotions::PromotionView;
 use crate::views::product_cache::ProductDetails;
+use crate::views::promotions::PromotionView;
 use crate::views::stock::Stock;
 use crate::views::users::UserProfile;
 
@@ -281,7 +281,10 @@ impl ReadModels {
         Ok((cart, products))
     }
 
-    pub async fn promotion(&self, id: &str) -> Result<Option<Versioned<PromotionView>>, StoreError> {
+    pub async fn promotion(
+        &self,
+        id: &str,
+    ) -> Result<Option<Versioned<PromotionView>>, StoreError> {
         self.one::<PromotionView>(id).await
     }
 

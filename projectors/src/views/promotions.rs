@@ -199,7 +199,8 @@ mod tests {
             order_id: order(1),
             at,
         };
-        view.update(&stored("promotion", "p", 8, &released)).unwrap();
+        view.update(&stored("promotion", "p", 8, &released))
+            .unwrap();
         assert_eq!((view.redeemed, view.held), (0, 1));
     }
 }

@@ -781,3 +781,73 @@ fn it_should_take_an_order_cancelled_with_its_reason() {
         })
     );
 }
+
+// An order placed with a discount code.
+
+fn promotion() -> domain::PromotionId {
+    "0190a5b2-7c3e-7d4f-8a6b-000000000200".parse().unwrap()
+}
+
+fn started_with_code() -> CheckoutEvent {
+    let mut event = started();
+    if let CheckoutEvent::CheckoutStarted { promotion: p, .. } = &mut event {
+        *p = Some(promotion());
+    }
+    event
+}
+
+#[test]
+fn it_should_remember_the_code_of_an_order_placed_with_one() {
+    let Input::OrderPlaced {
+        lines,
+        amount,
+        method,
+        ..
+    } = order_placed()
+    else {
+        unreachable!()
+    };
+    let steps = decide(
+        &given(&[]).0,
+        Input::OrderPlaced {
+            lines,
+            amount,
+            method,
+            promotion: Some(promotion()),
+        },
+    );
+    let Some(Step::Record(CheckoutCommand::Start {
+        promotion: kept, ..
+    })) = steps.first()
+    else {
+        panic!("{steps:?}")
+    };
+    assert_eq!(*kept, Some(promotion()));
+}
+
+#[test]
+fn it_should_count_the_code_with_the_confirmation_and_give_it_back_with_the_stock() {
+    let confirmed = decide(
+        &given(&[started_with_code(), stock_reserved(), paid()]).0,
+        Input::Resume,
+    );
+    assert_eq!(
+        confirmed.first(),
+        Some(&Step::Confirm {
+            promotion: Some(promotion()),
+            products: products(),
+            at: at(),
+        })
+    );
+    given(&[started_with_code()]).when(Input::OutOfStock).then([
+        fail(CancellationReason::OutOfStock),
+        Step::Release {
+            promotion: Some(promotion()),
+            products: products(),
+            reason: ReleaseReason::OutOfStock,
+            at: at(),
+        },
+        cancel(CancellationReason::OutOfStock),
+        close(false),
+    ]);
+}

@@ -14,4 +14,5 @@ mod openapi;
 mod operations;
 mod orders;
 mod products;
+mod promotions;
 mod reads;
