@@ -97,9 +97,10 @@ pub async fn check_out(
 }
 
 /// How often a checkout is decided again when its unit conflicts on the promotion it holds a redemption of.
-/// Every conflict there means another order took a redemption, so a limited code runs out (and answers
-/// "used up") long before this; an unlimited one only meets other checkouts' short units.
-const CONFLICT_ATTEMPTS: u32 = 12;
+/// Every conflict there is another write to the promotion that went first (a redemption held, counted or
+/// given back, or its status changed), so a code with a limit answers "used up" within a few rounds once it
+/// is reached; the waits between tries stay under 80 ms each.
+const CONFLICT_ATTEMPTS: u32 = 20;
 
 /// One try's outcome other than success.
 enum Attempt {

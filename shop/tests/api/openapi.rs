@@ -19,7 +19,7 @@ use crate::helpers::{TestApp, body, problem, spawn_app};
 
 /// shared/API.md's routes, and the one this project adds (ADR 0013): method, path, the status of success, and
 /// whether a token is needed.
-const CONTRACT: [(&str, &str, u16, bool); 31] = [
+const CONTRACT: [(&str, &str, u16, bool); 38] = [
     ("post", "/api/v1/auth/register", 201, false),
     ("post", "/api/v1/auth/login", 200, false),
     ("post", "/api/v1/auth/logout", 204, true),
@@ -36,7 +36,14 @@ const CONTRACT: [(&str, &str, u16, bool); 31] = [
     ("post", "/api/v1/cart/items", 202, true),
     ("put", "/api/v1/cart/items/{product_id}", 202, true),
     ("delete", "/api/v1/cart/items/{product_id}", 202, true),
+    ("post", "/api/v1/cart/discount", 202, true),
+    ("delete", "/api/v1/cart/discount", 202, true),
     ("post", "/api/v1/cart/checkout", 202, true),
+    ("post", "/api/v1/promotions", 201, true),
+    ("get", "/api/v1/promotions", 200, true),
+    ("post", "/api/v1/promotions/{id}/pause", 202, true),
+    ("post", "/api/v1/promotions/{id}/resume", 202, true),
+    ("post", "/api/v1/promotions/{id}/end", 202, true),
     ("get", "/api/v1/orders", 200, true),
     ("get", "/api/v1/orders/{id}", 200, true),
     ("post", "/api/v1/orders/{id}/cancel", 202, true),
