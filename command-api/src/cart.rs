@@ -345,7 +345,9 @@ impl Checkout {
 /// instead of ordering something else. The order then becomes `confirmed` or `cancelled` within seconds.
 ///
 /// The cart's `CartCheckedOut` and the order's `OrderPlaced` commit in one transaction (a `Unit`): a crash
-/// leaves either both or neither, never a checked-out cart without its order (docs/adr/0012).
+/// leaves either both or neither, never a checked-out cart without its order (docs/adr/0012). A cart with a
+/// discount code also holds one of its redemptions in that transaction; a code no longer usable (used up,
+/// paused, expired...) answers 422 with the reason, and nothing is written (docs/adr/0019).
 #[utoipa::path(
     post,
     path = "/cart/checkout",

@@ -57,8 +57,9 @@ struct NewPromotion {
     categories: Vec<String>,
 }
 
-/// At most this many categories per code.
+/// At most this many categories per code, each as long as a product's category may be.
 const MAX_CATEGORIES: usize = 50;
+const MAX_CATEGORY_CHARS: usize = 100;
 
 impl NewPromotion {
     /// The terms, or every field's problem at once.
@@ -119,16 +120,32 @@ impl NewPromotion {
         };
         let max_redemptions = limit("max_redemptions", self.max_redemptions);
         let max_per_customer = limit("max_per_customer", self.max_per_customer);
+        // A code's money fixes its currency: a minimum in another currency than the amount off could never
+        // be met.
+        if let (Some(Off::Amount(off)), Some(min)) = (&off, &min_subtotal)
+            && off.currency() != min.currency()
+        {
+            errors.insert(
+                "min_subtotal".to_owned(),
+                "must be in the currency of amount_off".to_owned(),
+            );
+        }
         let categories: Vec<String> = self
             .categories
             .iter()
             .map(|c| c.trim().to_owned())
             .filter(|c| !c.is_empty())
             .collect();
-        if categories.len() > MAX_CATEGORIES {
+        if categories.len() > MAX_CATEGORIES
+            || categories
+                .iter()
+                .any(|c| c.chars().count() > MAX_CATEGORY_CHARS)
+        {
             errors.insert(
                 "categories".to_owned(),
-                format!("at most {MAX_CATEGORIES} categories"),
+                format!(
+                    "at most {MAX_CATEGORIES} categories of at most {MAX_CATEGORY_CHARS} characters"
+                ),
             );
         }
         match (code, off) {

@@ -6,6 +6,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use domain::promotion::PromotionStatus;
 use platform::auth::AuthUser;
+use projectors::views::orders::OrderView;
 use projectors::views::promotions::PromotionView;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -40,9 +41,10 @@ pub struct Promotion {
     max_per_customer: Option<u32>,
     /// The categories it applies to; empty for every product.
     categories: Vec<String>,
-    /// Orders confirmed with the code.
+    /// Orders confirmed with the code (and not cancelled since).
     redeemed: i64,
-    /// Orders placed with the code and not yet confirmed or cancelled.
+    /// Orders placed with the code and not yet confirmed or cancelled: a code with a limit keeps a
+    /// redemption for each.
     held: i64,
     status: Status,
     created_at: Option<DateTime<Utc>>,
@@ -133,7 +135,17 @@ async fn list(
     let (page, limit) = paging.parse()?;
     let mut wait = Wait::new(after);
     wait.for_view::<PromotionView>(&state.models).await;
+    wait.for_view::<OrderView>(&state.models).await;
     let status = filter.status.map(Status::as_str);
     let found = state.models.promotions(status, page, limit).await?;
-    Ok(wait.finish(Json(Page::of(&found, Promotion::from))))
+    let mut answer = Page::of(&found, Promotion::from);
+    // A code without a limit is never written by checkouts: its orders tell how often it was used.
+    for (item, view) in answer.items.iter_mut().zip(&found.items) {
+        if !view.limited {
+            let (held, redeemed) = state.models.orders_with_code(&view.code).await?;
+            item.held = i64::try_from(held).unwrap_or(i64::MAX);
+            item.redeemed = i64::try_from(redeemed).unwrap_or(i64::MAX);
+        }
+    }
+    Ok(wait.finish(Json(answer)))
 }

@@ -89,7 +89,10 @@ pub async fn check_out(
                 cart_version = Some(cart_at);
                 tokio::time::sleep(bus.backoff(attempt.min(4))).await;
             }
-            Err(Attempt::Conflict { .. }) => return Err(CheckoutError::CartChanged),
+            // The cart is as it was; the promotion kept being written first: busy, not changed.
+            Err(Attempt::Conflict { .. }) => {
+                return Err(CheckoutError::Promotion(BusError::Conflict));
+            }
             Err(Attempt::Failed(error)) => return Err(error),
             Ok(executed) => return Ok(executed),
         }
@@ -172,7 +175,9 @@ async fn try_check_out(
     }
 }
 
-/// Holds one of the promotion's redemptions for the order, in the unit; the code as the order records it.
+/// Checks the cart's code and, when it has a limit, holds one of the promotion's redemptions for the order in
+/// the unit; the code as the order records it. A code without a limit is only read: checkouts with a popular
+/// code do not queue on its stream.
 async fn hold(
     unit: &mut Unit<'_>,
     applied: &AppliedCode,
@@ -181,21 +186,23 @@ async fn hold(
 ) -> Result<CodeAtCheckout, CheckoutError> {
     let id = applied.promotion_id.to_string();
     let (promotion, version) = unit.load::<Promotion>(&id).await?;
-    let offer = promotion
+    let terms = promotion
         .check(checkout.user_id, at)
-        .map_err(|refusal| CheckoutError::Promotion(BusError::Rejected(refusal)))?
-        .offer
-        .clone();
-    let hold = PromotionCommand::Hold {
-        order_id: checkout.order_id,
-        customer: checkout.user_id,
-        at,
-    };
-    unit.decide::<Promotion>(&id, hold, Some(version)).await?;
+        .map_err(|refusal| CheckoutError::Promotion(BusError::Rejected(refusal)))?;
+    let (offer, held) = (terms.offer.clone(), terms.limited());
+    if held {
+        let hold = PromotionCommand::Hold {
+            order_id: checkout.order_id,
+            customer: checkout.user_id,
+            at,
+        };
+        unit.decide::<Promotion>(&id, hold, Some(version)).await?;
+    }
     Ok(CodeAtCheckout {
         promotion_id: applied.promotion_id,
         code: applied.code.clone(),
         offer,
+        held,
     })
 }
 

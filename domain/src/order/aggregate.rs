@@ -199,6 +199,7 @@ fn discounted(
         promotion_id: code.promotion_id,
         code: code.code,
         amount: discount.amount,
+        redemption_held: code.held,
     };
     Ok((lines, total, Some(discount)))
 }

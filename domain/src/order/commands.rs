@@ -142,6 +142,8 @@ pub struct CodeAtCheckout {
     pub promotion_id: PromotionId,
     pub code: String,
     pub offer: Offer,
+    /// Whether the checkout held one of the promotion's redemptions (codes with a limit).
+    pub held: bool,
 }
 
 /// What an order's discount code took off, in all; each line carries its own part.
@@ -150,4 +152,8 @@ pub struct OrderDiscount {
     pub promotion_id: PromotionId,
     pub code: String,
     pub amount: Money,
+    /// Whether the order holds one of the promotion's redemptions, which the checkout saga counts on
+    /// confirmation and gives back on cancellation (codes with a limit).
+    #[serde(default)]
+    pub redemption_held: bool,
 }

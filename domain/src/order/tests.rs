@@ -497,6 +497,7 @@ fn with_code(off: crate::promotion::discount::Off, categories: &[&str]) -> Order
         discount: Some(CodeAtCheckout {
             promotion_id: "0190a5b2-7c3e-7d4f-8a6b-000000000200".parse().unwrap(),
             code: "BOOKS".to_owned(),
+            held: true,
             offer: Offer {
                 off,
                 min_subtotal: None,
@@ -531,6 +532,7 @@ fn it_should_take_a_code_off_its_eligible_lines_and_charge_the_total_after_it() 
     assert_eq!(per_line, [Some(eur(150)), None, Some(eur(450))]);
     assert_eq!(discount.amount, eur(600));
     assert_eq!(discount.code, "BOOKS");
+    assert!(discount.redemption_held);
     assert_eq!(*total, eur(5400));
 }
 

@@ -33,6 +33,15 @@ pub struct Terms {
     pub max_per_customer: Option<u32>,
 }
 
+impl Terms {
+    /// Whether the code has a limit (in all or per customer): only then are its redemptions held at
+    /// checkout, counted and given back. A code without one is checked and recorded on the order, and
+    /// checkouts with it never write to the promotion (docs/adr/0019).
+    pub fn limited(&self) -> bool {
+        self.max_redemptions.is_some() || self.max_per_customer.is_some()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PromotionCommand {
     Create {

@@ -28,7 +28,7 @@ pub struct Offer {
     pub off: Off,
     /// The least eligible subtotal the code needs.
     pub min_subtotal: Option<Money>,
-    /// The categories whose products it applies to; empty means every product.
+    /// The categories whose products it applies to (matched ignoring ASCII case); empty means every product.
     pub categories: Vec<String>,
 }
 
@@ -79,10 +79,11 @@ impl RuleViolation for DiscountError {
 impl Offer {
     fn applies_to(&self, line: &PricedLine) -> bool {
         self.categories.is_empty()
-            || line
-                .category
-                .as_ref()
-                .is_some_and(|category| self.categories.contains(category))
+            || line.category.as_ref().is_some_and(|category| {
+                self.categories
+                    .iter()
+                    .any(|wanted| wanted.eq_ignore_ascii_case(category.trim()))
+            })
     }
 
     /// What this offer takes off `lines` (all in one currency).
@@ -190,6 +191,18 @@ mod tests {
             .unwrap();
         assert_eq!(discount.amount, eur(100));
         assert_eq!(amounts(&discount), [33, 33, 34]);
+    }
+
+    #[test]
+    fn it_should_match_categories_ignoring_case() {
+        let books = Offer {
+            categories: vec!["books".to_owned()],
+            ..offer(Off::Percent(50))
+        };
+        let discount = books
+            .apply(&[line("Books", 1000), line("Games", 1000)])
+            .unwrap();
+        assert_eq!(amounts(&discount), [500, 0]);
     }
 
     #[test]

@@ -303,6 +303,24 @@ impl ReadModels {
             .await
     }
 
+    /// Orders placed with discount code `code`: those pending, and those confirmed (or shipped, or
+    /// delivered). How codes without a limit, which the promotion does not count, are counted.
+    pub async fn orders_with_code(&self, code: &str) -> Result<(u64, u64), StoreError> {
+        let generation = self.generation::<OrderView>().await?;
+        let collection = self
+            .stores
+            .mongo
+            .collection::<Document>(&collection_name(OrderView::NAME, generation));
+        let pending = collection
+            .count_documents(doc! {"discount.code": code, "status": "pending"})
+            .await?;
+        let redeemed = collection
+            .count_documents(doc! {"discount.code": code,
+            "status": {"$in": ["confirmed", "shipped", "delivered"]}})
+            .await?;
+        Ok((pending, redeemed))
+    }
+
     pub async fn orders(&self, query: &OrderQuery) -> Result<Page<OrderView>, StoreError> {
         let mut filter = doc! {"id": {"$ne": ""}};
         if let Some(user_id) = &query.user_id {

@@ -22,9 +22,13 @@ pub struct PromotionView {
     pub max_redemptions: Option<u32>,
     pub max_per_customer: Option<u32>,
     pub status: PromotionStatus,
-    /// Orders confirmed with the code.
+    /// Whether the code has a limit: only then does the promotion hold, count and give back redemptions,
+    /// and this view count them. A code without one is counted from the orders view when listed.
+    #[serde(default)]
+    pub limited: bool,
+    /// Orders confirmed with the code (codes with a limit).
     pub redeemed: i64,
-    /// Orders placed with the code and not yet confirmed or cancelled.
+    /// Orders placed with the code and not yet confirmed or cancelled (codes with a limit).
     pub held: i64,
     /// The orders holding a redemption and those counted, so that a redelivered event or a release of a
     /// counted redemption moves the right count.
@@ -76,6 +80,7 @@ impl View for PromotionView {
         match decode::<PromotionEvent>(event)? {
             PromotionEvent::PromotionCreated { terms, created_at } => {
                 self.id = event.aggregate_id.clone();
+                self.limited = terms.limited();
                 self.code = terms.code;
                 self.offer = Some(terms.offer);
                 self.valid_from = terms.valid_from;

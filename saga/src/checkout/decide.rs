@@ -38,7 +38,7 @@ pub enum Input {
         lines: Vec<ReservedLine>,
         amount: Money,
         method: PaymentMethod,
-        /// The promotion whose redemption the order holds, if it carries a discount code.
+        /// The promotion whose redemption the order holds, if its discount code has a limit.
         promotion: Option<PromotionId>,
     },
     /// `OrderCancelled`, by a person or by the saga's own compensation.
@@ -91,7 +91,9 @@ impl Input {
                     .collect(),
                 amount: total,
                 method: payment_method,
-                promotion: discount.map(|discount| discount.promotion_id),
+                promotion: discount
+                    .filter(|discount| discount.redemption_held)
+                    .map(|discount| discount.promotion_id),
             }),
             OrderEvent::OrderCancelled { reason, .. } => Some(Self::OrderCancelled { reason }),
             OrderEvent::OrderConfirmed { .. }
@@ -152,6 +154,9 @@ pub enum Step {
     },
     /// The saga's own records contradict each other: a person must look, so the runner fails permanently.
     Halt { why: &'static str },
+    /// The input came before what it depends on: the runner fails it for now, and the message comes again
+    /// after its back-off.
+    Defer { why: &'static str },
 }
 
 /// The steps that `input` calls for, given `facts`; none when there is nothing (more) to do.
@@ -189,8 +194,12 @@ pub fn decide(facts: &Facts, input: Input) -> Vec<Step> {
         }
         // Delivered again: nothing is started twice, the checkout carries on from where it is.
         Input::OrderPlaced { .. } | Input::Resume => resume(facts),
-        // Not a checkout of ours (or not yet started, and then it never will be: see `OrderPlaced`'s order).
-        Input::OrderCancelled { .. } if state.is_none() => vec![],
+        // Cancelled before its checkout started: the saga's messages are handled side by side and retried, so
+        // the order's `OrderPlaced` may still be on its way. The cancellation waits for it, then compensates
+        // whatever the checkout did meanwhile (stock, payment, the discount code's redemption).
+        Input::OrderCancelled { .. } if state.is_none() => vec![Step::Defer {
+            why: "the order was cancelled before its checkout started",
+        }],
         // Already failing: the compensation under way finishes, with the first reason.
         Input::OrderCancelled { .. } if matches!(state, Some(Failed | Compensated)) => {
             resume(facts)

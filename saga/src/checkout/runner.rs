@@ -240,6 +240,12 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                         .map_err(|e| HandlerError::Transient(format!("refund failed: {e}")))?;
                     return Ok(Some(Input::Refunded));
                 }
+                Step::Defer { why } => {
+                    self.append(order_id, &mut appends, meta).await?;
+                    return Err(HandlerError::Transient(format!(
+                        "checkout {order_id} waits: {why}"
+                    )));
+                }
                 Step::Halt { why } => {
                     self.append(order_id, &mut appends, meta).await?;
                     return Err(HandlerError::Permanent(format!(
@@ -265,6 +271,13 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             return Ok(());
         }
         let appends = std::mem::take(appends);
+        // A discount code's promotion is written by every checkout with the code: a unit that counts or
+        // gives back its redemption meets more conflicts, each a write that went first, and tries longer.
+        let attempts = if appends.iter().any(Append::touches_a_promotion) {
+            PROMOTION_ATTEMPTS.max(self.bus.attempts())
+        } else {
+            self.bus.attempts()
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -274,8 +287,8 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             }
             match unit.commit().await {
                 Ok(_) => return Ok(()),
-                Err(BusError::Conflict) if attempt < self.bus.attempts() => {
-                    tokio::time::sleep(self.bus.backoff(attempt)).await;
+                Err(BusError::Conflict) if attempt < attempts => {
+                    tokio::time::sleep(self.bus.backoff(attempt.min(4))).await;
                 }
                 Err(error) => {
                     return Err(HandlerError::Transient(format!(
@@ -378,6 +391,24 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                 "payment provider unavailable: {reason}"
             ))),
         }
+    }
+}
+
+/// How often a unit that writes a promotion is tried when it conflicts (see [`CheckoutSaga::append`]).
+const PROMOTION_ATTEMPTS: u32 = 20;
+
+impl Append {
+    fn touches_a_promotion(&self) -> bool {
+        matches!(
+            self,
+            Append::Confirm {
+                promotion: Some(_),
+                ..
+            } | Append::Release {
+                promotion: Some(_),
+                ..
+            }
+        )
     }
 }
 

@@ -707,12 +707,14 @@ fn it_should_do_nothing_when_the_order_is_cancelled_again_after_the_compensation
 }
 
 #[test]
-fn it_should_do_nothing_when_an_order_without_a_checkout_is_cancelled() {
+fn it_should_defer_a_cancellation_that_comes_before_its_checkout_started() {
     given(&[])
         .when(Input::OrderCancelled {
             reason: CancellationReason::CancelledByCustomer,
         })
-        .then_nothing();
+        .then([Step::Defer {
+            why: "the order was cancelled before its checkout started",
+        }]);
 }
 
 // Which order events are inputs.

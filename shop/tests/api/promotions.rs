@@ -358,6 +358,29 @@ async fn a_code_that_stops_applying_is_shown_with_its_reason_and_refused_at_chec
     assert_eq!(order["total"]["amount"], 3000);
     assert!(order["discount"].is_null());
     assert!(!user_id.is_empty());
+
+    // A code without a limit is checked and recorded on the order, but never written by the checkout: its
+    // use is counted from the orders.
+    let resumed = app
+        .post(&format!("/promotions/{id}/resume"), Some(&admin), json!({}))
+        .await;
+    assert_eq!(resumed.status(), StatusCode::ACCEPTED);
+    add(&app, &token, &product, 1).await;
+    assert_eq!(
+        apply(&app, &token, "fiveoff").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let placed = check_out(&app, &token).await;
+    assert_eq!(placed.status(), StatusCode::ACCEPTED);
+    let order_id = body(placed).await["id"].as_str().unwrap().to_owned();
+    let order = settled(&app, &token, &order_id).await;
+    assert_eq!(order["status"], "confirmed", "{order}");
+    assert_eq!(order["total"]["amount"], 1000);
+    listed(&app, &admin, &id, |p| p["redeemed"] == 1 && p["held"] == 0).await;
+    assert_eq!(
+        app.event_types("promotion", &id).await,
+        ["PromotionCreated", "PromotionPaused", "PromotionResumed"]
+    );
 }
 
 #[tokio::test]
