@@ -650,7 +650,7 @@ async fn main() {
         .unwrap_or(Position::START);
     let watch = Arc::new(Watch::default());
     let wakeups = Wakeups::start(pool.clone(), None, Duration::from_secs(1));
-    tokio::spawn(watch.clone().run(feed, wakeups, head));
+    let watching = tokio::spawn(watch.clone().run(feed, wakeups, head));
     let load = Load {
         client,
         watch,
@@ -752,6 +752,8 @@ async fn main() {
         }
     }
     drop(shop);
+    // The feed's reader stops before its pool closes (it would fail on a closed pool).
+    watching.abort();
     pool.close().await;
     if let Err(error) = drop_database(&database_url).await {
         eprintln!("could not drop the benchmark's database: {error}");
