@@ -5,7 +5,6 @@
  * only. A few are taken from the operation or the schema that holds them (a promotion page, a cart's or an
  * order's discount), so they do not hang on the name the document gives them.
  */
-import type { Answer, Body } from "./client";
 import type { components } from "./schema";
 
 type Schemas = components["schemas"];
@@ -83,14 +82,14 @@ export type Shipment = Schemas["Shipment"];
 // --- promotions (discount codes) ---------------------------------------------------------------------------
 
 /** `GET /promotions`: a page of codes, newest first. */
-export type PromotionPage = Answer<"list_promotions">;
+export type PromotionPage = components["schemas"]["Page_Promotion"];
 /**
  * A discount code with its terms: exactly one of `percent_off` and `amount_off`; `redeemed` counts confirmed
  * orders, `held` pending ones (a redemption held until the order is confirmed or cancelled).
  */
 export type Promotion = PromotionPage["items"][number];
 /** `POST /promotions`. */
-export type NewPromotion = Body<"create_promotion">;
+export type NewPromotion = components["schemas"]["NewPromotion"];
 
 /** A code's statuses as the API documents them; compare `Promotion.status` with these, don't assume. */
 export type PromotionStatus = "active" | "paused" | "ended";
