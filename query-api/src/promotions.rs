@@ -54,6 +54,7 @@ pub struct Promotion {
 /// Whether a code can be applied now, as an administrator last set it.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = PromotionStatus)]
 pub enum Status {
     Active,
     Paused,

@@ -202,7 +202,9 @@ export interface paths {
          *     instead of ordering something else. The order then becomes `confirmed` or `cancelled` within seconds.
          *
          *     The cart's `CartCheckedOut` and the order's `OrderPlaced` commit in one transaction (a `Unit`): a crash
-         *     leaves either both or neither, never a checked-out cart without its order (docs/adr/0012).
+         *     leaves either both or neither, never a checked-out cart without its order (docs/adr/0012). A cart with a
+         *     discount code also holds one of its redemptions in that transaction; a code no longer usable (used up,
+         *     paused, expired...) answers 422 with the reason, and nothing is written (docs/adr/0019).
          */
         post: operations["check_out"];
         delete?: never;
@@ -1019,15 +1021,16 @@ export interface components {
                 categories: string[];
                 /**
                  * Format: int64
-                 * @description Orders confirmed with the code.
+                 * @description Orders confirmed with the code (and not cancelled since).
                  */
                 redeemed: number;
                 /**
                  * Format: int64
-                 * @description Orders placed with the code and not yet confirmed or cancelled.
+                 * @description Orders placed with the code and not yet confirmed or cancelled: a code with a limit keeps a
+                 *     redemption for each.
                  */
                 held: number;
-                status: components["schemas"]["Status"];
+                status: components["schemas"]["PromotionStatus"];
                 /** Format: date-time */
                 created_at?: string | null;
                 /** Format: date-time */
@@ -1155,20 +1158,26 @@ export interface components {
             categories: string[];
             /**
              * Format: int64
-             * @description Orders confirmed with the code.
+             * @description Orders confirmed with the code (and not cancelled since).
              */
             redeemed: number;
             /**
              * Format: int64
-             * @description Orders placed with the code and not yet confirmed or cancelled.
+             * @description Orders placed with the code and not yet confirmed or cancelled: a code with a limit keeps a
+             *     redemption for each.
              */
             held: number;
-            status: components["schemas"]["Status"];
+            status: components["schemas"]["PromotionStatus"];
             /** Format: date-time */
             created_at?: string | null;
             /** Format: date-time */
             updated_at?: string | null;
         };
+        /**
+         * @description Whether a code can be applied now, as an administrator last set it.
+         * @enum {string}
+         */
+        PromotionStatus: "active" | "paused" | "ended";
         /** @description A new customer account. */
         Registration: {
             /**
@@ -1207,11 +1216,6 @@ export interface components {
              */
             country: string;
         };
-        /**
-         * @description Whether a code can be applied now, as an administrator last set it.
-         * @enum {string}
-         */
-        Status: "active" | "paused" | "ended";
         Step: {
             status: string;
             /** Format: date-time */
@@ -3103,7 +3107,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only codes with this status. */
-                status?: components["schemas"]["Status"];
+                status?: components["schemas"]["PromotionStatus"];
                 /**
                  * @description From 1; `page × limit` at most 10,000 (else 422).
                  * @example 1

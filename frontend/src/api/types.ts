@@ -1,9 +1,9 @@
 /**
  * The API's shapes under the names the app uses, all taken from the generated schema.ts (the server's OpenAPI
  * document, docs/openapi.json; `npm run api-types`). Nothing here is written by hand but what the document
- * leaves as a plain string: the order and promotion statuses and the roles, which the server describes in words
- * only. A few are taken from the operation or the schema that holds them (a promotion page, a cart's or an
- * order's discount), so they do not hang on the name the document gives them.
+ * leaves as a plain string: the order statuses and the roles, which the server describes in words only. A few
+ * are taken from the schema that holds them (a cart's or an order's discount), so they do not hang on the
+ * name the document gives them.
  */
 import type { components } from "./schema";
 
@@ -91,8 +91,8 @@ export type Promotion = PromotionPage["items"][number];
 /** `POST /promotions`. */
 export type NewPromotion = components["schemas"]["NewPromotion"];
 
-/** A code's statuses as the API documents them; compare `Promotion.status` with these, don't assume. */
-export type PromotionStatus = "active" | "paused" | "ended";
+/** A code's statuses, an enum in the API's document. */
+export type PromotionStatus = Schemas["PromotionStatus"];
 export const PROMOTION_STATUSES: readonly PromotionStatus[] = ["active", "paused", "ended"];
 
 export function isPromotionStatus(value: string | null | undefined): value is PromotionStatus {
