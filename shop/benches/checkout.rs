@@ -26,7 +26,9 @@
 //!
 //! - `BENCH_CODE=1` (one rate, not with the ramp or the listing): a stage without a discount code, then one
 //!   with a code applied to every order's cart (`POST /cart/discount` before the checkout: one 10 % code for
-//!   all, so every checkout holds a redemption of the same promotion), at the same rate in the same run.
+//!   all), at the same rate in the same run. A code without a limit is only read at checkout;
+//!   `BENCH_CODE_PER_CUSTOMER=N` gives it a limit of N uses per customer, so that every checkout holds a
+//!   redemption of the same promotion (docs/adr/0019).
 //! - `BENCH_SHOP=PATH`: the `shop` binary to run (default: this build's), to compare another build's shop
 //!   with the same client: `cp target/release/shop /tmp/shop-before` on the old commit, then
 //!   `BENCH_SHOP=/tmp/shop-before` on the new one.
@@ -627,7 +629,10 @@ async fn main() {
                 reqwest::Method::POST,
                 "/promotions",
                 Some(&admin),
-                Some(json!({"code": code, "percent_off": 10})),
+                Some(match env_or("BENCH_CODE_PER_CUSTOMER", 0) {
+                    0 => json!({"code": code, "percent_off": 10}),
+                    limit => json!({"code": code, "percent_off": 10, "max_per_customer": limit}),
+                }),
             )
             .await
             .expect("create the discount code");
