@@ -107,6 +107,10 @@ impl CancellationReason {
 
 /// What can be asked of an order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "fields stay unboxed so callers can build and match commands plainly; commands are short-lived"
+)]
 pub enum OrderCommand {
     /// Records the order as Pending; stock and payment are then handled by the checkout saga.
     Place {
