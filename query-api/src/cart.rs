@@ -125,32 +125,25 @@ async fn show(
             discount: None,
         });
     }
-    let discount = match (&cart.discount, total) {
+    let (discount, after_discount) = match (&cart.discount, total) {
         (Some(code), Some(subtotal)) => {
             wait.for_view::<PromotionView>(&state.models).await;
             let promotion = state.models.promotion(&code.promotion_id).await?;
-            let promotion = promotion.as_ref().map(|p| &p.view);
-            let (discount, per_line) = discount(&code.code, promotion, &priced, subtotal);
-            for (item, off) in items.iter_mut().zip(per_line) {
-                item.discount = (!off.is_zero()).then(|| MoneyBody::from(off));
+            let now = takes_off(promotion.as_ref().map(|p| &p.view), &priced, subtotal);
+            for (item, off) in items.iter_mut().zip(&now.per_line) {
+                item.discount = (!off.is_zero()).then(|| MoneyBody::from(*off));
             }
-            Some(discount)
+            let after = subtotal.checked_sub(now.amount).map_err(|error| {
+                ReadError::internal(format_args!("a discount over the subtotal: {error}"))
+            })?;
+            let discount = CartDiscount {
+                code: code.code.clone(),
+                amount: MoneyBody::from(now.amount),
+                reason: now.reason,
+            };
+            (Some(discount), Some(after))
         }
-        _ => None,
-    };
-    let after_discount = match (total, &discount) {
-        (Some(subtotal), Some(discount)) => Some(
-            subtotal
-                .checked_sub(
-                    Money::new(discount.amount.amount, subtotal.currency()).map_err(|error| {
-                        ReadError::internal(format_args!("a negative discount: {error}"))
-                    })?,
-                )
-                .map_err(|error| {
-                    ReadError::internal(format_args!("a discount over the subtotal: {error}"))
-                })?,
-        ),
-        (total, _) => total,
+        (_, total) => (None, total),
     };
     Ok(wait.finish(Json(Cart {
         items,
@@ -161,20 +154,21 @@ async fn show(
     })))
 }
 
-/// What the cart's code takes off its lines now, in all and per line, or nothing and why.
-fn discount(
-    code: &str,
-    promotion: Option<&PromotionView>,
-    lines: &[PricedLine],
-    subtotal: Money,
-) -> (CartDiscount, Vec<Money>) {
-    let nothing = |reason: String| {
-        let discount = CartDiscount {
-            code: code.to_owned(),
-            amount: MoneyBody::from(Money::zero(subtotal.currency())),
-            reason: Some(reason),
-        };
-        (discount, Vec::new())
+/// What a code takes off a cart's lines now.
+struct TakesOff {
+    amount: Money,
+    /// In the lines' order; empty when it takes nothing off.
+    per_line: Vec<Money>,
+    /// Why it takes nothing off, when it does not.
+    reason: Option<String>,
+}
+
+/// What the cart's code (its promotion as the view has it) takes off its lines now, or nothing and why.
+fn takes_off(promotion: Option<&PromotionView>, lines: &[PricedLine], subtotal: Money) -> TakesOff {
+    let nothing = |reason: String| TakesOff {
+        amount: Money::zero(subtotal.currency()),
+        per_line: Vec::new(),
+        reason: Some(reason),
     };
     let Some((promotion, offer)) = promotion.and_then(|p| Some((p, p.offer.as_ref()?))) else {
         return nothing(PromotionError::NotFound.to_string());
@@ -183,14 +177,11 @@ fn discount(
         return nothing(refusal.to_string());
     }
     match offer.apply(lines) {
-        Ok(discount) => (
-            CartDiscount {
-                code: code.to_owned(),
-                amount: MoneyBody::from(discount.amount),
-                reason: None,
-            },
-            discount.per_line,
-        ),
+        Ok(discount) => TakesOff {
+            amount: discount.amount,
+            per_line: discount.per_line,
+            reason: None,
+        },
         Err(refusal) => nothing(refusal.to_string()),
     }
 }

@@ -1,12 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, body, problem, spawn_app};
-
-fn address() -> Value {
-    json!({"name": "Ada Lovelace", "line1": "1 Analytical Way", "city": "London", "postal_code": "N1 1AA",
-           "country": "GB"})
-}
+use crate::helpers::{TestApp, address, body, problem, spawn_app};
 
 async fn add(app: &TestApp, token: &str, product_id: &str, quantity: i64) -> reqwest::Response {
     app.post(

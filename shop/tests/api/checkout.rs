@@ -8,11 +8,7 @@ use serde_json::{Value, json};
 
 use eventstore::testing::eventually;
 
-use crate::helpers::{TestApp, body, spawn_app, spawn_app_with};
-
-fn address() -> Value {
-    json!({"name": "Ada Lovelace", "line1": "1 Analytical Way", "city": "London", "postal_code": "N1 1AA", "country": "GB"})
-}
+use crate::helpers::{TestApp, address, body, settled, spawn_app, spawn_app_with};
 
 /// Checks out `quantity` of `product` with `card`; returns the order id.
 async fn checkout(app: &TestApp, token: &str, product: &str, quantity: i64, card: &str) -> String {
@@ -33,23 +29,6 @@ async fn checkout(app: &TestApp, token: &str, product: &str, quantity: i64, card
         .await;
     assert_eq!(placed.status(), StatusCode::ACCEPTED);
     body(placed).await["id"].as_str().unwrap().to_owned()
-}
-
-/// The order once it has left `pending` (15 s at most).
-async fn settled(app: &TestApp, token: &str, order: &str) -> Value {
-    eventually(
-        &format!("order {order} leaves pending"),
-        Duration::from_secs(15),
-        async || {
-            let answer = app.get(&format!("/orders/{order}"), Some(token)).await;
-            if answer.status() != StatusCode::OK {
-                return None;
-            }
-            let order = body(answer).await;
-            (order["status"] != "pending").then_some(order)
-        },
-    )
-    .await
 }
 
 /// The customer cancels a confirmed order; waits (10 s at most) until its payment shows refunded.

@@ -2,7 +2,7 @@
 
 use std::future::pending;
 
-use eventstore::testing::fresh_database;
+use eventstore::testing::{eventually, fresh_database};
 use platform::Settings;
 use platform::near_cache::NearCache;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -216,4 +216,27 @@ pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(body["status"], status.as_u16());
     assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
     body
+}
+
+/// A shipping address checkout accepts.
+pub fn address() -> Value {
+    json!({"name": "Ada Lovelace", "line1": "1 Analytical Way", "city": "London", "postal_code": "N1 1AA",
+           "country": "GB"})
+}
+
+/// The order once it has left `pending` (15 s at most).
+pub async fn settled(app: &TestApp, token: &str, order: &str) -> Value {
+    eventually(
+        &format!("order {order} leaves pending"),
+        std::time::Duration::from_secs(15),
+        async || {
+            let answer = app.get(&format!("/orders/{order}"), Some(token)).await;
+            if answer.status() != StatusCode::OK {
+                return None;
+            }
+            let order = body(answer).await;
+            (order["status"] != "pending").then_some(order)
+        },
+    )
+    .await
 }

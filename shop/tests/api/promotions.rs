@@ -10,11 +10,7 @@ use serde_json::{Value, json};
 
 use eventstore::testing::eventually;
 
-use crate::helpers::{TestApp, body, problem, spawn_app, spawn_app_with};
-
-fn address() -> Value {
-    json!({"name": "Ada Lovelace", "line1": "1 Analytical Way", "city": "London", "postal_code": "N1 1AA", "country": "GB"})
-}
+use crate::helpers::{TestApp, address, body, problem, settled, spawn_app, spawn_app_with};
 
 /// A code with `terms` (merged over a 10 % code); returns its id.
 async fn promotion(app: &TestApp, admin: &str, code: &str, terms: Value) -> String {
@@ -81,22 +77,6 @@ async fn listed(app: &TestApp, admin: &str, id: &str, ready: impl Fn(&Value) -> 
                 .find(|p| p["id"] == id)
                 .filter(|p| ready(p))
                 .cloned()
-        },
-    )
-    .await
-}
-
-async fn settled(app: &TestApp, token: &str, order: &str) -> Value {
-    eventually(
-        &format!("order {order} leaves pending"),
-        Duration::from_secs(15),
-        async || {
-            let answer = app.get(&format!("/orders/{order}"), Some(token)).await;
-            if answer.status() != StatusCode::OK {
-                return None;
-            }
-            let order = body(answer).await;
-            (order["status"] != "pending").then_some(order)
         },
     )
     .await
@@ -221,7 +201,7 @@ async fn a_cart_shows_its_code_per_line_and_the_order_keeps_it_through_confirmat
     )
     .await;
     assert_eq!(unknown["type"], "/problems/discount_code_unknown");
-    let big = promotion(
+    promotion(
         &app,
         &admin,
         "BIGSPEND",
@@ -247,7 +227,6 @@ async fn a_cart_shows_its_code_per_line_and_the_order_keeps_it_through_confirmat
     )
     .await;
     assert_eq!(refused["type"], "/problems/discount_code_paused");
-    assert!(!big.is_empty());
 
     // 10 % of 3 × 33.33 = 99.99 is 10.00 (rounded half up), split over one line.
     add(&app, &token, &things, 2).await;
@@ -313,7 +292,7 @@ async fn a_code_that_stops_applying_is_shown_with_its_reason_and_refused_at_chec
     let app = spawn_app().await;
     let admin = app.admin().await;
     let product = app.product(&admin, "Mug", 1500, 10).await;
-    let (user_id, token) = app.customer().await;
+    let (_, token) = app.customer().await;
     add(&app, &token, &product, 2).await;
     let id = promotion(
         &app,
@@ -357,7 +336,6 @@ async fn a_code_that_stops_applying_is_shown_with_its_reason_and_refused_at_chec
     let order = settled(&app, &token, &order_id).await;
     assert_eq!(order["total"]["amount"], 3000);
     assert!(order["discount"].is_null());
-    assert!(!user_id.is_empty());
 
     // A code without a limit is checked and recorded on the order, but never written by the checkout: its
     // use is counted from the orders.
