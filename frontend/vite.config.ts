@@ -3,13 +3,16 @@ import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
 // In development the API is `shop serve` on its default address; in production the same server serves this
-// build, so the app only ever talks to its own origin under /api/v1.
+// build, so the app only ever talks to its own origin: under /api/v1, and /media/ for product images.
 const api = process.env.SHOP_API ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
   plugins: [react()],
   server: {
-    proxy: { "/api": { target: api, changeOrigin: false } },
+    proxy: {
+      "/api": { target: api, changeOrigin: false },
+      "/media": { target: api, changeOrigin: false },
+    },
   },
   build: {
     target: "es2022",

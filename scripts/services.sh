@@ -3,13 +3,15 @@
 #
 #   scripts/services.sh [up]   start what is down, wait for everything (the default; idempotent)
 #   scripts/services.sh status say what answers, start nothing (exit 1 if something is down)
-#   scripts/services.sh stop   stop what this script started in the background (SecantusDB, SMTP sink);
+#   scripts/services.sh stop   stop what this script started in the background (SecantusDB, SMTP sink,
+#                              localstripe, moto);
 #                              PostgreSQL, Redis and RabbitMQ belong to the machine and are left alone
 #
 # Services: PostgreSQL 127.0.0.1:5432, Redis 6379, RabbitMQ 5672 (guest/guest), a MongoDB-wire server on
 # 27017 (SecantusDB from PyPI unless something already listens there), an SMTP sink on 2525 (aiosmtpd,
-# one file per message under .data/mail/new) and localstripe on 8420 (a local server of Stripe's Payment
-# Intents API, for the Stripe adapter's tests). State and logs go to .data/ (gitignored).
+# one file per message under .data/mail/new), localstripe on 8420 (a local server of Stripe's Payment
+# Intents API, for the Stripe adapter's tests) and moto on 9010 (an S3 server in memory, for the media
+# store's tests). State and logs go to .data/ (gitignored).
 #
 # Environment: SERVICES_TIMEOUT (seconds to wait for each service; default 60, RabbitMQ 120),
 # PYTHON (default python3).
@@ -24,6 +26,7 @@ PROBE=("$PYTHON" "$ROOT/scripts/probe.py")
 SECANTUSDB_PIP=${SECANTUSDB_PIP:-secantusdb==0.7.0b3}
 AIOSMTPD_PIP=${AIOSMTPD_PIP:-aiosmtpd==1.4.6}
 LOCALSTRIPE_PIP=${LOCALSTRIPE_PIP:-localstripe==1.15.10}
+MOTO_PIP=${MOTO_PIP:-moto[server]==5.2.1}
 
 say() { printf 'services: %s\n' "$*"; }
 die() { printf 'services: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -89,6 +92,7 @@ rabbit_up() { "${PROBE[@]}" amqp 127.0.0.1 5672; }
 mongo_up() { "${PROBE[@]}" mongo 127.0.0.1 27017; }
 smtp_up() { "${PROBE[@]}" smtp 127.0.0.1 2525; }
 stripe_up() { curl -fsS -o /dev/null -H 'Authorization: Bearer sk_test_probe' http://127.0.0.1:8420/v1/balance; }
+moto_up() { curl -fsS -o /dev/null http://127.0.0.1:9010/moto-api/; }
 listens() { "${PROBE[@]}" tcp 127.0.0.1 "$1" --timeout 1 2>/dev/null; }
 
 ensure_postgres() {
@@ -174,10 +178,27 @@ web.run_app(app, host="127.0.0.1", port=8420, print=None)'
   wait_for "localstripe" "$(timeout_for 30)" "$STARTED_PID" "$LOGS/localstripe.log" stripe_up
 }
 
+ensure_moto() {
+  if listens 9010; then
+    wait_for "the S3 server already listening on 127.0.0.1:9010" "$(timeout_for 30)" "" "" moto_up
+    return
+  fi
+  local bin
+  bin=$(pip_script moto_server)
+  if [[ -z $bin ]]; then
+    pip_install "$MOTO_PIP"
+    bin=$(pip_script moto_server)
+    [[ -n $bin ]] || die "moto_server not found after installing $MOTO_PIP"
+  fi
+  say "starting moto's S3 server (in memory, log .data/logs/moto.log)"
+  start_bg moto "$bin" -H 127.0.0.1 -p 9010
+  wait_for "moto" "$(timeout_for 60)" "$STARTED_PID" "$LOGS/moto.log" moto_up
+}
+
 status() {
   local down=0 name check
   for name in PostgreSQL:pg_up Redis:redis_up RabbitMQ:rabbit_up MongoDB:mongo_up SMTP:smtp_up \
-    localstripe:stripe_up; do
+    localstripe:stripe_up moto:moto_up; do
     check=${name#*:}
     if "$check" >/dev/null 2>&1; then say "${name%%:*} up"; else say "${name%%:*} DOWN"; down=1; fi
   done
@@ -215,12 +236,14 @@ case "${1:-up}" in
     ensure_mongo
     ensure_smtp
     ensure_localstripe
+    ensure_moto
     ;;
   status) status ;;
   stop)
     stop_bg secantusd secantusd
     stop_bg smtp aiosmtpd
     stop_bg localstripe localstripe
+    stop_bg moto moto_server
     ;;
   *) die "usage: $0 [up|status|stop]" ;;
 esac

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use eventstore::{IdempotencyClaim, Lease, StoredResponse};
 
 use crate::extract::{ClientAddr, MAX_KEY_LEN, committed_response};
+use crate::images::UPLOAD_BODY_LIMIT;
 use platform::auth::Credential;
 use platform::{Problem, ProblemCode};
 use serde_json::{Map, Value};
@@ -56,11 +57,22 @@ pub async fn replay_or_record(
     )
     .await;
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
+    // Only a signed-in caller's form (an image upload) may be larger; the route's own limit still holds.
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (limit, too_large) = if form && scope.starts_with("user:") {
+        (UPLOAD_BODY_LIMIT, "The request body is larger than 5 MB.")
+    } else {
+        (BODY_LIMIT, "The request body is larger than 64 KiB.")
+    };
+    let Ok(body) = to_bytes(body, limit).await else {
         return Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ProblemCode::PayloadTooLarge,
-            "The request body is larger than 64 KiB.",
+            too_large,
         )
         .into_response();
     };

@@ -8,7 +8,7 @@
 //! - [`extract`]: `AppJson`, `IfMatch`, and the metadata each command carries.
 //! - [`idempotency`]: the `Idempotency-Key` middleware.
 //! - [`passwords`]: argon2id hashing off the async threads, a capped number at once, in pooled memory.
-//! - [`auth`], [`products`], [`promotions`], [`cart`], [`orders`]: one router per resource, each route documented by its
+//! - [`auth`], [`products`], [`images`], [`promotions`], [`cart`], [`orders`]: one router per resource, each route documented by its
 //!   handler's `#[utoipa::path]` and registered with `routes!`, so it cannot be served undocumented.
 //! - [`usecases`]: the multi-step writes (checkout, registration) with typed errors, apart from HTTP: the handlers, `shop
 //!   seed` and the benchmarks call them.
@@ -19,6 +19,7 @@ pub mod cart;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod images;
 pub mod openapi;
 pub mod orders;
 pub mod passwords;
@@ -40,6 +41,7 @@ fn routes() -> OpenApiRouter<CommandState> {
     OpenApiRouter::with_openapi(openapi::Components::openapi())
         .merge(auth::router())
         .merge(products::router())
+        .merge(images::router())
         .merge(cart::router())
         .merge(orders::router())
         .merge(promotions::router())

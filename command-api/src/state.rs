@@ -11,6 +11,7 @@ use platform::rate_limit::RateLimiter;
 use crate::error::ApiError;
 use crate::extract::Written;
 use crate::passwords::Hashing;
+use crate::usecases::images::Images;
 
 #[derive(Clone)]
 pub struct CommandState {
@@ -22,6 +23,8 @@ pub struct CommandState {
     pub limits: Limits,
     /// The password hashes this process runs at once.
     pub hashing: Hashing,
+    /// Image decoding, a capped number at once, and the media store.
+    pub images: Images,
 }
 
 /// Rate limits, from the settings.

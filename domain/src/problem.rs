@@ -119,6 +119,18 @@ problem_codes! {
     ReservationReleased = "reservation_released",
     ReservationNotFound = "reservation_not_found",
     NotExpired = "not_expired",
+    /// Not a JPEG, PNG or WebP image, by its content.
+    NotAnImage = "not_an_image",
+    /// More than 40 megapixels, or a side over 16,384 pixels.
+    ImageTooLarge = "image_too_large",
+    /// Alt text must be 1 to 250 characters.
+    InvalidAlt = "invalid_alt",
+    /// A product holds at most 20 images.
+    TooManyImages = "too_many_images",
+    /// The product has no image with this id.
+    ImageNotFound = "image_not_found",
+    /// A new order of images must name every image of the product exactly once.
+    InvalidImageOrder = "invalid_image_order",
     // Carts.
     ProductDiscontinued = "product_discontinued",
     LineLimitExceeded = "line_limit_exceeded",

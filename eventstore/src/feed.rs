@@ -369,6 +369,27 @@ impl Feed {
             .await
     }
 
+    /// Every committed event of these types of one aggregate type, in the order they were appended (for the
+    /// media sweep, which needs the few image events of the whole catalog).
+    pub async fn of_types(
+        &self,
+        aggregate_type: &str,
+        event_types: &[&str],
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events \
+             WHERE aggregate_type = $1 AND event_type = ANY($2) ORDER BY position"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(aggregate_type)
+            .bind(event_types)
+            .fetch(&self.pool);
+        rows.map_err(sqlx::Error::from)
+            .and_then(|row| async move { StoredEvent::from_row(&row) })
+            .try_collect()
+            .await
+    }
+
     /// Whether any stream of this type has events (e.g. "is there a catalog yet?").
     pub async fn has_events_of(&self, aggregate_type: &str) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1)")

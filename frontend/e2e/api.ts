@@ -6,14 +6,16 @@ export interface Written {
   position: string;
 }
 
+/** Sends `body` as JSON, or as `multipart/form-data` when it is a `FormData` (fetch sets its boundary). */
 function send(method: string, path: string, body?: unknown, token?: string): Promise<Response> {
+  const form = body instanceof FormData;
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   return fetch(`${BASE_URL}/api/v1${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
 }
 
@@ -28,6 +30,7 @@ export interface Refusal {
   status: number;
   type?: string;
   detail?: string;
+  errors?: Record<string, string>;
 }
 
 /** Sends a request the API is expected to refuse and returns its problem; fails when it was accepted. */
@@ -35,8 +38,8 @@ export async function refusal(method: string, path: string, body?: unknown, toke
   const response = await send(method, path, body, token);
   const text = await response.text();
   if (response.ok) throw new Error(`${method} ${path} → ${response.status}, not a refusal: ${text}`);
-  const problem = text ? (JSON.parse(text) as { type?: string; detail?: string }) : {};
-  return { status: response.status, type: problem.type, detail: problem.detail };
+  const problem = text ? (JSON.parse(text) as Omit<Refusal, "status">) : {};
+  return { status: response.status, type: problem.type, detail: problem.detail, errors: problem.errors };
 }
 
 export async function login(email: string, password: string): Promise<{ token: string; userId: string }> {

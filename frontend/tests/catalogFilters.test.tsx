@@ -147,7 +147,7 @@ describe("the catalog's filter sidebar", () => {
 function product(n: number, category = "Kitchen") {
   return {
     id: `p${n}`, sku: `SKU-${n}`, name: `Product ${n}`, description: "", category,
-    price: { amount: 1000 + n, currency: "EUR" }, available: 3, in_stock: true,
+    price: { amount: 1000 + n, currency: "EUR" }, available: 3, in_stock: true, images: [],
     created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
   };
 }

@@ -89,7 +89,7 @@ describe("catalog URL state", () => {
 function product(n: number) {
   return {
     id: `p${n}`, sku: `SKU-${n}`, name: `Product ${n}`, description: "", category: "Kitchen",
-    price: { amount: 1000 + n, currency: "EUR" }, available: 3, in_stock: true,
+    price: { amount: 1000 + n, currency: "EUR" }, available: 3, in_stock: true, images: [],
     created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
   };
 }

@@ -76,7 +76,7 @@ function stubApi() {
         : {
             items: [
               { id: "p1", sku: "APP-SHT-BLU", name: "Blue Shirt", description: "", category: "Apparel",
-                price: { amount: 2500, currency: "EUR" }, available: 3, in_stock: true,
+                price: { amount: 2500, currency: "EUR" }, available: 3, in_stock: true, images: [],
                 created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
             ],
             page: 1, limit: PAGE_SIZE, total: 1, pages: 1,

@@ -185,7 +185,7 @@ describe("checkout with a line that is no longer available", () => {
 function product(overrides: Partial<Product> = {}): Product {
   return {
     id: "p-vase", sku: "HOM-VAS-01", name: "Clay Vase", description: "A vase.", category: "Home",
-    price: eur(3900), available: 10, in_stock: true, created_at: null, updated_at: null,
+    price: eur(3900), available: 10, in_stock: true, images: [], created_at: null, updated_at: null,
     ...overrides,
   };
 }

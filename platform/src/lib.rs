@@ -13,10 +13,12 @@
 //! - [`rate_limit`]: counters in Redis, shared by every instance, each over a minute opened by its first
 //!   attempt.
 //! - [`request_ids`]: a caller's request and correlation ids, kept only when short and plain.
+//! - [`media`]: the media store (product images' files) in a directory or an S3-compatible bucket.
 //! - [`metrics`]: the Prometheus recorder and HTTP metrics middleware.
 
 pub mod auth;
 pub mod client;
+pub mod media;
 pub mod metrics;
 pub mod near_cache;
 pub mod problem;

@@ -106,6 +106,11 @@ pub struct Settings {
     pub frontend_dir: String,
     /// Whether the catalog index keeps whole answers per index generation (off only to measure searches).
     pub catalog_answer_cache: bool,
+    /// Where product images' files live (`SHOP_MEDIA_URL`: `file://<dir>` or `s3://<bucket>/<prefix>`).
+    pub media: crate::media::MediaLocation,
+    /// Images this process decodes and resizes at once (`SHOP_IMAGE_DECODES_AT_ONCE`, default one per core);
+    /// more uploads wait their turn.
+    pub image_decodes_at_once: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +202,15 @@ impl Settings {
                 });
             }
         };
+        let media = crate::media::MediaLocation::parse(
+            &get("SHOP_MEDIA_URL", "file://.data/media"),
+            &lookup,
+        )
+        .map_err(|reason| SettingsError::Invalid {
+            name: "SHOP_MEDIA_URL",
+            reason,
+        })?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let log_format = match get("LOG_FORMAT", "pretty").as_str() {
             "json" => LogFormat::Json,
             _ => LogFormat::Pretty,
@@ -269,6 +283,8 @@ impl Settings {
                     });
                 }
             },
+            media,
+            image_decodes_at_once: parse("SHOP_IMAGE_DECODES_AT_ONCE", &cores.to_string())?.max(1),
         })
     }
 }

@@ -11,6 +11,7 @@ use platform::auth::AuthUser;
 use projectors::search::{Found, SearchQuery};
 use projectors::store::query::CatalogSort;
 use projectors::views::catalog::CatalogProduct;
+use projectors::views::images::{ShownImage, ShownVariant};
 use projectors::views::product_cache::ProductDetails;
 use projectors::views::stock::Stock;
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,52 @@ pub struct Product {
     in_stock: bool,
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
+    /// First image first.
+    images: Vec<ProductImage>,
+}
+
+/// An image of a product: `url`, `width` and `height` are its widest copy (about 960 px wide), served by the
+/// shop with `Cache-Control: immutable`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductImage {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(
+        example = "/media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/960.jpg"
+    )]
+    url: String,
+    width: u32,
+    height: u32,
+    /// What the image shows, for those who cannot see it.
+    alt: String,
+    /// Resized copies (JPEG, about 320 and 960 px wide, never wider than the original), narrowest first: a
+    /// `srcset`.
+    variants: Vec<ImageVariant>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageVariant {
+    url: String,
+    width: u32,
+    height: u32,
+}
+
+impl From<&ShownImage> for ProductImage {
+    fn from(image: &ShownImage) -> Self {
+        let variant = |v: &ShownVariant| ImageVariant {
+            url: v.url.clone(),
+            width: v.width,
+            height: v.height,
+        };
+        Self {
+            id: image.id.clone(),
+            url: image.url.clone(),
+            width: image.width,
+            height: image.height,
+            alt: image.alt.clone(),
+            variants: image.variants.iter().map(variant).collect(),
+        }
+    }
 }
 
 impl From<&CatalogProduct> for Product {
@@ -64,6 +111,7 @@ impl From<&CatalogProduct> for Product {
             in_stock: p.in_stock,
             created_at: p.created_at,
             updated_at: p.updated_at,
+            images: p.images.iter().map(ProductImage::from).collect(),
         }
     }
 }
@@ -81,6 +129,7 @@ impl Product {
             in_stock: available > 0,
             created_at: p.created_at,
             updated_at: p.updated_at,
+            images: p.images.iter().map(ProductImage::from).collect(),
         }
     }
 }
@@ -444,6 +493,7 @@ mod tests {
             in_stock: n > 0,
             created_at: None,
             updated_at: Some(Utc::now()),
+            images: vec![],
         }
     }
 

@@ -213,3 +213,20 @@ pub async fn requeue_parked(settings: &Settings, id: Option<&str>) -> anyhow::Re
     }
     Ok(())
 }
+
+/// `shop media sweep`: deletes the media files no product image names, older than the grace period.
+pub async fn sweep_media(settings: &Settings, grace_minutes: u64) -> anyhow::Result<()> {
+    let pool = event_store(settings).await?;
+    let store = platform::media::MediaStore::open(&settings.media).context("SHOP_MEDIA_URL")?;
+    let swept = crate::media::sweep(&pool, &store, Duration::from_secs(grace_minutes * 60)).await?;
+    for key in &swept.deleted {
+        println!("deleted {key}");
+    }
+    println!(
+        "{} deleted, {} named by an image, {} younger than {grace_minutes} minutes",
+        swept.deleted.len(),
+        swept.named,
+        swept.young
+    );
+    Ok(())
+}

@@ -8,13 +8,16 @@
 //!   background work) and `reference` (the OpenAPI document and Swagger UI).
 //! - [`health`]: the operations endpoints outside `/api/v1` — `/health/live`, `/health/ready` and `/metrics` —
 //!   with their routes and OpenAPI docs.
-//! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`, `dlq list|requeue`.
+//! - [`media`]: `/media/<key>`, product images' files from the media store, and the sweep of files no image
+//!   names.
+//! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`, `dlq list|requeue`, `media sweep`.
 //! - [`replay`]: `replay --all | --projector NAME [--verify]`; with `--instance URL`, a running instance's
 //!   catalog index checked against one built from the feed.
 //! - [`seed`]: `seed --products N --customers M --orders K [--if-empty]`.
 
 pub mod cli;
 pub mod health;
+pub mod media;
 pub mod replay;
 pub mod seed;
 pub mod startup;

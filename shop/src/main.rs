@@ -64,6 +64,9 @@ enum Command {
         /// Only seed when the store has no products yet.
         #[arg(long)]
         if_empty: bool,
+        /// Products without pictures (by default each kind of product gets a generated one).
+        #[arg(long)]
+        no_images: bool,
     },
     /// Messages the saga gave up on after its retries ("parked").
     Dlq {
@@ -74,6 +77,22 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Product images' files in the media store (SHOP_MEDIA_URL).
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaCommand {
+    /// Delete the files no product image names (left by a crash between an upload's files and its event,
+    /// or by removed images), once they are older than the grace period. `shop serve` does this hourly.
+    Sweep {
+        /// Minutes a file no image names is kept: an upload stores its files just before its event.
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u64,
     },
 }
 
@@ -177,11 +196,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Dlq {
             command: DlqCommand::Requeue { id, .. },
         } => cli::requeue_parked(&settings, id.as_deref()).await,
+        Command::Media {
+            command: MediaCommand::Sweep { grace_minutes },
+        } => cli::sweep_media(&settings, grace_minutes).await,
         Command::Seed {
             products,
             customers,
             orders,
             if_empty,
-        } => shop::seed::run(&settings, products, customers, orders, if_empty).await,
+            no_images,
+        } => shop::seed::run(&settings, products, customers, orders, if_empty, !no_images).await,
     }
 }

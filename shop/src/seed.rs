@@ -1,17 +1,19 @@
 //! `shop seed`: a realistic catalog, customers and orders, written through the command bus like any client's
 //! commands (with their uniqueness claims), so every read model and the audit chain see ordinary events.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
 use command_api::usecases::checkout::{self, CheckOut};
+use command_api::usecases::images::{self, Images, Prepared};
 use domain::cart::{Cart, CartCommand, ProductSnapshot};
 use domain::product::{Product, ProductCommand};
 use domain::user::{User, UserCommand};
 use domain::{
-    Address, Currency, Email, Money, OrderId, PasswordHash, PaymentMethod, ProductId, Quantity,
-    Role, Sku, UserId,
+    Address, Currency, Email, ImageId, Money, OrderId, PasswordHash, PaymentMethod, ProductId,
+    Quantity, Role, Sku, UserId,
 };
 use eventstore::claims::ClaimKind;
 use eventstore::{CommandBus, CommandMetadata};
@@ -60,6 +62,7 @@ pub async fn run(
     customers: u64,
     orders: u64,
     if_empty: bool,
+    images: bool,
 ) -> anyhow::Result<()> {
     let stores = Stores::open(settings).await?;
     if if_empty
@@ -72,7 +75,12 @@ pub async fn run(
     }
     let bus = stores.bus.clone();
     let run_id = &Uuid::now_v7().simple().to_string()[20..];
-    let catalog = seed_products(&bus, products, run_id).await?;
+    let pictures = if images {
+        seed_pictures(&Images::new(stores.media.clone(), 2)).await?
+    } else {
+        HashMap::new()
+    };
+    let catalog = seed_products(&bus, &pictures, products, run_id).await?;
     println!("seeded {} products", catalog.len());
     let people = seed_customers(&bus, customers, run_id).await?;
     println!(
@@ -90,8 +98,34 @@ fn meta() -> CommandMetadata {
     meta
 }
 
+/// One generated picture per kind of thing (a gradient in two colours), stored once; every product of that
+/// kind shows it. Files before events, as an upload does.
+async fn seed_pictures(images: &Images) -> anyhow::Result<HashMap<&'static str, Prepared>> {
+    let mut pictures = HashMap::new();
+    for (n, (thing, _)) in THINGS.iter().enumerate() {
+        let hue = |shift: usize| PALETTE[(n + shift) % PALETTE.len()];
+        let jpeg = images::generated_jpeg(1200, 900, hue(0), hue(5));
+        let prepared = images.prepare(jpeg.into()).await?;
+        images.store(&prepared).await?;
+        pictures.insert(*thing, prepared);
+    }
+    Ok(pictures)
+}
+
+const PALETTE: [[u8; 3]; 8] = [
+    [0x1f, 0x6f, 0xb4],
+    [0xd9, 0x5d, 0x39],
+    [0x3a, 0x9d, 0x5d],
+    [0xe0, 0xb0, 0x30],
+    [0x7b, 0x4b, 0xa8],
+    [0x2a, 0x9d, 0xa8],
+    [0xc2, 0x3b, 0x6e],
+    [0x55, 0x5f, 0x6b],
+];
+
 async fn seed_products(
     bus: &Arc<CommandBus>,
+    pictures: &HashMap<&'static str, Prepared>,
     count: u64,
     run_id: &str,
 ) -> anyhow::Result<Vec<SeededProduct>> {
@@ -113,6 +147,9 @@ async fn seed_products(
                 let sku = Sku::parse(&format!("{}-{}-{run_id}-{n}", &thing[..3], &adjective[..3]))?;
                 let name = format!("{adjective} {thing}");
                 let price = Money::new(price, eur)?;
+                let picture = pictures
+                    .get(thing)
+                    .map(|p| p.image(ImageId::new(Uuid::now_v7()), name.clone()));
                 let command = ProductCommand::Create {
                     product_id: id,
                     sku: sku.clone(),
@@ -133,6 +170,13 @@ async fn seed_products(
                 unit.claim(ClaimKind::Sku, sku.as_str(), &id.to_string());
                 unit.decide::<Product>(&id.to_string(), command, None)
                     .await?;
+                if let Some(image) = picture {
+                    let add = ProductCommand::AddImage {
+                        image,
+                        at: Utc::now(),
+                    };
+                    unit.decide::<Product>(&id.to_string(), add, None).await?;
+                }
                 unit.commit().await?;
                 Ok::<_, anyhow::Error>(SeededProduct {
                     snapshot: ProductSnapshot {

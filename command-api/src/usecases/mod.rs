@@ -6,9 +6,11 @@
 //!   in one unit, which also holds a redemption of the cart's discount code.
 //! - [`registration`]: a new account, its email claimed for it alone, in one unit.
 //! - [`catalog`]: a product as a cart line or an order line sees it.
+//! - [`images`]: an uploaded image checked, resized and stored, then `ProductImageAdded`.
 //! - [`discount`]: a discount code applied to the caller's cart, checked against its promotion and the lines.
 
 pub mod catalog;
 pub mod checkout;
 pub mod discount;
+pub mod images;
 pub mod registration;

@@ -5,9 +5,10 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use super::{ProductCommand, ProductError, ProductEvent, ReleaseReason};
+use super::images::{MAX_IMAGES, valid_alt};
+use super::{ProductCommand, ProductError, ProductEvent, ProductImage, ReleaseReason};
 use crate::values::text;
-use crate::{Money, OrderId, ProductId, Sku};
+use crate::{ImageId, Money, OrderId, ProductId, Sku};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
@@ -32,6 +33,9 @@ pub struct Product {
     reservations: BTreeMap<OrderId, Reservation>,
     /// Discontinued products keep their stock and reservations but take no new ones.
     discontinued: bool,
+    /// Shown in this order, the first on catalog cards.
+    #[serde(default)]
+    images: Vec<ProductImage>,
 }
 
 /// Units of this product held for one order.
@@ -110,6 +114,10 @@ impl Product {
 
     pub fn reservations(&self) -> &BTreeMap<OrderId, Reservation> {
         &self.reservations
+    }
+
+    pub fn images(&self) -> &[ProductImage] {
+        &self.images
     }
 
     /// The events `command` leads to, or the rule it breaks.
@@ -233,7 +241,71 @@ impl Product {
                     _ => Ok(vec![]),
                 }
             }
+            ProductCommand::AddImage { image, at } => self.add_image(image, at),
+            ProductCommand::ReorderImages { order, at } => self.reorder_images(order, at),
+            ProductCommand::RemoveImage { image_id, at } => {
+                if !self.images.iter().any(|i| i.image_id == image_id) {
+                    return Err(ProductError::ImageNotFound);
+                }
+                Ok(vec![ProductEvent::ProductImageRemoved {
+                    image_id,
+                    removed_at: at,
+                }])
+            }
         }
+    }
+
+    fn add_image(
+        &self,
+        image: ProductImage,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ProductEvent>, ProductError> {
+        let image = ProductImage {
+            alt: valid_alt(&image.alt)?,
+            ..image
+        };
+        if let Some(existing) = self.images.iter().find(|i| i.image_id == image.image_id) {
+            // A retried upload is answered as if it had just succeeded.
+            return if *existing == image {
+                Ok(vec![])
+            } else {
+                Err(ProductError::ImageExists)
+            };
+        }
+        if self.images.len() >= MAX_IMAGES {
+            return Err(ProductError::TooManyImages);
+        }
+        Ok(vec![ProductEvent::ProductImageAdded {
+            image,
+            added_at: at,
+        }])
+    }
+
+    fn reorder_images(
+        &self,
+        order: Vec<ImageId>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ProductEvent>, ProductError> {
+        let mut named = order.clone();
+        named.sort();
+        named.dedup();
+        let mut current: Vec<ImageId> = self.images.iter().map(|i| i.image_id).collect();
+        current.sort();
+        if named.len() != order.len() || named != current {
+            return Err(ProductError::InvalidImageOrder);
+        }
+        let unchanged = self
+            .images
+            .iter()
+            .map(|i| i.image_id)
+            .eq(order.iter().copied());
+        if unchanged {
+            return Ok(vec![]);
+        }
+        Ok(vec![ProductEvent::ProductImagesReordered {
+            order,
+            reordered_at: at,
+        }])
     }
 
     fn update_details(
@@ -426,6 +498,22 @@ impl Aggregate for Product {
             } => {
                 self.on_hand = on_hand;
                 self.set_reservation_state(order_id, ReservationState::Released);
+            }
+            ProductEvent::ProductImageAdded { image, .. } => self.images.push(image),
+            ProductEvent::ProductImagesReordered { order, .. } => {
+                let mut images = std::mem::take(&mut self.images);
+                self.images = order
+                    .iter()
+                    .filter_map(|id| {
+                        let at = images.iter().position(|i| i.image_id == *id)?;
+                        Some(images.remove(at))
+                    })
+                    .collect();
+                // An image the order left out (never so by the rules) stays, after the others.
+                self.images.append(&mut images);
+            }
+            ProductEvent::ProductImageRemoved { image_id, .. } => {
+                self.images.retain(|i| i.image_id != image_id);
             }
         }
     }

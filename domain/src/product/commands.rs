@@ -1,7 +1,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Money, OrderId, ProductId, Quantity, Sku};
+use super::ProductImage;
+use crate::{ImageId, Money, OrderId, ProductId, Quantity, Sku};
 
 /// What can be asked of a product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +55,20 @@ pub enum ProductCommand {
     ExpireReservation {
         order_id: OrderId,
         now: DateTime<Utc>,
+    },
+    /// Shows an image whose files are already stored, after the others.
+    AddImage {
+        image: ProductImage,
+        at: DateTime<Utc>,
+    },
+    /// Every image of the product, each once, in the order to show them.
+    ReorderImages {
+        order: Vec<ImageId>,
+        at: DateTime<Utc>,
+    },
+    RemoveImage {
+        image_id: ImageId,
+        at: DateTime<Utc>,
     },
 }
 

@@ -1,4 +1,4 @@
-use super::{MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+use super::{MAX_ALT_CHARS, MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_IMAGES, MAX_NAME_CHARS};
 use crate::{ProblemCode, Refusal, RuleViolation};
 
 /// Why a product command was refused.
@@ -47,6 +47,16 @@ pub enum ProductError {
     NoSuchReservation,
     #[error("the reservation has not expired yet")]
     NotExpired,
+    #[error("alt text must be 1 to {} characters", MAX_ALT_CHARS)]
+    InvalidAlt,
+    #[error("a product holds at most {} images", MAX_IMAGES)]
+    TooManyImages,
+    #[error("the product has no such image")]
+    ImageNotFound,
+    #[error("the new order must name every image of the product exactly once")]
+    InvalidImageOrder,
+    #[error("an image with this id exists with other files")]
+    ImageExists,
 }
 
 impl RuleViolation for ProductError {
@@ -69,13 +79,20 @@ impl RuleViolation for ProductError {
             ProductError::ReservationReleased => ProblemCode::ReservationReleased,
             ProductError::NoSuchReservation => ProblemCode::ReservationNotFound,
             ProductError::NotExpired => ProblemCode::NotExpired,
+            ProductError::InvalidAlt => ProblemCode::InvalidAlt,
+            ProductError::TooManyImages => ProblemCode::TooManyImages,
+            ProductError::ImageNotFound => ProblemCode::ImageNotFound,
+            ProductError::InvalidImageOrder => ProblemCode::InvalidImageOrder,
+            ProductError::ImageExists => ProblemCode::AlreadyCreated,
         }
     }
 
     fn refusal(&self) -> Refusal {
         match self {
-            ProductError::NotFound | ProductError::NoSuchReservation => Refusal::NotFound,
-            ProductError::AlreadyCreated => Refusal::Conflict,
+            ProductError::NotFound
+            | ProductError::NoSuchReservation
+            | ProductError::ImageNotFound => Refusal::NotFound,
+            ProductError::AlreadyCreated | ProductError::ImageExists => Refusal::Conflict,
             _ => Refusal::Rule,
         }
     }

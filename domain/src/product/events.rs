@@ -2,8 +2,8 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::ReleaseReason;
-use crate::{Money, OrderId, ProductId, Sku};
+use super::{ProductImage, ReleaseReason};
+use crate::{ImageId, Money, OrderId, ProductId, Sku};
 
 /// What happened to a product.
 ///
@@ -62,6 +62,21 @@ pub enum ProductEvent {
         available: u32,
         released_at: DateTime<Utc>,
     },
+    /// An image's files were stored; it is shown after the product's other images.
+    ProductImageAdded {
+        image: ProductImage,
+        added_at: DateTime<Utc>,
+    },
+    /// Every image of the product, in the order to show them.
+    ProductImagesReordered {
+        order: Vec<ImageId>,
+        reordered_at: DateTime<Utc>,
+    },
+    /// The image is no longer shown; its files go to the media sweep unless another image has them.
+    ProductImageRemoved {
+        image_id: ImageId,
+        removed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ProductEvent {
@@ -74,6 +89,9 @@ impl DomainEvent for ProductEvent {
             ProductEvent::StockReserved { .. } => "StockReserved",
             ProductEvent::ReservationCommitted { .. } => "ReservationCommitted",
             ProductEvent::ReservationReleased { .. } => "ReservationReleased",
+            ProductEvent::ProductImageAdded { .. } => "ProductImageAdded",
+            ProductEvent::ProductImagesReordered { .. } => "ProductImagesReordered",
+            ProductEvent::ProductImageRemoved { .. } => "ProductImageRemoved",
         };
         name.to_owned()
     }

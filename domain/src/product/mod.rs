@@ -4,6 +4,7 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
+mod images;
 #[cfg(test)]
 mod tests;
 
@@ -14,3 +15,4 @@ pub use aggregate::{
 pub use commands::{ProductCommand, ReleaseReason};
 pub use error::ProductError;
 pub use events::ProductEvent;
+pub use images::{ImageVariant, MAX_ALT_CHARS, MAX_IMAGES, ProductImage, valid_alt};

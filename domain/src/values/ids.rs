@@ -75,6 +75,11 @@ uuid_id!(
     PromotionId
 );
 
+uuid_id!(
+    /// Identifies one image of a product.
+    ImageId
+);
+
 impl PaymentId {
     /// The payment id of an order is the order's own uuid.
     ///

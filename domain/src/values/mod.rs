@@ -20,7 +20,7 @@ pub use address::Address;
 pub use currency::Currency;
 pub use email::Email;
 pub use error::ValueError;
-pub use ids::{OrderId, PaymentId, ProductId, PromotionId, UserId};
+pub use ids::{ImageId, OrderId, PaymentId, ProductId, PromotionId, UserId};
 pub use money::Money;
 pub use password::PasswordHash;
 pub use payment_method::PaymentMethod;

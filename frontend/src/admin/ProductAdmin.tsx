@@ -18,6 +18,7 @@ import { useTitle } from "../lib/page";
 import { Link, navigate, useLocation } from "../lib/router";
 import { useFetch } from "../lib/useFetch";
 import { useToast } from "../store/toast";
+import { ProductImagesPanel } from "./ProductImages";
 
 const CURRENCIES = ["EUR", "USD", "GBP"];
 
@@ -303,21 +304,24 @@ export function EditProductPage({ id }: { id: string }) {
             </div>
           </div>
           <div className="admin-columns">
-            <ProductForm
-              key={`${p.updated_at}|${product.data?.etag}`}
-              creating={false}
-              submitLabel="Save changes"
-              initial={{
-                sku: p.sku,
-                name: p.name,
-                description: p.description,
-                category: p.category,
-                price: p.price ? moneyInputValue(p.price.amount, p.price.currency) : "",
-                currency: p.price?.currency ?? CURRENCIES[0],
-                stock: "",
-              }}
-              onSubmit={save}
-            />
+            <div className="stack">
+              <ProductForm
+                key={`${p.updated_at}|${product.data?.etag}`}
+                creating={false}
+                submitLabel="Save changes"
+                initial={{
+                  sku: p.sku,
+                  name: p.name,
+                  description: p.description,
+                  category: p.category,
+                  price: p.price ? moneyInputValue(p.price.amount, p.price.currency) : "",
+                  currency: p.price?.currency ?? CURRENCIES[0],
+                  stock: "",
+                }}
+                onSubmit={save}
+              />
+              <ProductImagesPanel product={p} refreshing={product.loading} onDone={reloadAt} />
+            </div>
             <div className="stack">
               <StockForm product={p} onDone={reloadAt} />
               <DiscontinueBox product={p} />

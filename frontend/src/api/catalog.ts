@@ -1,5 +1,17 @@
 /** The catalog: listing and reading products and categories, and the administrators' writes. */
-import { get, request, segment, write, type Answer, type Body, type Query, type ReadOptions, type WriteOptions } from "./client";
+import {
+  get,
+  request,
+  segment,
+  upload,
+  write,
+  type Answer,
+  type Body,
+  type Query,
+  type ReadOptions,
+  type UploadOptions,
+  type WriteOptions,
+} from "./client";
 import type { Written } from "./types";
 
 /** What `GET /products` takes; the catalog page builds it from the URL as `URLSearchParams`. */
@@ -45,4 +57,41 @@ export function adjustStock(id: string, change: Body<"adjust_stock">, options: W
 /** `POST /products/{id}/discontinue` (administrators): off the catalog for good. */
 export function discontinueProduct(id: string, options: WriteOptions = {}): Promise<Written> {
   return write("POST", `/products/${segment(id)}/discontinue`, undefined, options);
+}
+
+/** What `POST /products/{id}/images` takes: the file (JPEG, PNG or WebP, at most 5 MB) and its alt text. */
+export interface NewProductImage {
+  image: Blob;
+  /** What the image shows, 1 to 250 characters. */
+  alt: string;
+}
+
+/**
+ * `PUT /products/{id}/images`: every current image id exactly once, in the new order. Written here because the
+ * document does not describe the image operations yet (only the images); once it does, `Body<"…">` replaces it.
+ */
+export interface ImageOrder {
+  order: string[];
+}
+
+/**
+ * `POST /products/{id}/images` (administrators), as `multipart/form-data` with upload progress. Refused with
+ * 413 over 5 MB, 422 for what is not an image, over 40 megapixels, or a bad alt text (`errors.alt`).
+ */
+export function uploadProductImage(id: string, image: NewProductImage, options: UploadOptions = {}): Promise<Written> {
+  const form = new FormData();
+  // The alt text first: a server reading the parts in order can refuse a bad one before the file's bytes.
+  form.append("alt", image.alt);
+  form.append("image", image.image);
+  return upload(`/products/${segment(id)}/images`, form, options);
+}
+
+/** `PUT /products/{id}/images` (administrators): the new order; 422 unless it names every image once. */
+export function reorderProductImages(id: string, order: ImageOrder, options: WriteOptions = {}): Promise<Written> {
+  return write("PUT", `/products/${segment(id)}/images`, order, options);
+}
+
+/** `DELETE /products/{id}/images/{image_id}` (administrators); 404 for an image the product does not have. */
+export function removeProductImage(id: string, imageId: string, options: WriteOptions = {}): Promise<Written> {
+  return write("DELETE", `/products/${segment(id)}/images/${segment(imageId)}`, undefined, options);
 }

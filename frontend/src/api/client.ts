@@ -1,9 +1,9 @@
 /**
- * The one way the app talks to the shop: `fetch` under /api/v1 on the page's own origin, JSON in and out,
- * and every failure turned into an `ApiError` whose `message` a person can read. The typed calls per resource
- * (catalog.ts, cart.ts, orders.ts, promotions.ts, auth.ts, audit.ts, notifications.ts) are built on `request`,
- * `get` and `write` here; their types come from the server's OpenAPI document (schema.ts, generated:
- * `npm run api-types`).
+ * The one way the app talks to the shop: `fetch` under /api/v1 on the page's own origin, JSON in and out
+ * (XMLHttpRequest for uploads, which report their progress), and every failure turned into an `ApiError` whose
+ * `message` a person can read. The typed calls per resource (catalog.ts, cart.ts, orders.ts, promotions.ts,
+ * auth.ts, audit.ts, notifications.ts) are built on `request`, `get`, `write` and `upload` here; their types come
+ * from the server's OpenAPI document (schema.ts, generated: `npm run api-types`).
  *
  * Authentication is the browser's business, not this module's: the server keeps the session in the HttpOnly
  * `shop_session` cookie, which `fetch` sends by itself (`credentials: "same-origin"`). The app never sees the
@@ -216,6 +216,65 @@ export async function write(
 export type ReadOptions = Omit<RequestOptions, "method" | "body" | "query">;
 /** Options of a write: the body is the typed call's argument. */
 export type WriteOptions = Omit<RequestOptions, "method" | "body" | "query" | "minPosition">;
+
+/** Options of an upload: those of a write, and who hears how far the bytes have gone. */
+export interface UploadOptions extends WriteOptions {
+  /** Called as the body goes out: bytes sent, and the total (0 when the browser does not know it). */
+  onProgress?: (loaded: number, total: number) => void;
+}
+
+/**
+ * POSTs a `multipart/form-data` body with XMLHttpRequest rather than `fetch`, which cannot report upload
+ * progress. Otherwise as `write`: the same headers, the same `ApiError` for a refusal, the same 401 handling.
+ */
+export function upload(path: string, form: FormData, options: UploadOptions = {}): Promise<Written> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new DOMException("The upload was cancelled.", "AbortError"));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", buildUrl(path));
+    // No Content-Type: the browser sets it, with the multipart boundary. Cookies go along (same origin).
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader(REQUESTED_WITH.name, REQUESTED_WITH.value);
+    if (options.ifMatch) xhr.setRequestHeader("If-Match", options.ifMatch);
+    if (options.idempotencyKey) xhr.setRequestHeader("Idempotency-Key", options.idempotencyKey);
+    xhr.upload.onprogress = (e) => options.onProgress?.(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onload = async () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve((xhr.responseText ? JSON.parse(xhr.responseText) : undefined) as Written);
+        } catch {
+          reject(new ApiError({ status: 502, detail: "The shop's answer could not be read." }));
+        }
+        return;
+      }
+      // The failure as a `Response`, so it is read exactly as `request` reads one.
+      const failed = new Response(xhr.responseText || null, {
+        status: xhr.status >= 400 && xhr.status <= 599 ? xhr.status : 502,
+        headers: responseHeaders(xhr),
+      });
+      const error = await problemFrom(failed);
+      if (error.status === 401) onUnauthorized();
+      reject(error);
+    };
+    xhr.onerror = () => reject(new ApiError({ status: 0 }));
+    xhr.onabort = () => reject(new DOMException("The upload was cancelled.", "AbortError"));
+    options.signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
+
+/** An XMLHttpRequest's response headers as `Headers` (`problemFrom` reads Content-Type, Retry-After, X-Request-Id). */
+function responseHeaders(xhr: XMLHttpRequest): Headers {
+  const headers = new Headers();
+  for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  return headers;
+}
 
 type OperationId = keyof operations;
 type Responses<Op extends OperationId> = operations[Op]["responses"];

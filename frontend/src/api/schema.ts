@@ -130,6 +130,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/{id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Reorders a product's images (administrators); the first is the one catalog cards show. */
+        put: operations["reorder_product_images"];
+        /**
+         * Adds an image to a product (administrators), shown after its other images. The original and its resized
+         *     copies (JPEG, about 320 and 960 px wide) are stored before the event that shows them.
+         */
+        post: operations["add_product_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}/images/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes an image from a product (administrators). Its files are deleted by the media sweep once no image
+         *     names them.
+         */
+        delete: operations["remove_product_image"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cart/items": {
         parameters: {
             query?: never;
@@ -756,6 +797,30 @@ export interface components {
             /** @description Send as `after` for the next page; the same `after` when there were no more events. */
             next: string;
         };
+        /** @description Every image of the product, each once, in the order to show them. */
+        ImageOrder: {
+            order: string[];
+        };
+        /** @description The upload form. */
+        ImageUpload: {
+            /**
+             * Format: binary
+             * @description A JPEG, PNG or WebP image of at most 5 MB and 40 megapixels, checked by its content.
+             */
+            image: string;
+            /**
+             * @description What the image shows, for those who cannot see it: 1 to 250 characters.
+             * @example The blue shirt, folded
+             */
+            alt: string;
+        };
+        ImageVariant: {
+            url: string;
+            /** Format: int32 */
+            width: number;
+            /** Format: int32 */
+            height: number;
+        };
         Login: {
             /** Format: email */
             email: string;
@@ -1082,7 +1147,7 @@ export interface components {
              * @description `/problems/<code>`, e.g. `/problems/validation`; clients branch on it.
              * @enum {string}
              */
-            type: "/problems/validation" | "/problems/invalid_body" | "/problems/malformed_json" | "/problems/invalid_parameter" | "/problems/invalid_if_match" | "/problems/invalid_idempotency_key" | "/problems/bad_request" | "/problems/payload_too_large" | "/problems/unsupported_media_type" | "/problems/not_found" | "/problems/no_such_route" | "/problems/method_not_allowed" | "/problems/unauthorized" | "/problems/csrf_header_missing" | "/problems/forbidden" | "/problems/invalid_credentials" | "/problems/rate_limited" | "/problems/busy" | "/problems/version_mismatch" | "/problems/concurrent_change" | "/problems/idempotency_key_in_flight" | "/problems/idempotency_key_reused" | "/problems/idempotency_key_taken_over" | "/problems/cart_changed" | "/problems/unknown_product" | "/problems/email_taken" | "/problems/sku_taken" | "/problems/invalid_currency" | "/problems/negative_amount" | "/problems/currency_mismatch" | "/problems/invalid_quantity" | "/problems/invalid_email" | "/problems/invalid_sku" | "/problems/empty_name" | "/problems/too_long" | "/problems/invalid_address" | "/problems/invalid_payment_method" | "/problems/overflow" | "/problems/already_registered" | "/problems/user_not_found" | "/problems/name_too_long" | "/problems/product_not_found" | "/problems/already_created" | "/problems/invalid_name" | "/problems/invalid_description" | "/problems/invalid_category" | "/problems/nothing_to_update" | "/problems/currency_change" | "/problems/zero_adjustment" | "/problems/below_reserved" | "/problems/stock_limit_exceeded" | "/problems/already_discontinued" | "/problems/discontinued" | "/problems/out_of_stock" | "/problems/reservation_exists" | "/problems/reservation_released" | "/problems/reservation_not_found" | "/problems/not_expired" | "/problems/product_discontinued" | "/problems/line_limit_exceeded" | "/problems/line_not_found" | "/problems/empty_cart" | "/problems/total_too_large" | "/problems/order_not_found" | "/problems/already_placed" | "/problems/no_lines" | "/problems/not_pending" | "/problems/not_cancellable" | "/problems/not_confirmed" | "/problems/tracking_number_too_long" | "/problems/not_shipped" | "/problems/checkout_not_found" | "/problems/already_started" | "/problems/out_of_order" | "/problems/payment_not_found" | "/problems/invalid_transition" | "/problems/discount_not_applicable" | "/problems/discount_below_minimum" | "/problems/discount_code_unknown" | "/problems/invalid_discount_code" | "/problems/invalid_discount" | "/problems/invalid_validity" | "/problems/discount_code_paused" | "/problems/discount_code_ended" | "/problems/discount_code_not_yet_valid" | "/problems/discount_code_expired" | "/problems/discount_code_used_up" | "/problems/discount_code_used_up_by_customer" | "/problems/discount_code_taken" | "/problems/no_recipient" | "/problems/unavailable" | "/problems/internal";
+            type: "/problems/validation" | "/problems/invalid_body" | "/problems/malformed_json" | "/problems/invalid_parameter" | "/problems/invalid_if_match" | "/problems/invalid_idempotency_key" | "/problems/bad_request" | "/problems/payload_too_large" | "/problems/unsupported_media_type" | "/problems/not_found" | "/problems/no_such_route" | "/problems/method_not_allowed" | "/problems/unauthorized" | "/problems/csrf_header_missing" | "/problems/forbidden" | "/problems/invalid_credentials" | "/problems/rate_limited" | "/problems/busy" | "/problems/version_mismatch" | "/problems/concurrent_change" | "/problems/idempotency_key_in_flight" | "/problems/idempotency_key_reused" | "/problems/idempotency_key_taken_over" | "/problems/cart_changed" | "/problems/unknown_product" | "/problems/email_taken" | "/problems/sku_taken" | "/problems/invalid_currency" | "/problems/negative_amount" | "/problems/currency_mismatch" | "/problems/invalid_quantity" | "/problems/invalid_email" | "/problems/invalid_sku" | "/problems/empty_name" | "/problems/too_long" | "/problems/invalid_address" | "/problems/invalid_payment_method" | "/problems/overflow" | "/problems/already_registered" | "/problems/user_not_found" | "/problems/name_too_long" | "/problems/product_not_found" | "/problems/already_created" | "/problems/invalid_name" | "/problems/invalid_description" | "/problems/invalid_category" | "/problems/nothing_to_update" | "/problems/currency_change" | "/problems/zero_adjustment" | "/problems/below_reserved" | "/problems/stock_limit_exceeded" | "/problems/already_discontinued" | "/problems/discontinued" | "/problems/out_of_stock" | "/problems/reservation_exists" | "/problems/reservation_released" | "/problems/reservation_not_found" | "/problems/not_expired" | "/problems/not_an_image" | "/problems/image_too_large" | "/problems/invalid_alt" | "/problems/too_many_images" | "/problems/image_not_found" | "/problems/invalid_image_order" | "/problems/product_discontinued" | "/problems/line_limit_exceeded" | "/problems/line_not_found" | "/problems/empty_cart" | "/problems/total_too_large" | "/problems/order_not_found" | "/problems/already_placed" | "/problems/no_lines" | "/problems/not_pending" | "/problems/not_cancellable" | "/problems/not_confirmed" | "/problems/tracking_number_too_long" | "/problems/not_shipped" | "/problems/checkout_not_found" | "/problems/already_started" | "/problems/out_of_order" | "/problems/payment_not_found" | "/problems/invalid_transition" | "/problems/discount_not_applicable" | "/problems/discount_below_minimum" | "/problems/discount_code_unknown" | "/problems/invalid_discount_code" | "/problems/invalid_discount" | "/problems/invalid_validity" | "/problems/discount_code_paused" | "/problems/discount_code_ended" | "/problems/discount_code_not_yet_valid" | "/problems/discount_code_expired" | "/problems/discount_code_used_up" | "/problems/discount_code_used_up_by_customer" | "/problems/discount_code_taken" | "/problems/no_recipient" | "/problems/unavailable" | "/problems/internal";
             /**
              * @description The status's reason phrase.
              * @example Unprocessable Entity
@@ -1120,6 +1185,29 @@ export interface components {
             created_at?: string | null;
             /** Format: date-time */
             updated_at?: string | null;
+            /** @description First image first. */
+            images: components["schemas"]["ProductImage"][];
+        };
+        /**
+         * @description An image of a product: `url`, `width` and `height` are its widest copy (about 960 px wide), served by the
+         *     shop with `Cache-Control: immutable`.
+         */
+        ProductImage: {
+            /** Format: uuid */
+            id: string;
+            /** @example /media/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/960.jpg */
+            url: string;
+            /** Format: int32 */
+            width: number;
+            /** Format: int32 */
+            height: number;
+            /** @description What the image shows, for those who cannot see it. */
+            alt: string;
+            /**
+             * @description Resized copies (JPEG, about 320 and 960 px wide, never wider than the original), narrowest first: a
+             *     `srcset`.
+             */
+            variants: components["schemas"]["ImageVariant"][];
         };
         /** @description The caller's account. */
         Profile: {
@@ -2127,6 +2215,342 @@ export interface operations {
             path: {
                 /** @description The product */
                 id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The product's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id, or it is not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reorder_product_images: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The product */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageOrder"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The product's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id, or it is not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_product_image: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+                /** @description Up to 255 characters. The same key with the same body from the same user within 24 h answers the first response again (with `Idempotent-Replayed: true`) and appends nothing; the same key with another body answers 422. While the first request still runs, a retry answers 409 `idempotency_key_in_flight` with `Retry-After`; if that request's process died, the retry gets its answer (when its changes were committed) or runs afresh once the key's 10 s lease has lapsed. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The product */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImageUpload"];
+            };
+        };
+        responses: {
+            /** @description The image is the product's last; `id` is the image's */
+            201: {
+                headers: {
+                    /** @description The product's new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Written"];
+                };
+            };
+            /** @description Malformed JSON, wrong types, or a malformed `If-Match` or `Idempotency-Key` header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, a bad or expired one, or one that was logged out. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's role may not do this (administrators only). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing with this id, or it is not yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` named another version than the current one. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The image is larger than 5 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A field is not valid (`errors` says which), a business rule refused the command, or the
+             *     `Idempotency-Key` was used before with another body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, session store ...) is down; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_product_image: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The version the change is meant for, in quotes as sent in `ETag`, e.g. `"3"`; another current version answers 412.
+                 * @example "3"
+                 */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The product */
+                id: string;
+                /** @description The image */
+                image_id: string;
             };
             cookie?: never;
         };

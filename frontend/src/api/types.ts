@@ -16,6 +16,12 @@ export type Money = Schemas["Money"];
 
 /** A product as the catalog shows it. `price` may be missing (`null` or left out): such a product cannot be bought. */
 export type Product = Schemas["Product"];
+/**
+ * A picture of a product, first image first in `Product.images`. `url`, `width` and `height` are its largest
+ * variant; `variants` are every size (JPEG), narrowest first. URLs are same-origin paths under /media/.
+ */
+export type ProductImage = Schemas["ProductImage"];
+export type ImageVariant = Schemas["ImageVariant"];
 export type Category = Schemas["Category"];
 /** `GET /categories`. */
 export type Categories = Schemas["Categories"];

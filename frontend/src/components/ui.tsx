@@ -204,8 +204,8 @@ export function Pagination({
 }
 
 /**
- * The product's picture. The catalog has no images, so each product gets a tile in a colour derived from its
- * SKU with its initials: stable, distinct, and cheap (no image requests).
+ * A product's stand-in picture, for a product without images (and in the cart): a tile in a colour derived
+ * from its SKU with its initials: stable, distinct, and cheap (no image requests).
  */
 export function ProductArt({ name, sku, size = "card" }: { name: string; sku: string; size?: "card" | "large" | "thumb" }) {
   let hash = 0;

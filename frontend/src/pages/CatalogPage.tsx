@@ -3,7 +3,8 @@ import { listCategories, listProducts } from "../api/catalog";
 import { AddToCart } from "../components/AddToCart";
 import { CatalogFilters } from "../components/CatalogFilters";
 import { Highlight } from "../components/Highlight";
-import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Pagination, Price, ProductArt } from "../components/ui";
+import { ProductPicture } from "../components/ProductPicture";
+import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Pagination, Price } from "../components/ui";
 import {
   catalogSearch,
   parseCatalogQuery,
@@ -136,7 +137,7 @@ export function CatalogPage() {
               {items.map((p) => (
                 <li key={p.id} className="card" data-testid="product-card">
                   <Link to={`/products/${p.id}`} className="card-link">
-                    <ProductArt name={p.name} sku={p.sku} />
+                    <ProductPicture product={p} />
                     <span className="card-category">{p.category}</span>
                     <span className="card-name">
                       <Highlight text={p.name} query={query.q} />

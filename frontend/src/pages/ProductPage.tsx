@@ -1,7 +1,8 @@
 import { getProduct } from "../api/catalog";
 import { ApiError } from "../api/client";
 import { AddToCart } from "../components/AddToCart";
-import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Price, ProductArt } from "../components/ui";
+import { ProductGallery } from "../components/ProductPicture";
+import { Availability, Empty, ErrorNote, Loading, NO_PRICE, Price } from "../components/ui";
 import { useTitle } from "../lib/page";
 import { Link } from "../lib/router";
 import { useFetch } from "../lib/useFetch";
@@ -36,7 +37,7 @@ export function ProductPage({ id }: { id: string }) {
       {!p && product.loading && <Loading label="Loading product…" />}
       {p && (
         <article className="product">
-          <ProductArt name={p.name} sku={p.sku} size="large" />
+          <ProductGallery product={p} />
           <div className="product-info">
             <p className="eyebrow">{p.category}</p>
             <h1>{p.name}</h1>

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::view::{Index, StoreKind, View, ViewError, decode};
 use crate::views::DetailFields;
+use crate::views::images::{self, ShownImage};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CatalogProduct {
@@ -25,6 +26,9 @@ pub struct CatalogProduct {
     pub discontinued: bool,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// First image first.
+    #[serde(default)]
+    pub images: Vec<ShownImage>,
     /// Sort keys: numbers sort exactly, unlike formatted text.
     pub price_key: i64,
     pub created_key: i64,
@@ -58,7 +62,12 @@ impl View for CatalogProduct {
     }
 
     fn update(&mut self, event: &StoredEvent) -> Result<(), ViewError> {
-        match decode::<ProductEvent>(event)? {
+        let event = decode::<ProductEvent>(event)?;
+        if let Some(at) = images::update(&mut self.images, &event) {
+            self.updated_at = Some(at);
+            return Ok(());
+        }
+        match event {
             ProductEvent::ProductCreated {
                 product_id,
                 sku,
@@ -124,6 +133,10 @@ impl View for CatalogProduct {
                 released_at: at,
                 ..
             } => self.set_available(available, at),
+            // Applied above.
+            ProductEvent::ProductImageAdded { .. }
+            | ProductEvent::ProductImagesReordered { .. }
+            | ProductEvent::ProductImageRemoved { .. } => {}
         }
         Ok(())
     }

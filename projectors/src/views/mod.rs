@@ -2,6 +2,7 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod images;
 pub mod notifications;
 pub mod orders;
 pub mod product_cache;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::view::{StoreKind, View, ViewError, decode};
 use crate::views::DetailFields;
+use crate::views::images::{self, ShownImage};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductDetails {
@@ -21,6 +22,9 @@ pub struct ProductDetails {
     pub discontinued: bool,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// First image first.
+    #[serde(default)]
+    pub images: Vec<ShownImage>,
 }
 
 impl ProductDetails {
@@ -34,13 +38,23 @@ impl View for ProductDetails {
     fn key(event: &StoredEvent) -> Option<String> {
         let relevant = matches!(
             event.event_type.as_str(),
-            "ProductCreated" | "ProductDetailsUpdated" | "ProductDiscontinued"
+            "ProductCreated"
+                | "ProductDetailsUpdated"
+                | "ProductDiscontinued"
+                | "ProductImageAdded"
+                | "ProductImagesReordered"
+                | "ProductImageRemoved"
         );
         (event.aggregate_type == "product" && relevant).then(|| event.aggregate_id.clone())
     }
 
     fn update(&mut self, event: &StoredEvent) -> Result<(), ViewError> {
-        match decode::<ProductEvent>(event)? {
+        let event = decode::<ProductEvent>(event)?;
+        if let Some(at) = images::update(&mut self.images, &event) {
+            self.updated_at = Some(at);
+            return Ok(());
+        }
+        match event {
             ProductEvent::ProductCreated {
                 product_id,
                 sku,
@@ -61,6 +75,7 @@ impl View for ProductDetails {
                     discontinued: false,
                     created_at: Some(created_at),
                     updated_at: Some(created_at),
+                    images: vec![],
                 };
             }
             ProductEvent::ProductDetailsUpdated {

@@ -39,7 +39,10 @@ impl View for Stock {
             | ProductEvent::ReservationCommitted { available, .. }
             | ProductEvent::ReservationReleased { available, .. } => available,
             ProductEvent::ProductDetailsUpdated { .. }
-            | ProductEvent::ProductDiscontinued { .. } => {
+            | ProductEvent::ProductDiscontinued { .. }
+            | ProductEvent::ProductImageAdded { .. }
+            | ProductEvent::ProductImagesReordered { .. }
+            | ProductEvent::ProductImageRemoved { .. } => {
                 return Ok(());
             }
         };

@@ -81,7 +81,9 @@ pub(super) fn router(
         .nest(reference::API_BASE, api)
         .merge(crate::health::operations_router(readiness));
     if serves_api {
-        app = app.merge(reference::ui());
+        app = app
+            .merge(reference::ui())
+            .merge(crate::media::MediaFiles::new(stores.media.clone()).router());
     }
     let index = format!("{}/index.html", settings.frontend_dir);
     if std::path::Path::new(&index).exists() {

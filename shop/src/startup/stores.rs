@@ -1,5 +1,5 @@
-//! The stores a process opens from its settings: PostgreSQL, Redis (with the near cache), MongoDB, RabbitMQ
-//! and the payment gateway.
+//! The stores a process opens from its settings: PostgreSQL, Redis (with the near cache), MongoDB, the media
+//! store, RabbitMQ and the payment gateway.
 
 use std::sync::Arc;
 
@@ -7,10 +7,12 @@ use anyhow::Context;
 use command_api::CommandState;
 use command_api::passwords::Hashing;
 use command_api::state::Limits;
+use command_api::usecases::images::Images;
 use eventstore::db::PgPool;
 use eventstore::{CommandBus, IdempotencyStore, UniqueClaims};
 use platform::Settings;
 use platform::auth::Authenticator;
+use platform::media::MediaStore;
 use platform::near_cache::{self, NearCache};
 use platform::rate_limit::RateLimiter;
 use platform::settings::PaymentGatewayChoice;
@@ -36,6 +38,8 @@ pub struct Stores {
     pub near_cache: NearCache,
     pub bus: Arc<CommandBus>,
     pub read: ReadStores,
+    /// Product images' files.
+    pub media: MediaStore,
 }
 
 impl Stores {
@@ -68,6 +72,7 @@ impl Stores {
         )
         .await
         .context("MONGODB_URL is not a valid MongoDB URL")?;
+        let media = MediaStore::open(&settings.media).context("SHOP_MEDIA_URL")?;
         Ok(Self {
             pool,
             redis,
@@ -79,6 +84,7 @@ impl Stores {
             ),
             bus,
             read,
+            media,
         })
     }
 
@@ -96,6 +102,7 @@ impl Stores {
                 registrations_per_minute: settings.registrations_per_minute,
             },
             hashing: Hashing::new(settings.password_hashes_at_once as usize),
+            images: Images::new(self.media.clone(), settings.image_decodes_at_once as usize),
         }
     }
 

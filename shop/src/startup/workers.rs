@@ -21,10 +21,21 @@ use super::Application;
 /// Without any wake-up, feed subscribers still look for new events this often.
 const WAKE_POLL: Duration = Duration::from_secs(2);
 
+/// How often the media sweep looks for files no image names, and how old such a file must be to go: an
+/// upload stores its files a moment before the event that names them.
+const MEDIA_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+const MEDIA_SWEEP_GRACE: Duration = Duration::from_secs(3600);
+
 /// Housekeeping that needs no orderly stop (aborted when the server has stopped).
 pub(super) fn background(app: &Application) -> Vec<JoinHandle<()>> {
     let mut background = Vec::new();
     if app.role.serves_commands() {
+        background.push(tokio::spawn(crate::media::sweep_now_and_then(
+            app.stores.pool.clone(),
+            app.stores.media.clone(),
+            MEDIA_SWEEP_EVERY,
+            MEDIA_SWEEP_GRACE,
+        )));
         background.push(tokio::spawn(purge_idempotency_keys(IdempotencyStore::new(
             app.stores.pool.clone(),
         ))));

@@ -18,7 +18,12 @@ pub struct TestApp {
     pub settings: Settings,
     /// The app's near cache, to wait until it is subscribed.
     pub near_cache: NearCache,
+    /// The media store's settings, for the CLI.
+    media_env: Vec<(&'static str, String)>,
 }
+
+/// moto's S3 server, started by scripts/services.sh.
+pub const S3_ENDPOINT: &str = "http://127.0.0.1:9010";
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -29,17 +34,45 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_with_roles(overrides, Roles::all()).await
 }
 
+/// Starts the application with its media store in a fresh bucket of the S3 test server.
+pub async fn spawn_app_with_s3() -> TestApp {
+    let bucket = format!("shop-test-{}", Uuid::now_v7().simple());
+    // moto takes an unsigned request to make a bucket.
+    let made = reqwest::Client::new()
+        .put(format!("{S3_ENDPOINT}/{bucket}"))
+        .send()
+        .await
+        .expect("the S3 test server answers (scripts/services.sh starts it)");
+    assert!(
+        made.status().is_success(),
+        "create bucket: {}",
+        made.status()
+    );
+    spawn_app_with(&[
+        ("SHOP_MEDIA_URL", &format!("s3://{bucket}/media")),
+        ("AWS_ENDPOINT_URL", S3_ENDPOINT),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ])
+    .await
+}
+
 /// Starts the application playing only `roles`.
 pub async fn spawn_app_with_roles(overrides: &[(&str, &str)], roles: Roles) -> TestApp {
     let (pool, database_url) = fresh_database().await;
     let unique = Uuid::now_v7().simple().to_string();
+    let media = format!(
+        "file://{}/shop-test-media/{unique}",
+        std::env::temp_dir().display()
+    );
     let prefix = format!("test:{unique}:");
     let mongo_database = format!("shop_test_{unique}");
     let overrides: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let settings = Settings::from_lookup(|name| {
+    let lookup = |name: &str| {
         if let Some((_, v)) = overrides.iter().find(|(k, _)| k == name) {
             return Some(v.clone());
         }
@@ -50,10 +83,21 @@ pub async fn spawn_app_with_roles(overrides: &[(&str, &str)], roles: Roles) -> T
             "MONGODB_DATABASE" => Some(mongo_database.clone()),
             "AMQP_PREFIX" => Some(prefix.clone()),
             "DATABASE_MAX_CONNECTIONS" => Some("8".to_owned()),
+            "SHOP_MEDIA_URL" => Some(media.clone()),
             other => std::env::var(other).ok(),
         }
-    })
-    .expect("test settings");
+    };
+    let settings = Settings::from_lookup(lookup).expect("test settings");
+    let media_env = [
+        "SHOP_MEDIA_URL",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+    ]
+    .into_iter()
+    .filter_map(|name| Some((name, lookup(name)?)))
+    .collect();
     let app = Application::build(&settings, roles)
         .await
         .expect("build the app");
@@ -66,6 +110,7 @@ pub async fn spawn_app_with_roles(overrides: &[(&str, &str)], roles: Roles) -> T
         pool,
         settings,
         near_cache,
+        media_env,
     }
 }
 
@@ -74,6 +119,7 @@ impl TestApp {
         let url = if path.starts_with('/')
             && !path.starts_with("/api/")
             && !path.starts_with("/health")
+            && !path.starts_with("/media/")
             && path != "/metrics"
         {
             format!("{}/api/v1{path}", self.address)
@@ -111,6 +157,7 @@ impl TestApp {
             .env("REDIS_PREFIX", &self.settings.redis_prefix)
             .env("MONGODB_DATABASE", &self.settings.mongodb_database)
             .env("AMQP_PREFIX", &self.settings.amqp_prefix)
+            .envs(self.media_env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "error")
             .output()
             .await

@@ -8,6 +8,7 @@ mod checkout;
 mod cli;
 mod helpers;
 mod idempotency;
+mod images;
 mod logs;
 mod messaging;
 mod openapi;

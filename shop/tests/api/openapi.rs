@@ -19,7 +19,7 @@ use crate::helpers::{TestApp, body, problem, spawn_app};
 
 /// shared/API.md's routes, and the one this project adds (ADR 0013): method, path, the status of success, and
 /// whether a token is needed.
-const CONTRACT: [(&str, &str, u16, bool); 38] = [
+const CONTRACT: [(&str, &str, u16, bool); 41] = [
     ("post", "/api/v1/auth/register", 201, false),
     ("post", "/api/v1/auth/login", 200, false),
     ("post", "/api/v1/auth/logout", 204, true),
@@ -29,6 +29,14 @@ const CONTRACT: [(&str, &str, u16, bool); 38] = [
     ("patch", "/api/v1/products/{id}", 202, true),
     ("post", "/api/v1/products/{id}/stock", 202, true),
     ("post", "/api/v1/products/{id}/discontinue", 202, true),
+    ("post", "/api/v1/products/{id}/images", 201, true),
+    ("put", "/api/v1/products/{id}/images", 202, true),
+    (
+        "delete",
+        "/api/v1/products/{id}/images/{image_id}",
+        202,
+        true,
+    ),
     ("get", "/api/v1/products", 200, false),
     ("get", "/api/v1/products/{id}", 200, false),
     ("get", "/api/v1/categories", 200, false),
