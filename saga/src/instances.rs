@@ -79,7 +79,7 @@ fn state_after(event_type: &str) -> Option<CheckoutState> {
     Some(match event_type {
         "CheckoutStarted" => CheckoutState::Started,
         "CheckoutStockReserved" => CheckoutState::StockReserved,
-        "CheckoutPaymentCaptured" => CheckoutState::Paid,
+        "CheckoutPaymentCaptured" | "CheckoutNothingToPay" => CheckoutState::Paid,
         "CheckoutCompleted" => CheckoutState::Completed,
         "CheckoutFailed" => CheckoutState::Failed,
         "CheckoutCompensated" => CheckoutState::Compensated,
@@ -120,6 +120,7 @@ mod tests {
                 gateway_reference: "pi_1".to_owned(),
                 captured_at: at,
             },
+            CheckoutEvent::CheckoutNothingToPay { paid_at: at },
             CheckoutEvent::CheckoutCompleted { completed_at: at },
             CheckoutEvent::CheckoutFailed {
                 reason: CancellationReason::CancelledByAdmin,

@@ -29,14 +29,14 @@ const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 #[derive(Clone)]
 pub struct MediaFiles {
     store: MediaStore,
-    hot: moka::sync::Cache<String, Bytes>,
+    hot: moka::future::Cache<String, Bytes>,
 }
 
 impl MediaFiles {
     pub fn new(store: MediaStore) -> Self {
         Self {
             store,
-            hot: moka::sync::Cache::builder()
+            hot: moka::future::Cache::builder()
                 .weigher(|_: &String, bytes: &Bytes| u32::try_from(bytes.len()).unwrap_or(u32::MAX))
                 .max_capacity(MEMORY_BYTES)
                 .build(),
@@ -64,15 +64,19 @@ async fn serve(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let bytes = match files.hot.get(&key) {
-        Some(bytes) => bytes,
-        None => match files.store.get(&key).await {
-            Ok(Some(file)) => {
-                files.hot.insert(key, file.bytes.clone());
-                file.bytes
-            }
-            Ok(None) => return not_found(),
-            Err(e) => {
+    // Requests for a file not in memory share one read of the store (a cold page's cards all at once).
+    let read = files.hot.try_get_with(key.clone(), async {
+        match files.store.get(&key).await {
+            Ok(Some(file)) => Ok(file.bytes),
+            Ok(None) => Err(None),
+            Err(e) => Err(Some(e.to_string())),
+        }
+    });
+    let bytes = match read.await {
+        Ok(bytes) => bytes,
+        Err(failure) => match failure.as_ref() {
+            None => return not_found(),
+            Some(e) => {
                 tracing::error!(error = %e, "media store unavailable");
                 return Problem::unavailable("media store").into_response();
             }

@@ -324,6 +324,21 @@ mod tests {
     }
 
     #[test]
+    fn webp_is_taken_by_its_content() {
+        let picture = image::RgbImage::from_pixel(400, 300, image::Rgb([0, 120, 60]));
+        let mut webp = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
+            .write_image(picture.as_raw(), 400, 300, ExtendedColorType::Rgb8)
+            .unwrap();
+        let prepared = prepare(Bytes::from(webp)).unwrap();
+        assert!(prepared.original_key.ends_with("/original.webp"));
+        assert_eq!((prepared.width, prepared.height), (400, 300));
+        // A JPEG's bytes are a JPEG whatever the upload called them: the name is never asked.
+        let jpeg = prepare(Bytes::from(generated_jpeg(50, 50, [0, 0, 0], [9, 9, 9]))).unwrap();
+        assert!(jpeg.original_key.ends_with("/original.jpg"));
+    }
+
+    #[test]
     fn transparency_is_flattened_on_white() {
         let prepared = prepare(png(40, 40)).unwrap();
         let variant = image::load_from_memory(&prepared.variants[0].1)

@@ -130,6 +130,13 @@ impl Checkout {
                 Some(Paid | Completed) => vec![],
                 _ => return Err(out_of_order("record a payment")),
             },
+            CheckoutCommand::RecordNothingToPay { at } => match state {
+                Some(StockReserved) if self.amount.is_some_and(|a| a.amount() == 0) => {
+                    vec![CheckoutEvent::CheckoutNothingToPay { paid_at: at }]
+                }
+                Some(Paid | Completed) => vec![],
+                _ => return Err(out_of_order("pass over a payment")),
+            },
             CheckoutCommand::Complete { at } => match state {
                 Some(Paid) => vec![CheckoutEvent::CheckoutCompleted { completed_at: at }],
                 Some(Completed) => vec![],
@@ -201,6 +208,7 @@ impl Aggregate for Checkout {
                 self.state = Some(CheckoutState::Paid);
                 self.gateway_reference = Some(gateway_reference);
             }
+            CheckoutEvent::CheckoutNothingToPay { .. } => self.state = Some(CheckoutState::Paid),
             CheckoutEvent::CheckoutCompleted { .. } => self.state = Some(CheckoutState::Completed),
             CheckoutEvent::CheckoutFailed { reason, .. } => {
                 self.state = Some(CheckoutState::Failed);

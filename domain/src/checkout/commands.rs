@@ -33,6 +33,11 @@ pub enum CheckoutCommand {
         gateway_reference: String,
         at: DateTime<Utc>,
     },
+    /// The order's total is zero (a discount took all of it): it is paid without asking any provider, which
+    /// would refuse an amount under its minimum.
+    RecordNothingToPay {
+        at: DateTime<Utc>,
+    },
     Complete {
         at: DateTime<Utc>,
     },

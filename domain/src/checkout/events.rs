@@ -26,6 +26,10 @@ pub enum CheckoutEvent {
         gateway_reference: String,
         captured_at: DateTime<Utc>,
     },
+    /// Paid without a payment: the order's total is zero.
+    CheckoutNothingToPay {
+        paid_at: DateTime<Utc>,
+    },
     CheckoutCompleted {
         completed_at: DateTime<Utc>,
     },
@@ -45,6 +49,7 @@ impl DomainEvent for CheckoutEvent {
             Self::CheckoutStarted { .. } => "CheckoutStarted",
             Self::CheckoutStockReserved { .. } => "CheckoutStockReserved",
             Self::CheckoutPaymentCaptured { .. } => "CheckoutPaymentCaptured",
+            Self::CheckoutNothingToPay { .. } => "CheckoutNothingToPay",
             Self::CheckoutCompleted { .. } => "CheckoutCompleted",
             Self::CheckoutFailed { .. } => "CheckoutFailed",
             Self::CheckoutCompensated { .. } => "CheckoutCompensated",

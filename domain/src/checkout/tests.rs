@@ -152,3 +152,34 @@ fn it_should_refuse_a_compensation_of_a_checkout_that_did_not_fail() {
             step: "record a compensation",
         });
 }
+
+#[test]
+fn it_should_pass_over_the_payment_only_of_an_order_with_nothing_to_pay() {
+    let reserved = CheckoutEvent::CheckoutStockReserved { reserved_at: at() };
+    let mut free = started();
+    if let CheckoutEvent::CheckoutStarted { amount, .. } = &mut free {
+        *amount = Money::new(0, Currency::EUR).unwrap();
+    }
+    Given::with(())
+        .given(vec![free.clone(), reserved.clone()])
+        .when(CheckoutCommand::RecordNothingToPay { at: at() })
+        .then_expect_events(vec![CheckoutEvent::CheckoutNothingToPay { paid_at: at() }]);
+    Given::with(())
+        .given(vec![
+            free,
+            reserved.clone(),
+            CheckoutEvent::CheckoutNothingToPay { paid_at: at() },
+        ])
+        .when(CheckoutCommand::Complete { at: at() })
+        .then_expect_events(vec![CheckoutEvent::CheckoutCompleted {
+            completed_at: at(),
+        }]);
+    // An order with money due is never let through without its payment.
+    Given::with(())
+        .given(vec![started(), reserved])
+        .when(CheckoutCommand::RecordNothingToPay { at: at() })
+        .then_expect_error(CheckoutError::OutOfOrder {
+            state: CheckoutState::StockReserved,
+            step: "pass over a payment",
+        });
+}

@@ -295,6 +295,14 @@ fn take_payment(facts: &Facts) -> Vec<Step> {
             why: "a started checkout without amount, method or deadline",
         }];
     };
+    if amount.amount() == 0 && facts.payment.status().is_none() {
+        // Nothing to charge: no provider is asked (Stripe refuses amounts under its minimum).
+        let mut steps = vec![Step::Record(CheckoutCommand::RecordNothingToPay {
+            at: now,
+        })];
+        steps.extend(confirm(facts));
+        return steps;
+    }
     let reference = facts.payment.gateway_reference();
     match (facts.payment.status(), reference) {
         (None | Some(PaymentStatus::Pending), _) if now >= until => {

@@ -853,3 +853,40 @@ fn it_should_count_the_code_with_the_confirmation_and_give_it_back_with_the_stoc
         close(false),
     ]);
 }
+
+// An order whose discount took its whole total.
+
+fn started_free() -> CheckoutEvent {
+    let mut event = started();
+    if let CheckoutEvent::CheckoutStarted { amount, .. } = &mut event {
+        *amount = eur(0);
+    }
+    event
+}
+
+#[test]
+fn it_should_confirm_an_order_with_nothing_to_pay_without_asking_the_provider() {
+    let mut expected = vec![
+        record(CheckoutCommand::RecordStockReserved { at: at() }),
+        record(CheckoutCommand::RecordNothingToPay { at: at() }),
+    ];
+    expected.extend(confirm_and_complete());
+    given(&[started_free()])
+        .when(Input::StockReserved)
+        .then(expected);
+}
+
+#[test]
+fn it_should_release_the_stock_of_a_free_order_cancelled_later_without_a_refund() {
+    let paid = CheckoutEvent::CheckoutNothingToPay { paid_at: at() };
+    given(&[started_free(), stock_reserved(), paid, completed()])
+        .when(Input::OrderCancelled {
+            reason: CancellationReason::CancelledByCustomer,
+        })
+        .then([
+            fail(CancellationReason::CancelledByCustomer),
+            release(ReleaseReason::OrderCancelled),
+            cancel(CancellationReason::CancelledByCustomer),
+            close(false),
+        ]);
+}

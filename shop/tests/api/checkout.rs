@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use eventstore::testing::eventually;
 
-use crate::helpers::{TestApp, address, body, settled, spawn_app, spawn_app_with};
+use crate::helpers::{
+    STRIPE_API, TestApp, address, body, settled, spawn_app, spawn_app_with, spawn_app_with_stripe,
+};
 
 /// Checks out `quantity` of `product` with `card`; returns the order id.
 async fn checkout(app: &TestApp, token: &str, product: &str, quantity: i64, card: &str) -> String {
@@ -290,23 +292,6 @@ async fn a_payment_that_outlasts_its_deadline_cancels_the_order_with_nothing_res
     assert_eq!(available(&app, &product).await, 4, "nothing stays reserved");
     assert_eq!(event_count(&app, "PaymentCaptured").await, 0);
 }
-
-/// The shop with `PAYMENT_GATEWAY=stripe` against localstripe (scripts/services.sh runs it on port 8420).
-async fn spawn_app_with_stripe() -> TestApp {
-    spawn_app_with(&[
-        ("PAYMENT_GATEWAY", "stripe"),
-        ("STRIPE_API_URL", STRIPE_API),
-        ("STRIPE_SECRET_KEY", "sk_test_shop"),
-        // localstripe knows fewer test payment methods than Stripe; its declining one stands in.
-        (
-            "STRIPE_PAYMENT_METHODS",
-            "pm_card_visa=pm_card_visa,pm_card_declined=pm_card_chargeCustomerFail",
-        ),
-    ])
-    .await
-}
-
-const STRIPE_API: &str = "http://127.0.0.1:8420";
 
 async fn stripe_get(path: &str) -> Value {
     reqwest::Client::new()

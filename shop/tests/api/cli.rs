@@ -43,6 +43,18 @@ async fn seed_fills_the_store_then_replay_rebuilds_and_verify_finds_nothing_to_r
         .unwrap();
     let listed: Value = body(listed).await;
     assert_eq!(listed["total"], 12);
+    // Every seeded product shows its kind's generated picture, served by the shop.
+    let items = listed["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|p| p["images"].as_array().unwrap().len() == 1),
+        "{listed}"
+    );
+    let picture = items[0]["images"][0]["url"].as_str().unwrap();
+    let served = app.get(picture, None).await;
+    assert_eq!(served.status(), reqwest::StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
 
     let replayed = app.cli(&["replay", "--all"]).await;
     assert!(

@@ -34,6 +34,24 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_with_roles(overrides, Roles::all()).await
 }
 
+/// The shop with `PAYMENT_GATEWAY=stripe` against localstripe (scripts/services.sh runs it on port 8420).
+pub async fn spawn_app_with_stripe() -> TestApp {
+    spawn_app_with(&[
+        ("PAYMENT_GATEWAY", "stripe"),
+        ("STRIPE_API_URL", STRIPE_API),
+        ("STRIPE_SECRET_KEY", "sk_test_shop"),
+        // localstripe knows fewer test payment methods than Stripe; its declining one stands in.
+        (
+            "STRIPE_PAYMENT_METHODS",
+            "pm_card_visa=pm_card_visa,pm_card_declined=pm_card_chargeCustomerFail",
+        ),
+    ])
+    .await
+}
+
+/// localstripe, started by scripts/services.sh.
+pub const STRIPE_API: &str = "http://127.0.0.1:8420";
+
 /// Starts the application with its media store in a fresh bucket of the S3 test server.
 pub async fn spawn_app_with_s3() -> TestApp {
     let bucket = format!("shop-test-{}", Uuid::now_v7().simple());

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use eventstore::testing::eventually;
 
-use crate::helpers::{TestApp, address, body, problem, settled, spawn_app, spawn_app_with};
+use crate::helpers::{
+    TestApp, address, body, problem, settled, spawn_app, spawn_app_with, spawn_app_with_stripe,
+};
 
 /// A code with `terms` (merged over a 10 % code); returns its id.
 async fn promotion(app: &TestApp, admin: &str, code: &str, terms: Value) -> String {
@@ -420,4 +422,56 @@ async fn a_hundred_customers_racing_for_ten_redemptions_get_ten_orders_with_the_
     .await
     .unwrap();
     assert_eq!(held, 10);
+}
+
+#[tokio::test]
+async fn an_order_its_code_makes_free_is_confirmed_without_asking_the_payment_provider() {
+    // Stripe (localstripe here) refuses amounts under its minimum: a free order must never reach it.
+    let app = spawn_app_with_stripe().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Sample Tea", 450, 3).await;
+    promotion(&app, &admin, "ONTHEHOUSE", json!({"percent_off": 100})).await;
+    let (customer, token) = app.customer().await;
+    add(&app, &token, &product, 2).await;
+    assert_eq!(
+        apply(&app, &token, "ONTHEHOUSE").await.status(),
+        StatusCode::ACCEPTED
+    );
+    let placed = check_out(&app, &token).await;
+    assert_eq!(placed.status(), StatusCode::ACCEPTED);
+    let order = body(placed).await["id"].as_str().unwrap().to_owned();
+
+    let confirmed = settled(&app, &token, &order).await;
+    assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
+    assert_eq!(confirmed["total"]["amount"], 0);
+    assert_eq!(
+        confirmed["discount"]["amount"]["amount"], 900,
+        "{confirmed}"
+    );
+    assert!(
+        app.event_types("payment", &order).await.is_empty(),
+        "no payment was started"
+    );
+    assert!(
+        app.event_types("checkout", &order)
+            .await
+            .contains(&"CheckoutNothingToPay".to_owned())
+    );
+
+    // Cancelled later, its stock goes back and nothing is refunded.
+    let cancelled = app
+        .post(&format!("/orders/{order}/cancel"), Some(&token), json!({}))
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::ACCEPTED);
+    let cancelled = eventually(
+        "the free order is cancelled",
+        Duration::from_secs(15),
+        async || {
+            let order = body(app.get(&format!("/orders/{order}"), Some(&token)).await).await;
+            (order["status"] == "cancelled").then_some(order)
+        },
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    let _ = customer;
 }
