@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`settings`]: one typed `Settings`, read from the environment, with secrets kept out of `Debug`.
+//! - [`settings`]: one typed `Settings`, read from the environment, with secrets ([`secret`]) kept out of
+//!   `Debug`.
 //! - [`telemetry`]: tracing subscriber (human-readable or JSON lines).
 //! - [`auth`]: the `AuthUser` extractor, from a bearer token or the storefront's session cookie.
 //! - [`client`]: the client's address, behind trusted proxies too.
@@ -24,6 +25,7 @@ pub mod near_cache;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_ids;
+pub mod secret;
 pub mod settings;
 pub mod telemetry;
 pub mod tokens;

@@ -15,7 +15,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
-use crate::settings::Secret;
+use crate::secret::Secret;
 
 /// Where the files live, from `SHOP_MEDIA_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]

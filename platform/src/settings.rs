@@ -1,31 +1,12 @@
 //! Configuration from the environment, with defaults that point at the local services.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The secret used when `JWT_SECRET` is unset; refused in production.
 const DEVELOPMENT_JWT_SECRET: &str = "development-secret-change-me-0123456789";
 
-/// A value that must never be printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+pub use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {

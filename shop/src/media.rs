@@ -13,13 +13,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::Utc;
 use domain::product::ProductEvent;
 use eventstore::Feed;
 use eventstore::db::PgPool;
 use platform::media::{self, MediaError, MediaStore};
 use platform::{Problem, ProblemCode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Files kept in memory, by their total size.
 const MEMORY_BYTES: u64 = 64 * 1024 * 1024;
@@ -44,12 +45,42 @@ impl MediaFiles {
     }
 
     pub fn router(self) -> Router {
-        Router::new()
-            .route("/media/{digest}/{name}", get(serve))
-            .with_state(Arc::new(self))
+        let (router, _) = routes().split_for_parts();
+        router.with_state(Arc::new(self))
     }
 }
 
+/// The media route with its OpenAPI docs (merged into the document by `startup::reference`).
+pub(crate) fn routes() -> OpenApiRouter<Arc<MediaFiles>> {
+    OpenApiRouter::new().routes(routes!(serve))
+}
+
+/// A product image's file, as the `url`s of `images` name it. Its name never changes what it holds, so it
+/// is cached for a year (`immutable`); `If-None-Match` with its `ETag` answers 304.
+#[utoipa::path(
+    get,
+    path = "/media/{digest}/{name}",
+    operation_id = "get_media_file",
+    tag = "catalog",
+    params(
+        ("digest" = String, Path, description = "The SHA-256 of the uploaded original, in hex"),
+        ("name" = String, Path, description = "`original.jpg|png|webp`, `320.jpg` or `960.jpg`"),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy already held"),
+    ),
+    responses(
+        (status = 200, description = "The file: `image/jpeg` (the copies, and JPEG originals), `image/png` or \
+            `image/webp` (originals)", body = [u8], content_type = "image/jpeg",
+            headers(
+                ("ETag" = String, description = "The key"),
+                ("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"),
+            )),
+        (status = 304, description = "The copy held is this file"),
+        (status = 404, description = "No such file", body = platform::problem::ProblemBody,
+            content_type = "application/problem+json"),
+        (status = 503, description = "The media store is down", body = platform::problem::ProblemBody,
+            content_type = "application/problem+json"),
+    )
+)]
 async fn serve(
     State(files): State<Arc<MediaFiles>>,
     Path((digest, name)): Path<(String, String)>,

@@ -74,6 +74,7 @@ pub fn document() -> Document {
     Shop::openapi()
         .nest(API_BASE, api)
         .merge_from(crate::health::operations().into_openapi())
+        .merge_from(crate::media::routes().into_openapi())
 }
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {

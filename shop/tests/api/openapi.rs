@@ -19,7 +19,7 @@ use crate::helpers::{TestApp, body, problem, spawn_app};
 
 /// shared/API.md's routes, and the one this project adds (ADR 0013): method, path, the status of success, and
 /// whether a token is needed.
-const CONTRACT: [(&str, &str, u16, bool); 41] = [
+const CONTRACT: [(&str, &str, u16, bool); 42] = [
     ("post", "/api/v1/auth/register", 201, false),
     ("post", "/api/v1/auth/login", 200, false),
     ("post", "/api/v1/auth/logout", 204, true),
@@ -68,6 +68,8 @@ const CONTRACT: [(&str, &str, u16, bool); 41] = [
     ("get", "/api/v1/admin/audit/verify", 200, true),
     // Not in the contract's table: what `shop replay --projector catalog --verify` compares (ADR 0013).
     ("get", "/api/v1/admin/catalog/snapshot", 200, true),
+    // Not in the contract's table: where the `url`s of a product's `images` point.
+    ("get", "/media/{digest}/{name}", 200, false),
     ("get", "/health/live", 200, false),
     ("get", "/health/ready", 200, false),
     ("get", "/metrics", 200, false),
