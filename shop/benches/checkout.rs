@@ -314,6 +314,58 @@ impl Processes {
     }
 }
 
+/// The MongoDB-compatible server's operation counters (`serverStatus`'s `opcounters`): its round trips, from
+/// every client (the shop's views; during a stage, nothing else writes to it).
+async fn mongo_operations(client: &mongodb::Client) -> Option<Vec<(String, i64)>> {
+    let status = client
+        .database("admin")
+        .run_command(mongodb::bson::doc! {"serverStatus": 1})
+        .await
+        .ok()?;
+    let counters = status.get_document("opcounters").ok()?;
+    Some(
+        counters
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    name.clone(),
+                    value.as_i64().or_else(|| value.as_i32().map(i64::from))?,
+                ))
+            })
+            .collect(),
+    )
+}
+
+fn print_operations_per_order(
+    before: Option<Vec<(String, i64)>>,
+    after: Option<Vec<(String, i64)>>,
+    orders: usize,
+) {
+    let (Some(before), Some(after)) = (before, after) else {
+        println!("  MongoDB operations per order: not known (no serverStatus)");
+        return;
+    };
+    let per_order = |n: i64| n as f64 / orders.max(1) as f64;
+    let mut total = 0;
+    let mut parts = Vec::new();
+    for (name, count) in &after {
+        let was = before
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, c)| *c);
+        let done = count - was;
+        if done > 0 {
+            total += done;
+            parts.push(format!("{name} {:.1}", per_order(done)));
+        }
+    }
+    println!(
+        "  MongoDB operations per order: {} (total {:.1})",
+        parts.join(", "),
+        per_order(total)
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted
@@ -550,6 +602,13 @@ async fn main() {
         ("AMQP_PREFIX", prefix.clone()),
         ("MONGODB_DATABASE", format!("shop_test_bench_{unique}")),
         ("SHOP_REGISTRATIONS_PER_MINUTE", "1000000".to_owned()),
+        (
+            "SHOP_MEDIA_URL",
+            format!(
+                "file://{}/shop-bench-media/{unique}",
+                std::env::temp_dir().display()
+            ),
+        ),
         ("RUST_LOG", "warn".to_owned()),
     ];
     let settings = Settings::from_lookup(|name| {
@@ -581,6 +640,9 @@ async fn main() {
     }
     let shop = start_shop(&env, &base).await;
     let processes = Processes::new(shop.id().expect("the shop's pid"));
+    let mongo = mongodb::Client::with_uri_str(settings.mongodb_url.expose())
+        .await
+        .expect("a MongoDB client");
     let client = Arc::new(Client {
         http: reqwest::Client::new(),
         base: base.clone(),
@@ -694,11 +756,13 @@ async fn main() {
     let mut code_now = None;
     loop {
         let before = processes.ticks();
+        let operations_before = mongo_operations(&mongo).await;
         let listing_url = format!("{base}/api/v1/products?page=1&limit=20");
         let reads =
             listing.then(|| tokio::spawn(async move { wrk(&listing_url, 16, seconds).await }));
         let stage = load.stage(rate_now, seconds, code_now).await;
         let after = processes.ticks();
+        let operations_after = mongo_operations(&mongo).await;
         println!();
         println!(
             "offered {:.0}/s{}: {} of {} orders confirmed, {:.1}/s sustained",
@@ -721,6 +785,7 @@ async fn main() {
             percentile(&stage.visible, 0.99)
         );
         processes.print_per_order(&before, &after, stage.confirmed);
+        print_operations_per_order(operations_before, operations_after, stage.confirmed);
         if let Some(reads) = reads {
             match reads.await.ok().flatten() {
                 Some((rps, p99)) => {
