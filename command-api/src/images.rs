@@ -90,6 +90,12 @@ async fn upload(
             _ => {}
         }
     }
+    if image
+        .as_ref()
+        .is_some_and(|image| image.len() > MAX_UPLOAD_BYTES)
+    {
+        return Err(too_large().into());
+    }
     let mut errors = BTreeMap::new();
     if image.is_none() {
         errors.insert(
@@ -112,9 +118,6 @@ async fn upload(
     let (Some(image), Some(alt), true) = (image, alt, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    if image.len() > MAX_UPLOAD_BYTES {
-        return Err(too_large().into());
-    }
     let prepared = state.images.prepare(image).await.map_err(add_error)?;
     let image_id = ImageId::new(Uuid::now_v7());
     let metadata = meta.by(&user).answering(201, image_id);

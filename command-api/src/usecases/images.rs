@@ -83,19 +83,22 @@ pub fn prepare(bytes: Bytes) -> Result<Prepared, ImageRefusal> {
         _ => return Err(ImageRefusal::NotAnImage),
     };
     let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
     // Reads the header only: a decompression bomb is refused here, before a pixel is decoded.
-    let mut decoder = reader.into_decoder().map_err(|e| refusal(e, None))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|_| ImageRefusal::NotAnImage)?;
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width > MAX_SIDE || height > MAX_SIDE {
         return Err(ImageRefusal::TooLarge { width, height });
     }
     let orientation = decoder.orientation().ok();
-    let mut decoded =
-        DynamicImage::from_decoder(decoder).map_err(|e| refusal(e, Some((width, height))))?;
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        // Within the pixels allowed, but more memory than a decode may take (a deep colour type).
+        ImageError::Limits(_) => ImageRefusal::TooLarge { width, height },
+        _ => ImageRefusal::NotAnImage,
+    })?;
     if let Some(orientation) = orientation {
         decoded.apply_orientation(orientation);
     }
@@ -138,17 +141,6 @@ pub fn prepare(bytes: Bytes) -> Result<Prepared, ImageRefusal> {
 fn scaled(height: u32, target: u32, width: u32) -> u32 {
     let exact = u64::from(height) * u64::from(target) / u64::from(width);
     u32::try_from(exact).unwrap_or(u32::MAX).max(1)
-}
-
-fn refusal(error: ImageError, declared: Option<(u32, u32)>) -> ImageRefusal {
-    match (error, declared) {
-        (ImageError::Limits(_), Some((width, height))) => ImageRefusal::TooLarge { width, height },
-        (ImageError::Limits(_), None) => ImageRefusal::TooLarge {
-            width: 0,
-            height: 0,
-        },
-        _ => ImageRefusal::NotAnImage,
-    }
 }
 
 /// The image on a white background: JPEG has no transparency.
@@ -372,9 +364,17 @@ mod tests {
                 height: 6_000
             }
         );
-        assert!(matches!(
+        assert_eq!(
             prepare(bomb_png(50_000, 50_000)).unwrap_err(),
-            ImageRefusal::TooLarge { .. }
+            ImageRefusal::TooLarge {
+                width: 50_000,
+                height: 50_000
+            }
+        );
+        // A side over 16,384 pixels, under 40 megapixels.
+        assert!(matches!(
+            prepare(bomb_png(20_000, 100)).unwrap_err(),
+            ImageRefusal::TooLarge { width: 20_000, .. }
         ));
     }
 
