@@ -54,12 +54,22 @@ pub async fn apply(
     metadata: &CommandMetadata,
     expected_version: Option<u64>,
 ) -> Result<Executed, ApplyError> {
+    let cart_id = user_id.to_string();
+    let (cart, version) = bus.load::<Cart>(&cart_id).await?;
+    // A stale `If-Match` is answered as such (412) before anything is said about the code.
+    if let Some(expected) = expected_version
+        && expected != version
+    {
+        return Err(BusError::<CartError>::VersionMismatch {
+            expected,
+            actual: version,
+        }
+        .into());
+    }
     let promotion_id = find(claims, code).await?;
     let (promotion, _) = bus.load::<Promotion>(&promotion_id.to_string()).await?;
     let at = Utc::now();
     let terms = promotion.check(user_id, at).map_err(ApplyError::Code)?;
-    let cart_id = user_id.to_string();
-    let (cart, _) = bus.load::<Cart>(&cart_id).await?;
     if cart.is_empty() {
         return Err(ApplyError::EmptyCart);
     }

@@ -475,3 +475,29 @@ async fn an_order_its_code_makes_free_is_confirmed_without_asking_the_payment_pr
     assert_eq!(cancelled["status"], "cancelled");
     let _ = customer;
 }
+
+#[tokio::test]
+async fn a_stale_if_match_on_the_carts_code_is_412_before_anything_about_the_code() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let product = app.product(&admin, "Linen Scarf", 2500, 5).await;
+    let (_, token) = app.customer().await;
+    add(&app, &token, &product, 1).await;
+    let stale = app
+        .request(reqwest::Method::POST, "/cart/discount", Some(&token))
+        .header("if-match", "\"99\"")
+        .json(&json!({"code": "NO-SUCH-CODE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(stale, StatusCode::PRECONDITION_FAILED).await["type"],
+        "/problems/version_mismatch"
+    );
+    // With no precondition the code itself is judged.
+    let unknown = apply(&app, &token, "NO-SUCH-CODE").await;
+    assert_eq!(
+        problem(unknown, StatusCode::UNPROCESSABLE_ENTITY).await["type"],
+        "/problems/discount_code_unknown"
+    );
+}
