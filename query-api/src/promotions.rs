@@ -141,11 +141,18 @@ async fn list(
     let found = state.models.promotions(status, page, limit).await?;
     let mut answer = Page::of(&found, Promotion::from);
     // A code without a limit is never written by checkouts: its orders tell how often it was used.
+    let unlimited: Vec<String> = found
+        .items
+        .iter()
+        .filter(|view| !view.limited)
+        .map(|view| view.code.clone())
+        .collect();
+    let uses = state.models.orders_with_codes(&unlimited).await?;
     for (item, view) in answer.items.iter_mut().zip(&found.items) {
         if !view.limited {
-            let (held, redeemed) = state.models.orders_with_code(&view.code).await?;
-            item.held = i64::try_from(held).unwrap_or(i64::MAX);
-            item.redeemed = i64::try_from(redeemed).unwrap_or(i64::MAX);
+            let used = uses.get(&view.code).copied().unwrap_or_default();
+            item.held = i64::try_from(used.pending).unwrap_or(i64::MAX);
+            item.redeemed = i64::try_from(used.redeemed).unwrap_or(i64::MAX);
         }
     }
     Ok(wait.finish(Json(answer)))

@@ -13,6 +13,15 @@ use platform::near_cache::{self, Lookup, NearCache, Stamp};
 
 use super::{ReadStores, StoreError, collection_name};
 use crate::view::{Versioned, View};
+
+/// How often a discount code was used, by its orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodeUse {
+    /// Orders placed with it and not yet confirmed or cancelled.
+    pub pending: u64,
+    /// Orders confirmed with it (shipped and delivered ones too).
+    pub redeemed: u64,
+}
 use crate::views::carts::CartView;
 use crate::views::notifications::NotificationView;
 use crate::views::orders::OrderView;
@@ -303,22 +312,47 @@ impl ReadModels {
             .await
     }
 
-    /// Orders placed with discount code `code`: those pending, and those confirmed (or shipped, or
-    /// delivered). How codes without a limit, which the promotion does not count, are counted.
-    pub async fn orders_with_code(&self, code: &str) -> Result<(u64, u64), StoreError> {
+    /// Orders placed with each of `codes`: how many are pending, and how many confirmed (or shipped, or
+    /// delivered); a code no order has is left out. How codes without a limit, which the promotion does not
+    /// count, are counted: one aggregation for a page of codes.
+    pub async fn orders_with_codes(
+        &self,
+        codes: &[String],
+    ) -> Result<HashMap<String, CodeUse>, StoreError> {
+        if codes.is_empty() {
+            return Ok(HashMap::new());
+        }
         let generation = self.generation::<OrderView>().await?;
         let collection = self
             .stores
             .mongo
             .collection::<Document>(&collection_name(OrderView::NAME, generation));
-        let pending = collection
-            .count_documents(doc! {"discount.code": code, "status": "pending"})
-            .await?;
-        let redeemed = collection
-            .count_documents(doc! {"discount.code": code,
-            "status": {"$in": ["confirmed", "shipped", "delivered"]}})
-            .await?;
-        Ok((pending, redeemed))
+        let pipeline = [
+            doc! {"$match": {"discount.code": {"$in": codes}}},
+            doc! {"$group": {"_id": {"code": "$discount.code", "status": "$status"}, "n": {"$sum": 1}}},
+        ];
+        let groups: Vec<Document> = collection.aggregate(pipeline).await?.try_collect().await?;
+        let mut uses: HashMap<String, CodeUse> = HashMap::new();
+        for group in groups {
+            let Ok(key) = group.get_document("_id") else {
+                continue;
+            };
+            let (Ok(code), Ok(status)) = (key.get_str("code"), key.get_str("status")) else {
+                continue;
+            };
+            let n = group
+                .get_i64("n")
+                .or_else(|_| group.get_i32("n").map(i64::from))
+                .unwrap_or(0)
+                .max(0) as u64;
+            let entry = uses.entry(code.to_owned()).or_default();
+            match status {
+                "pending" => entry.pending += n,
+                "confirmed" | "shipped" | "delivered" => entry.redeemed += n,
+                _ => {}
+            }
+        }
+        Ok(uses)
     }
 
     pub async fn orders(&self, query: &OrderQuery) -> Result<Page<OrderView>, StoreError> {
