@@ -66,13 +66,8 @@ export interface NewProductImage {
   alt: string;
 }
 
-/**
- * `PUT /products/{id}/images`: every current image id exactly once, in the new order. Written here because the
- * document does not describe the image operations yet (only the images); once it does, `Body<"…">` replaces it.
- */
-export interface ImageOrder {
-  order: string[];
-}
+/** `PUT /products/{id}/images`: every current image id exactly once, in the new order. */
+export type ImageOrder = Body<"reorder_product_images">;
 
 /**
  * `POST /products/{id}/images` (administrators), as `multipart/form-data` with upload progress. Refused with
