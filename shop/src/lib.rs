@@ -13,7 +13,7 @@
 //! - [`cli`]: `migrate`, `user create`, `events show|tail`, `audit verify`, `dlq list|requeue`, `media sweep`.
 //! - [`replay`]: `replay --all | --projector NAME [--verify]`; with `--instance URL`, a running instance's
 //!   catalog index checked against one built from the feed.
-//! - [`seed`]: `seed --products N --customers M --orders K [--if-empty]`.
+//! - [`seed`]: `seed --products N --customers M --orders K [--if-empty] [--no-images]`.
 
 pub mod cli;
 pub mod health;
