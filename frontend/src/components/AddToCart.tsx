@@ -8,7 +8,9 @@ import { useToast } from "../store/toast";
 
 /** "Add to cart", with a quantity on the product page; anonymous visitors are sent to log in first. */
 export function AddToCart({ product, compact = false }: { product: Product; compact?: boolean }) {
-  const { session } = useAuth();
+  const { state, session } = useAuth();
+  // Until the page knows whether someone is signed in, a click could send a signed-in customer to log in.
+  const checking = state.status === "loading";
   const { cart, add } = useCart();
   const toast = useToast();
   const { path, search } = useLocation();
@@ -48,7 +50,7 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
           type="button"
           className="btn btn-block"
           onClick={onAdd}
-          disabled={busy || blocked || (session !== null && max < 1)}
+          disabled={busy || blocked || checking || (session !== null && max < 1)}
           aria-label={`Add ${product.name} to cart`}
           title={unpriced ? "This product has no price right now, so it cannot be bought." : undefined}
         >
@@ -79,7 +81,7 @@ export function AddToCart({ product, compact = false }: { product: Product; comp
         type="button"
         className="btn btn-primary btn-large"
         onClick={onAdd}
-        disabled={busy || blocked || (session !== null && max < 1)}
+        disabled={busy || blocked || checking || (session !== null && max < 1)}
         aria-describedby={unpriced ? "buy-unpriced" : undefined}
       >
         {label}
