@@ -66,7 +66,13 @@ impl ReadStores {
         prefix: &str,
         announcements: &str,
     ) -> Result<Self, StoreError> {
-        let client = mongodb::Client::with_uri_str(mongodb_url).await?;
+        let mut options = mongodb::options::ClientOptions::parse(mongodb_url).await?;
+        // No retryable writes: every write here is a projector's, idempotent (documents know what they
+        // applied; a checkpoint is a `$set`), and a failed batch is run again by its runner. A retryable
+        // write costs the server a record per write; SecantusDB spent most of its CPU keeping them
+        // (docs/adr/0005, docs/performance.md).
+        options.retry_writes = Some(false);
+        let client = mongodb::Client::with_options(options)?;
         Ok(Self {
             mongo: client.database(database),
             redis,
