@@ -23,7 +23,7 @@ use crate::openapi::{
     UnsupportedMediaType,
 };
 use crate::state::CommandState;
-use crate::usecases::images::{AddImageError, ImageRefusal, MAX_UPLOAD_BYTES};
+use crate::usecases::images::{AddImageError, ImageRefusal, MAX_UPLOAD_BYTES, Upload};
 
 /// The upload route's body limit: the image and the multipart framing around it and the alt text.
 pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
@@ -118,18 +118,16 @@ async fn upload(
     let (Some(image), Some(alt), true) = (image, alt, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    let prepared = state.images.prepare(image).await.map_err(add_error)?;
     let image_id = ImageId::new(Uuid::now_v7());
     let metadata = meta.by(&user).answering(201, image_id);
+    let upload = Upload {
+        bytes: image,
+        image_id,
+        alt,
+    };
     let executed = state
         .images
-        .add(
-            &state.bus,
-            product_id,
-            (&prepared, prepared.image(image_id, alt)),
-            &metadata,
-            version,
-        )
+        .add(&state.bus, product_id, upload, &metadata, version)
         .await
         .map_err(add_error)?;
     Ok(Written::created(image_id, executed))

@@ -123,7 +123,8 @@ pub struct ShippingAddress {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Payment {
-    /// `pending`, `authorized`, `captured`, `declined` or `refunded`.
+    /// `pending`, `authorized`, `captured`, `declined`, `refunded`, or `nothing_to_pay` (a discount took the
+    /// whole total: no payment is asked for).
     status: String,
     /// The payment-method token given at checkout.
     method: String,

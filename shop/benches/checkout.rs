@@ -11,7 +11,8 @@
 //!
 //! For each stage it prints orders/s sustained, p50/p99 of both, and the CPU milliseconds per order of each
 //! process (the shop, PostgreSQL, RabbitMQ, the MongoDB-compatible server, the SMTP sink, localstripe and this
-//! client), read from `/proc` before and after.
+//! client), read from `/proc` before and after, and the MongoDB-compatible server's operations per order (its
+//! `serverStatus` counters, read before and after: one query per stage).
 //!
 //! - `BENCH_RATE` (default 50) orders/s for `BENCH_SECONDS` (default 30).
 //! - `BENCH_RAMP=1`: stages from `BENCH_RATE` up by `BENCH_STEP` (default 10) orders/s until a p99 (the

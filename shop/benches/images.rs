@@ -206,7 +206,9 @@ async fn main() {
         served.1
     );
     server.abort();
-    drop_database(&database_url).await.ok();
+    if let Err(error) = drop_database(&database_url).await {
+        eprintln!("could not drop the benchmark's database: {error}");
+    }
 }
 
 /// The shop in this process, its database's URL, its address, an administrator's token and a product.
@@ -244,7 +246,9 @@ async fn start() -> (tokio::task::JoinHandle<()>, String, String, String, String
         .expect("build the shop");
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = tokio::spawn(async move {
-        app.run_until(std::future::pending()).await.ok();
+        if let Err(error) = app.run_until(std::future::pending()).await {
+            eprintln!("the shop stopped: {error:#}");
+        }
     });
     let email = format!("bench-{unique}@example.com");
     shop::cli::create_user(

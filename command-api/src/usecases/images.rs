@@ -3,9 +3,10 @@
 //! 1. [`prepare`] checks the bytes (JPEG, PNG or WebP by content; at most 40 megapixels by the header, before
 //!    anything is decoded), decodes them under `image::Limits`, and makes the JPEG variants. Pure CPU work;
 //!    [`Images::prepare`] runs it off the async threads, a capped number at once.
-//! 2. [`Images::add`] writes the original and the variants to the media store, then appends
-//!    `ProductImageAdded`. Files before the event: a crash between the two leaves only files no event names,
-//!    which `shop media sweep` deletes; it never leaves an event naming files that are not there.
+//! 2. [`Images::add`] checks the alt text and the product first, then prepares the image, writes the original
+//!    and the variants to the media store, then appends `ProductImageAdded`. Files before the event: a crash
+//!    between the two leaves only files no event names, which `shop media sweep` deletes; it never leaves an
+//!    event naming files that are not there.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -235,38 +236,53 @@ impl Images {
         Ok(())
     }
 
-    /// Stores the prepared image's files, then appends `ProductImageAdded` (files before the event).
-    /// `shown` is [`Prepared::image`] of `files`: what the event will record of them.
+    /// The whole upload, cheapest checks first: the alt text, the product (it exists, has room for another
+    /// image, and is at `expected_version` if one is given), then the decode and resizes, then the files,
+    /// then `ProductImageAdded` (files before the event: a crash in between leaves only files no event names).
     pub async fn add(
         &self,
         bus: &CommandBus,
         product_id: ProductId,
-        (files, shown): (&Prepared, ProductImage),
+        upload: Upload,
         metadata: &CommandMetadata,
         expected_version: Option<u64>,
     ) -> Result<Executed, AddImageError> {
-        // The alt text and the product are checked before any file is written.
-        let shown = ProductImage {
-            alt: domain::product::valid_alt(&shown.alt).map_err(BusError::Rejected)?,
-            ..shown
-        };
+        let alt = domain::product::valid_alt(&upload.alt).map_err(BusError::Rejected)?;
         let id = product_id.to_string();
-        let (product, _) = bus.load::<Product>(&id).await?;
+        let (product, version) = bus.load::<Product>(&id).await?;
         if !product.exists() {
             return Err(BusError::Rejected(ProductError::NotFound).into());
+        }
+        if let Some(expected) = expected_version
+            && expected != version
+        {
+            let stale = BusError::<ProductError>::VersionMismatch {
+                expected,
+                actual: version,
+            };
+            return Err(stale.into());
         }
         if product.images().len() >= MAX_IMAGES {
             return Err(BusError::Rejected(ProductError::TooManyImages).into());
         }
-        self.store(files).await?;
+        let files = self.prepare(upload.bytes).await?;
+        self.store(&files).await?;
         let command = ProductCommand::AddImage {
-            image: shown,
+            image: files.image(upload.image_id, alt),
             at: Utc::now(),
         };
         Ok(bus
             .execute::<Product>(&id, command, metadata, expected_version)
             .await?)
     }
+}
+
+/// An uploaded image, as the request gave it.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: Bytes,
+    pub image_id: ImageId,
+    pub alt: String,
 }
 
 #[cfg(test)]

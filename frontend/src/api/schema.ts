@@ -1140,7 +1140,10 @@ export interface components {
             pages: number;
         };
         Payment: {
-            /** @description `pending`, `authorized`, `captured`, `declined` or `refunded`. */
+            /**
+             * @description `pending`, `authorized`, `captured`, `declined`, `refunded`, or `nothing_to_pay` (a discount took the
+             *     whole total: no payment is asked for).
+             */
             status: string;
             /** @description The payment-method token given at checkout. */
             method: string;

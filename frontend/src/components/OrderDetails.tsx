@@ -139,7 +139,7 @@ export function OrderFacts({ order }: { order: Order }) {
             <dd>{cardLabel(order.payment.method) || "—"}</dd>
             <dt>Status</dt>
             <dd>{paymentText(order)}</dd>
-            {order.payment.amount && paymentText(order) !== "Not charged" && (
+            {order.payment.amount && order.payment.status !== "nothing_to_pay" && paymentText(order) !== "Not charged" && (
               <>
                 <dt>Amount</dt>
                 <dd><Price money={order.payment.amount} /></dd>

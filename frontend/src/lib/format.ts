@@ -56,6 +56,7 @@ export const PAYMENT_STATUS: Record<string, string> = {
   captured: "Paid",
   declined: "Declined",
   refunded: "Refunded",
+  nothing_to_pay: "Nothing to pay",
 };
 
 /** The simulated gateway's test cards (API.md, "Cart"). */

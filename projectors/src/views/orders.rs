@@ -125,8 +125,14 @@ impl OrderView {
                     .collect();
                 self.total = Some(total);
                 self.shipping_address = serde_json::to_value(&shipping_address).ok();
+                // A discount that took the whole total leaves nothing to pay: no provider is asked.
+                let payment = if total.amount() == 0 {
+                    "nothing_to_pay"
+                } else {
+                    "pending"
+                };
                 self.payment = Payment {
-                    status: "pending".to_owned(),
+                    status: payment.to_owned(),
                     method: payment_method.to_string(),
                     amount: Some(total),
                 };
@@ -135,11 +141,12 @@ impl OrderView {
                 self.step("pending", placed_at, "order placed");
             }
             OrderEvent::OrderConfirmed { confirmed_at } => {
-                self.step(
-                    "confirmed",
-                    confirmed_at,
-                    "stock reserved and payment captured",
-                );
+                let detail = if self.payment.status == "nothing_to_pay" {
+                    "stock reserved, nothing to pay"
+                } else {
+                    "stock reserved and payment captured"
+                };
+                self.step("confirmed", confirmed_at, detail);
             }
             OrderEvent::OrderCancelled {
                 reason,

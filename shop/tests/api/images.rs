@@ -371,6 +371,24 @@ async fn bad_uploads_get_a_problem_and_store_nothing() {
         .await;
     assert!(json_body.status().is_client_error());
 
+    // A stale If-Match: 412, before anything is decoded or stored.
+    let stale = app
+        .request(
+            Method::POST,
+            &format!("/products/{product}/images"),
+            Some(&admin),
+        )
+        .header("if-match", "\"99\"")
+        .multipart(
+            Form::new()
+                .part("image", Part::bytes(photo()))
+                .text("alt", "alt"),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(stale, StatusCode::PRECONDITION_FAILED).await;
+
     assert_eq!(
         app.event_types("product", &product).await,
         ["ProductCreated"]

@@ -431,7 +431,7 @@ async fn an_order_its_code_makes_free_is_confirmed_without_asking_the_payment_pr
     let admin = app.admin().await;
     let product = app.product(&admin, "Sample Tea", 450, 3).await;
     promotion(&app, &admin, "ONTHEHOUSE", json!({"percent_off": 100})).await;
-    let (customer, token) = app.customer().await;
+    let (_, token) = app.customer().await;
     add(&app, &token, &product, 2).await;
     assert_eq!(
         apply(&app, &token, "ONTHEHOUSE").await.status(),
@@ -444,6 +444,7 @@ async fn an_order_its_code_makes_free_is_confirmed_without_asking_the_payment_pr
     let confirmed = settled(&app, &token, &order).await;
     assert_eq!(confirmed["status"], "confirmed", "{confirmed}");
     assert_eq!(confirmed["total"]["amount"], 0);
+    assert_eq!(confirmed["payment"]["status"], "nothing_to_pay");
     assert_eq!(
         confirmed["discount"]["amount"]["amount"], 900,
         "{confirmed}"
@@ -473,7 +474,12 @@ async fn an_order_its_code_makes_free_is_confirmed_without_asking_the_payment_pr
     )
     .await;
     assert_eq!(cancelled["status"], "cancelled");
-    let _ = customer;
+    assert_eq!(cancelled["payment"]["status"], "nothing_to_pay");
+    eventually("its stock is back", Duration::from_secs(15), async || {
+        let shown = body(app.get(&format!("/products/{product}"), None).await).await;
+        (shown["available"] == 3).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
