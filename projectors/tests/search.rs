@@ -223,6 +223,62 @@ fn stock_churn_discontinuation_and_renames_move_products_in_and_out() {
     assert!(index.categories().unwrap().is_empty());
 }
 
+#[test]
+fn a_stock_change_is_published_without_committing_the_words_again() {
+    let mut feed = Feed::default();
+    let id = feed.create(1, "K-1", "Kettle", "Boils", "Kitchen", 2500, 1);
+    feed.create(2, "M-1", "Mug", "Holds tea", "Kitchen", 900, 5);
+    let index = index_of(&feed);
+    let commits = index.search_index_commits();
+    let in_stock =
+        SearchQuery::new(Some("kettle"), None, None, None, Some(true), None, 1, 10).unwrap();
+    assert_eq!(index.search(&in_stock).unwrap().total, 1);
+
+    feed.push(
+        &id,
+        ProductEvent::StockReserved {
+            order_id: OrderId::new(Uuid::from_u128(9)),
+            quantity: 1,
+            expires_at: Utc::now(),
+            available: 0,
+            reserved_at: Utc::now(),
+        },
+    );
+    index.apply(&feed.events[2..]).unwrap();
+    index.publish(feed.last()).unwrap();
+    assert_eq!(index.served(), Some(feed.last()));
+    assert_eq!(
+        index.search(&in_stock).unwrap().total,
+        0,
+        "the new stock shows"
+    );
+    assert_eq!(
+        search(&index, "kettle"),
+        ["Kettle"],
+        "the words still find it"
+    );
+    assert_eq!(
+        index.search_index_commits(),
+        commits,
+        "stock is not in the search index"
+    );
+
+    feed.push(
+        &id,
+        ProductEvent::ProductDetailsUpdated {
+            name: None,
+            description: Some("Whistles when it boils".to_owned()),
+            category: None,
+            price: None,
+            updated_at: Utc::now(),
+        },
+    );
+    index.apply(&feed.events[3..]).unwrap();
+    index.publish(feed.last()).unwrap();
+    assert_eq!(search(&index, "whistles"), ["Kettle"]);
+    assert_eq!(index.search_index_commits(), commits + 1);
+}
+
 /// A random catalog: products with random words, categories, prices and stock, some renamed, some
 /// discontinued, some sold out.
 fn random_feed(rng: &mut StdRng, products: u128) -> Feed {

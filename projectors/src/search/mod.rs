@@ -142,6 +142,10 @@ struct Writer {
     index: IndexWriter,
     /// Rows that have a document in the index.
     indexed: Vec<bool>,
+    /// Documents added or deleted since the last commit.
+    staged: bool,
+    /// Commits so far.
+    commits: u64,
 }
 
 /// One generation of the catalog: the search index's searcher and the table of the same publication.
@@ -303,6 +307,8 @@ impl CatalogIndex {
                 writer: Mutex::new(Writer {
                     index: writer,
                     indexed: Vec::new(),
+                    staged: false,
+                    commits: 0,
                 }),
                 working: Mutex::new(table::Working::default()),
                 published: RwLock::new(Arc::new(published)),
@@ -323,6 +329,16 @@ impl CatalogIndex {
     /// The position whose effects searches show now; `None` while the first build runs.
     pub fn served(&self) -> Option<Position> {
         *self.inner.served.borrow()
+    }
+
+    /// How many times the search index (the words) was committed: publications that changed only the table
+    /// (stock, images) do not count.
+    pub fn search_index_commits(&self) -> u64 {
+        self.inner
+            .writer
+            .lock()
+            .map(|writer| writer.commits)
+            .unwrap_or_default()
     }
 
     /// Whether the first build from the feed is done: until then the process is not ready.
@@ -381,10 +397,19 @@ impl CatalogIndex {
         let mut working = self.inner.working.lock().unwrap_or_else(|e| e.into_inner());
         let mut writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
         self.stage_locked(&mut working, &mut writer)?;
-        writer.index.commit()?;
-        self.inner.reader.reload()?;
-        let searcher = self.inner.reader.searcher();
-        let rows = self.rows_of(&searcher)?;
+        // A publication of stock changes only (most, under checkouts) leaves the search index as it was.
+        let (searcher, rows) = if std::mem::take(&mut writer.staged) {
+            writer.index.commit()?;
+            writer.commits += 1;
+            metrics::counter!("shop_catalog_index_commits_total").increment(1);
+            self.inner.reader.reload()?;
+            let searcher = self.inner.reader.searcher();
+            let rows = self.rows_of(&searcher)?;
+            (searcher, rows)
+        } else {
+            let published = self.published();
+            (published.searcher.clone(), published.rows.clone())
+        };
         let table = working.publish();
         {
             let mut published = self
@@ -430,6 +455,7 @@ impl CatalogIndex {
                 writer
                     .index
                     .delete_term(Term::from_field_u64(f.row, u64::from(row)));
+                writer.staged = true;
             }
             writer.indexed[at] = working.is_listed(row);
             if !writer.indexed[at] {
@@ -440,6 +466,7 @@ impl CatalogIndex {
                 "{} {} {}",
                 product.description, product.sku, product.category
             );
+            writer.staged = true;
             writer.index.add_document(doc!(
                 f.row => u64::from(row),
                 f.name => product.name.as_str(),

@@ -279,7 +279,8 @@ pub(crate) struct Working {
     newest: BTreeSet<(Reverse<i64>, u128, u32)>,
     /// The orders changed since the last publication.
     reordered: bool,
-    /// Rows changed since the last publication, whose documents the search index must be given again.
+    /// Rows whose words or listing changed since the last publication: the search index must be given their
+    /// documents again.
     changed: Vec<u32>,
 }
 
@@ -302,9 +303,17 @@ impl Working {
             }
         };
         let docs = Arc::make_mut(&mut self.table.docs);
+        // Usually shared with the published table, so changing it copies it anyway.
+        let before = Arc::clone(&docs[row as usize]);
         Arc::make_mut(&mut docs[row as usize]).update(event)?;
+        let text_changed = indexed_text(&before) != indexed_text(&docs[row as usize]);
+        let was_listed = self.table.rows[row as usize].listed;
         self.refile(row);
-        self.changed.push(row);
+        // Stock, images and the like live in the table only: the search index is given the row again only
+        // when what it holds of it (its words, or whether it holds it at all) changed.
+        if text_changed || was_listed != self.table.rows[row as usize].listed {
+            self.changed.push(row);
+        }
         Ok(true)
     }
 
@@ -401,6 +410,16 @@ impl Working {
         }
         self.reordered = true;
     }
+}
+
+/// What the search index holds of a product's document: the fields its words and SKU are read from.
+fn indexed_text(product: &CatalogProduct) -> [&str; 4] {
+    [
+        &product.name,
+        &product.description,
+        &product.sku,
+        &product.category,
+    ]
 }
 
 /// A product is listed once it has a price and until it is discontinued.
