@@ -325,7 +325,8 @@ impl CommandBus {
     /// The aggregate as this process's last append to it left it, while that is cached; else from the store.
     /// Only for a caller that is, for the moment, the aggregate's only writer (the checkout saga between
     /// the steps of one message, under the order's lock): a cached state misses what other processes
-    /// appended since, so a decision taken on it must be safe to take again on the store's.
+    /// appended since, so a decision taken on it must be safe to take again on the store's. Or for a fact
+    /// that never changes once written (an order's owner): any state that holds it holds it right.
     pub async fn load_own<A: Stored>(&self, id: &str) -> Result<(A, u64), BusError<A::Error>> {
         match self.cached::<A>(id) {
             Some(cached) => Ok((cached.aggregate, cached.version)),
@@ -475,16 +476,16 @@ impl CommandBus {
     }
 
     /// Writes the appends, and the claims, in one transaction; with a lease, also the request's answer,
-    /// and only while the lease is still the request's. A single append without either needs no
-    /// transaction of its own: its one statement is atomic.
+    /// and only while the lease is still the request's. Appends without either need no transaction of
+    /// their own: they are one statement, which is atomic.
     async fn commit(
         &self,
         appends: &[PreparedAppend],
         claims: &[Claim],
         lease: Option<&Lease>,
     ) -> Result<Vec<Appended>, CommitError> {
-        let appended = if let ([append], [], None) = (appends, claims, lease) {
-            vec![write(self.repository.pool(), append).await?]
+        let appended = if let ([], None) = (claims, lease) {
+            write(self.repository.pool(), appends).await?
         } else {
             let mut transaction = self.pool.begin().await?;
             for claim in claims {
@@ -495,10 +496,7 @@ impl CommandBus {
                     Err(ClaimError::Database(e)) => return Err(e.into()),
                 }
             }
-            let mut appended = Vec::with_capacity(appends.len());
-            for append in appends {
-                appended.push(write(&mut *transaction, append).await?);
-            }
+            let appended = write(&mut *transaction, appends).await?;
             if let (Some(lease), Some((last, written))) =
                 (lease, appends.last().zip(appended.last()))
             {
@@ -697,11 +695,40 @@ impl Unit<'_> {
         id: &str,
         command: A::Command,
     ) -> Result<u64, BusError<A::Error>> {
+        let cached = self.bus.cached::<A>(id);
+        self.decide_presumed(id, cached, command).await
+    }
+
+    /// Like [`Unit::decide`], for an aggregate whose id the caller has just made up (a new UUIDv7, say):
+    /// decided on the aggregate with no events, without reading the store. The commit proves it new, as an
+    /// append at sequence 1 to a stream that has events fails with [`BusError::Conflict`]; a refusal or a
+    /// no-op decided on no events proves nothing, so those are decided again on the aggregate as stored.
+    pub async fn decide_new<A: Stored>(
+        &mut self,
+        id: &str,
+        command: A::Command,
+    ) -> Result<u64, BusError<A::Error>> {
+        let empty = Loaded {
+            aggregate: A::default(),
+            version: 0,
+            head_hash: Vec::new(),
+        };
+        self.decide_presumed(id, Some(empty), command).await
+    }
+
+    /// Decides on what the unit loaded or left of `id`, else on `presumed` if the decision appends (the
+    /// commit proves it), else on the aggregate as stored.
+    async fn decide_presumed<A: Stored>(
+        &mut self,
+        id: &str,
+        presumed: Option<Loaded<A>>,
+        command: A::Command,
+    ) -> Result<u64, BusError<A::Error>> {
         if let Some(loaded) = self.take_loaded::<A>(id)? {
             return self.decide_on(id, loaded, command, None).await;
         }
-        if let Some(cached) = self.bus.cached::<A>(id)
-            && let Ok(decided) = decide(cached, command.clone(), None).await
+        if let Some(presumed) = presumed
+            && let Ok(decided) = decide(presumed, command.clone(), None).await
             && !decided.events.is_empty()
         {
             return self.stage(id, command_name(&command), decided);

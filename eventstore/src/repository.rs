@@ -100,22 +100,27 @@ UNION ALL
 ORDER BY sequence, kind";
 
 // Every column the audit hash covers is sent, so the hash can be computed here rather than by the trigger,
-// which only fills rows inserted without one (migrations/0005).
+// which only fills rows inserted without one (migrations/0005). One row per event, of any number of streams:
+// the events of a unit's appends go in with one statement, in the order given.
 const INSERT_EVENTS: &str = "\
     INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata,
                         event_id, recorded_at, hash)
-    SELECT $1, $2, u.sequence, u.event_type, u.event_version, u.payload::json, $7::json,
-           u.event_id, $8, u.hash
-    FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $9::uuid[], $10::bytea[]) WITH ORDINALITY
-        AS u(sequence, event_type, event_version, payload, event_id, hash, n)
+    SELECT u.aggregate_type, u.aggregate_id, u.sequence, u.event_type, u.event_version, u.payload::json,
+           u.metadata::json, u.event_id, u.recorded_at, u.hash
+    FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::uuid[], $9::timestamptz[], $10::bytea[]) WITH ORDINALITY
+        AS u(aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, event_id,
+             recorded_at, hash, n)
     ORDER BY u.n
-    RETURNING transaction_id, position";
+    RETURNING aggregate_type, aggregate_id, sequence, transaction_id, position";
 
-fn append_query(with_snapshot: bool) -> String {
-    let snapshot = if with_snapshot {
-        ", snapshot AS (
+fn append_query(with_snapshots: bool) -> String {
+    let snapshots = if with_snapshots {
+        ", snapshots_written AS (
     INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-    VALUES ($1, $2, $11, $12, $13::json)
+    SELECT s.aggregate_type, s.aggregate_id, s.last_sequence, s.current_snapshot, s.payload::json
+    FROM UNNEST($11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::text[])
+        AS s(aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
         SET last_sequence = EXCLUDED.last_sequence, current_snapshot = EXCLUDED.current_snapshot,
             payload = EXCLUDED.payload
@@ -125,13 +130,13 @@ fn append_query(with_snapshot: bool) -> String {
         ""
     };
     format!(
-        "WITH appended AS ({INSERT_EVENTS}){snapshot}
-SELECT transaction_id::text::bigint AS xid, position FROM appended ORDER BY position DESC LIMIT 1"
+        "WITH appended AS ({INSERT_EVENTS}){snapshots}
+SELECT aggregate_type, aggregate_id, sequence, transaction_id::text::bigint AS xid, position FROM appended"
     )
 }
 
 static APPEND: LazyLock<String> = LazyLock::new(|| append_query(false));
-static APPEND_WITH_SNAPSHOT: LazyLock<String> = LazyLock::new(|| append_query(true));
+static APPEND_WITH_SNAPSHOTS: LazyLock<String> = LazyLock::new(|| append_query(true));
 
 /// Reads and writes aggregates of every type over one pool.
 #[derive(Clone)]
@@ -257,35 +262,84 @@ impl Repository {
     }
 }
 
-/// Writes a prepared append in one statement, on the pool or inside the caller's transaction. Returns the
-/// last event's position; [`RepositoryError::Conflict`] when another writer appended first.
+/// Writes prepared appends, of one stream or several, in one statement, on the pool or inside the caller's
+/// transaction: all of them or none. Returns each append's last event's position, in the order given;
+/// [`RepositoryError::Conflict`] when another writer appended to one of the streams first.
 pub async fn write<'c>(
     executor: impl sqlx::PgExecutor<'c>,
-    prepared: &PreparedAppend,
-) -> Result<Appended, RepositoryError> {
-    let query = match prepared.snapshot {
-        None => sqlx::query(&APPEND),
-        Some(_) => sqlx::query(&APPEND_WITH_SNAPSHOT),
+    prepared: &[PreparedAppend],
+) -> Result<Vec<Appended>, RepositoryError> {
+    if prepared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: usize = prepared.iter().map(|p| p.sequences.len()).sum();
+    let mut columns = EventColumns::with_capacity(rows);
+    for append in prepared {
+        columns.extend(append);
+    }
+    // A unit may append to one stream twice (two commands on it): only its latest snapshot is written, as one
+    // statement cannot upsert a row twice.
+    let mut snapshots: Vec<(&PreparedAppend, &Snapshot)> = Vec::new();
+    for append in prepared {
+        let Some(snapshot) = &append.snapshot else {
+            continue;
+        };
+        snapshots.retain(|(earlier, _)| {
+            (earlier.aggregate_type, &earlier.id) != (append.aggregate_type, &append.id)
+        });
+        snapshots.push((append, snapshot));
+    }
+    let query = if snapshots.is_empty() {
+        sqlx::query(&APPEND)
+    } else {
+        sqlx::query(&APPEND_WITH_SNAPSHOTS)
     };
     let mut query = query
-        .bind(prepared.aggregate_type)
-        .bind(&prepared.id)
-        .bind(&prepared.sequences)
-        .bind(&prepared.types)
-        .bind(&prepared.versions)
-        .bind(&prepared.payloads)
-        .bind(&prepared.metadata)
-        .bind(prepared.recorded_at)
-        .bind(&prepared.event_ids)
-        .bind(&prepared.hashes);
-    if let Some(snapshot) = &prepared.snapshot {
+        .bind(columns.aggregate_types)
+        .bind(columns.ids)
+        .bind(columns.sequences)
+        .bind(columns.types)
+        .bind(columns.versions)
+        .bind(columns.payloads)
+        .bind(columns.metadata)
+        .bind(columns.event_ids)
+        .bind(columns.recorded_at)
+        .bind(columns.hashes);
+    if !snapshots.is_empty() {
         query = query
-            .bind(snapshot.last_sequence)
-            .bind(snapshot.current_snapshot)
-            .bind(&snapshot.payload);
+            .bind(
+                snapshots
+                    .iter()
+                    .map(|(a, _)| a.aggregate_type)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                snapshots
+                    .iter()
+                    .map(|(a, _)| a.id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                snapshots
+                    .iter()
+                    .map(|(_, s)| s.last_sequence)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                snapshots
+                    .iter()
+                    .map(|(_, s)| s.current_snapshot)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                snapshots
+                    .iter()
+                    .map(|(_, s)| s.payload.as_str())
+                    .collect::<Vec<_>>(),
+            );
     }
-    let row = query
-        .fetch_one(executor)
+    let written = query
+        .fetch_all(executor)
         .await
         .map_err(|error| match &error {
             sqlx::Error::Database(e) if e.code().as_deref() == Some("23505") => {
@@ -293,12 +347,86 @@ pub async fn write<'c>(
             }
             _ => RepositoryError::Database(error),
         })?;
-    Ok(Appended {
-        position: Position::new(
+    let mut positions = HashMap::with_capacity(written.len());
+    for row in &written {
+        let key = (
+            row.try_get::<String, _>("aggregate_type")?,
+            row.try_get::<String, _>("aggregate_id")?,
+            row.try_get::<i64, _>("sequence")?,
+        );
+        let position = Position::new(
             row.try_get::<i64, _>("xid")? as u64,
             row.try_get("position")?,
-        ),
-    })
+        );
+        positions.insert(key, position);
+    }
+    prepared
+        .iter()
+        .map(|append| {
+            let key = (
+                append.aggregate_type.to_owned(),
+                append.id.clone(),
+                append.last_sequence() as i64,
+            );
+            positions
+                .get(&key)
+                .map(|position| Appended {
+                    position: *position,
+                })
+                .ok_or_else(|| {
+                    RepositoryError::Database(sqlx::Error::Protocol(format!(
+                        "the append to {} {} returned no position",
+                        append.aggregate_type, append.id
+                    )))
+                })
+        })
+        .collect()
+}
+
+/// The rows of [`INSERT_EVENTS`], one array per column.
+struct EventColumns<'a> {
+    aggregate_types: Vec<&'static str>,
+    ids: Vec<&'a str>,
+    sequences: Vec<i64>,
+    types: Vec<&'a str>,
+    versions: Vec<&'a str>,
+    payloads: Vec<&'a str>,
+    metadata: Vec<&'a str>,
+    event_ids: Vec<Uuid>,
+    recorded_at: Vec<DateTime<Utc>>,
+    hashes: Vec<&'a [u8]>,
+}
+
+impl<'a> EventColumns<'a> {
+    fn with_capacity(rows: usize) -> Self {
+        Self {
+            aggregate_types: Vec::with_capacity(rows),
+            ids: Vec::with_capacity(rows),
+            sequences: Vec::with_capacity(rows),
+            types: Vec::with_capacity(rows),
+            versions: Vec::with_capacity(rows),
+            payloads: Vec::with_capacity(rows),
+            metadata: Vec::with_capacity(rows),
+            event_ids: Vec::with_capacity(rows),
+            recorded_at: Vec::with_capacity(rows),
+            hashes: Vec::with_capacity(rows),
+        }
+    }
+
+    fn extend(&mut self, append: &'a PreparedAppend) {
+        for i in 0..append.sequences.len() {
+            self.aggregate_types.push(append.aggregate_type);
+            self.ids.push(&append.id);
+            self.sequences.push(append.sequences[i]);
+            self.types.push(&append.types[i]);
+            self.versions.push(&append.versions[i]);
+            self.payloads.push(&append.payloads[i]);
+            self.metadata.push(&append.metadata);
+            self.event_ids.push(append.event_ids[i]);
+            self.recorded_at.push(append.recorded_at);
+            self.hashes.push(&append.hashes[i]);
+        }
+    }
 }
 
 /// The audit hashes of events appended after an event hashed `previous`, each chained to the one before.

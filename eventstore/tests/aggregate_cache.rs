@@ -159,3 +159,44 @@ async fn a_unit_on_its_own_writes_conflicts_when_they_are_stale_and_then_decides
     let audit = eventstore::audit::verify(&pool).await.unwrap();
     assert!(audit.ok, "{audit:?}");
 }
+
+#[tokio::test]
+async fn a_unit_presuming_an_aggregate_new_commits_only_if_it_is_and_decides_a_refusal_on_the_store()
+ {
+    let Processes {
+        pool,
+        first,
+        meta,
+        cart,
+        ..
+    } = a_cart_two_processes_wrote().await;
+
+    // A cart nobody wrote: decided on no events, and committed without a read.
+    let new = Uuid::now_v7().to_string();
+    let mut unit = first.unit(&meta);
+    assert_eq!(unit.decide_new::<Cart>(&new, add(1)).await.unwrap(), 1);
+    unit.commit().await.unwrap();
+
+    // Carts with events presumed new: their appends at sequence 1 conflict, and nothing is written.
+    let mut unit = first.unit(&meta);
+    assert_eq!(unit.decide_new::<Cart>(&cart, add(3)).await.unwrap(), 1);
+    assert_eq!(unit.decide_new::<Cart>(&new, add(2)).await.unwrap(), 1);
+    let presumed = unit.commit().await;
+    assert!(matches!(presumed, Err(BusError::Conflict)), "{presumed:?}");
+
+    // Removing an item from no events is a no-op, which proves nothing: decided on the stored cart, it
+    // removes the item the other process added.
+    let mut unit = first.unit(&meta);
+    assert_eq!(unit.decide_new::<Cart>(&cart, remove(2)).await.unwrap(), 3);
+    unit.commit().await.unwrap();
+
+    let fresh = CommandBus::new(pool.clone());
+    let (stored, version) = fresh.load::<Cart>(&cart).await.unwrap();
+    assert_eq!(version, 3);
+    let text = serde_json::to_string(&stored).unwrap();
+    assert!(!text.contains(&Uuid::from_u128(2).to_string()), "{text}");
+    assert!(!text.contains(&Uuid::from_u128(3).to_string()), "{text}");
+    assert_eq!(fresh.load::<Cart>(&new).await.unwrap().1, 1);
+    let audit = eventstore::audit::verify(&pool).await.unwrap();
+    assert!(audit.ok, "{audit:?}");
+}

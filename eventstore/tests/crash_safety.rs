@@ -83,6 +83,70 @@ async fn a_unit_commits_no_stream_when_another_writer_changed_one_of_them() {
 }
 
 #[tokio::test]
+async fn a_unit_writes_every_stream_in_one_statement_with_each_commands_position_and_the_latest_snapshot()
+ {
+    let (pool, _) = fresh_database().await;
+    let bus = CommandBus::new(pool.clone());
+    let (cart, other) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+    let meta = CommandMetadata::new_chain();
+    for n in 0..19 {
+        bus.execute::<Cart>(&cart, add(n), &meta, None)
+            .await
+            .unwrap();
+    }
+
+    // Twenty-one commands on the cart (its snapshots are due at 20 and 40 events) and one on another cart.
+    let mut unit = bus.unit(&meta);
+    for n in 19..40 {
+        unit.decide::<Cart>(&cart, add(n), None).await.unwrap();
+    }
+    unit.decide::<Cart>(&other, add(1), None).await.unwrap();
+    let executed = unit.commit().await.unwrap();
+
+    let versions: Vec<u64> = executed.iter().map(|e| e.version).collect();
+    assert_eq!(versions[..21], (20..=40).collect::<Vec<u64>>()[..]);
+    assert_eq!(versions[21], 1);
+    let positions: Vec<_> = executed.iter().map(|e| e.position.unwrap()).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in the order decided: {positions:?}"
+    );
+    for (executed, (id, sequence)) in executed.iter().zip(
+        (20..=40)
+            .map(|s| (cart.as_str(), s))
+            .chain([(other.as_str(), 1)]),
+    ) {
+        let position: i64 = sqlx::query_scalar(
+            "SELECT position FROM events WHERE aggregate_id = $1 AND sequence = $2",
+        )
+        .bind(id)
+        .bind(sequence)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(executed.position.unwrap().position, position);
+    }
+    let snapshot: i64 = sqlx::query_scalar(
+        "SELECT last_sequence FROM snapshots WHERE aggregate_type = 'cart' AND aggregate_id = $1",
+    )
+    .bind(&cart)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(snapshot, 40, "the latest of the unit's two snapshots");
+
+    // A bus that never saw the cart loads it, from that snapshot, as the unit left it.
+    let (loaded, version) = CommandBus::new(pool.clone())
+        .load::<Cart>(&cart)
+        .await
+        .unwrap();
+    assert_eq!(version, 40);
+    assert_eq!(loaded.lines().len(), 40);
+    assert_eq!(events_of(&pool, &cart).await, 40);
+    assert_eq!(events_of(&pool, &other).await, 1);
+}
+
+#[tokio::test]
 async fn a_unit_whose_claimed_value_is_anothers_writes_nothing_and_one_whose_value_is_free_writes_both()
  {
     let (pool, _) = fresh_database().await;

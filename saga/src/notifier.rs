@@ -139,10 +139,21 @@ impl Notifier {
         Self { bus, mailer }
     }
 
+    /// The order's owner, who never changes once the order is placed: from the state this process last
+    /// saw of it when it still has it (the process that placed or confirmed the order), else from the store.
     async fn order_owner(&self, order_id: OrderId) -> Result<UserId, HandlerError> {
+        let id = order_id.to_string();
+        let (seen, _) = self
+            .bus
+            .load_own::<Order>(&id)
+            .await
+            .map_err(HandlerError::transient)?;
+        if let Some(owner) = seen.user_id() {
+            return Ok(owner);
+        }
         let (order, _) = self
             .bus
-            .load::<Order>(&order_id.to_string())
+            .load::<Order>(&id)
             .await
             .map_err(HandlerError::transient)?;
         order

@@ -161,7 +161,8 @@ async fn try_check_out(
         discount,
         at,
     };
-    unit.decide::<Order>(&checkout.order_id.to_string(), place, None)
+    // The order's id was made up for this request: no store read to find it has no events.
+    unit.decide_new::<Order>(&checkout.order_id.to_string(), place)
         .await?;
     match unit.commit().await {
         // The order's placing, the unit's last command.
