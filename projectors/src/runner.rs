@@ -16,8 +16,10 @@ use crate::view::{StoreKind, Versioned, View};
 
 /// Events read and applied per batch.
 pub const BATCH: i64 = 500;
-/// Under load, the least time between two batches of one runner.
-const GATHER: Duration = Duration::from_millis(20);
+/// Under load, the least time between two batches of one runner: each batch costs a MongoDB view a read
+/// and a write whatever its size, so a longer gather means fewer writes per order and a later read model
+/// (docs/adr/0016).
+const GATHER: Duration = Duration::from_millis(50);
 /// How often a MongoDB view writes its checkpoint when the events it reads change none of its documents.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How long a runner keeps using the active generation it read before asking its store again: as long as
