@@ -303,15 +303,13 @@ impl Working {
             }
         };
         let docs = Arc::make_mut(&mut self.table.docs);
-        // Usually shared with the published table, so changing it copies it anyway.
-        let before = Arc::clone(&docs[row as usize]);
         Arc::make_mut(&mut docs[row as usize]).update(event)?;
-        let text_changed = indexed_text(&before) != indexed_text(&docs[row as usize]);
         let was_listed = self.table.rows[row as usize].listed;
         self.refile(row);
-        // Stock, images and the like live in the table only: the search index is given the row again only
-        // when what it holds of it (its words, or whether it holds it at all) changed.
-        if text_changed || was_listed != self.table.rows[row as usize].listed {
+        // Stock and images live in the table only: the search index is given the row again only when its
+        // words may have changed, or whether it holds the row at all.
+        let words_kept = TABLE_ONLY.contains(&event.event_type.as_str());
+        if !words_kept || was_listed != self.table.rows[row as usize].listed {
             self.changed.push(row);
         }
         Ok(true)
@@ -412,15 +410,17 @@ impl Working {
     }
 }
 
-/// What the search index holds of a product's document: the fields its words and SKU are read from.
-fn indexed_text(product: &CatalogProduct) -> [&str; 4] {
-    [
-        &product.name,
-        &product.description,
-        &product.sku,
-        &product.category,
-    ]
-}
+/// Product events that change none of a document's words (name, description, SKU, category): the stock's
+/// and the images'. Any other event, including one added later, gives the search index the row again.
+const TABLE_ONLY: [&str; 7] = [
+    "StockAdjusted",
+    "StockReserved",
+    "ReservationCommitted",
+    "ReservationReleased",
+    "ProductImageAdded",
+    "ProductImagesReordered",
+    "ProductImageRemoved",
+];
 
 /// A product is listed once it has a price and until it is discontinued.
 pub(crate) fn listed(product: &CatalogProduct) -> bool {
