@@ -115,6 +115,10 @@ fn describe() {
         "shop_catalog_index_products",
         "Products listed in this query process's catalog search index"
     );
+    describe_counter!(
+        "shop_catalog_index_commits_total",
+        "Commits of the catalog's search index (its words); publications of stock or images only do not commit"
+    );
     describe_gauge!("shop_saga_instances", "Checkout saga instances by state");
     describe_gauge!("shop_messages_parked", "Messages waiting in a parked queue");
     describe_gauge!(
