@@ -116,13 +116,25 @@ impl Hashing {
     /// so that the answer takes as long for unknown emails as for wrong passwords.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Busy> {
         let mut slot = self.slot()?;
-        Ok(tokio::task::spawn_blocking(move || {
+        let checked = tokio::task::spawn_blocking(move || {
             let stored = hash.as_deref().unwrap_or(DUMMY_HASH);
-            let matches = check(&mut slot, password.as_bytes(), stored).unwrap_or(false);
-            matches && hash.is_some()
+            match check(&mut slot, password.as_bytes(), stored) {
+                Ok(matches) => matches && hash.is_some(),
+                Err(error) => {
+                    // A stored hash that cannot be read locks its account out until the password is reset:
+                    // refused like a wrong password, and told to the operator.
+                    if hash.is_some() {
+                        tracing::error!(%error, "a stored password hash cannot be read; refusing the login");
+                    }
+                    false
+                }
+            }
         })
-        .await
-        .unwrap_or(false))
+        .await;
+        Ok(checked.unwrap_or_else(|error| {
+            tracing::error!(%error, "the password check did not finish; refusing the login");
+            false
+        }))
     }
 }
 
@@ -180,6 +192,24 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn it_should_refuse_every_password_against_a_stored_hash_it_cannot_read() {
+        let hashing = Hashing::new(1);
+        for unreadable in [
+            "",
+            "not a hash",
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ",
+        ] {
+            assert!(
+                !hashing
+                    .verify("anything".to_owned(), Some(unreadable.to_owned()))
+                    .await
+                    .unwrap(),
+                "{unreadable:?}"
+            );
+        }
     }
 
     #[tokio::test]

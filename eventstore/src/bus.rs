@@ -695,7 +695,9 @@ impl Unit<'_> {
         id: &str,
         command: A::Command,
     ) -> Result<u64, BusError<A::Error>> {
-        let cached = self.bus.cached::<A>(id);
+        // What the unit holds of the aggregate goes first: no copy from the cache for it.
+        let held = self.loaded.contains_key(&(A::TYPE, id.to_owned()));
+        let cached = if held { None } else { self.bus.cached::<A>(id) };
         self.decide_presumed(id, cached, command).await
     }
 
