@@ -279,17 +279,17 @@ pub async fn write<'c>(
     }
     // A unit may append to one stream twice (two commands on it): only its latest snapshot is written, as one
     // statement cannot upsert a row twice.
-    let mut snapshots: Vec<(&PreparedAppend, &Snapshot)> = Vec::new();
+    let mut latest: Vec<(&PreparedAppend, &Snapshot)> = Vec::new();
     for append in prepared {
         let Some(snapshot) = &append.snapshot else {
             continue;
         };
-        snapshots.retain(|(earlier, _)| {
+        latest.retain(|(earlier, _)| {
             (earlier.aggregate_type, &earlier.id) != (append.aggregate_type, &append.id)
         });
-        snapshots.push((append, snapshot));
+        latest.push((append, snapshot));
     }
-    let query = if snapshots.is_empty() {
+    let query = if latest.is_empty() {
         sqlx::query(&APPEND)
     } else {
         sqlx::query(&APPEND_WITH_SNAPSHOTS)
@@ -305,38 +305,22 @@ pub async fn write<'c>(
         .bind(columns.event_ids)
         .bind(columns.recorded_at)
         .bind(columns.hashes);
-    if !snapshots.is_empty() {
+    if !latest.is_empty() {
+        let (mut types, mut ids, mut last, mut current, mut payloads) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (append, snapshot) in latest {
+            types.push(append.aggregate_type);
+            ids.push(append.id.as_str());
+            last.push(snapshot.last_sequence);
+            current.push(snapshot.current_snapshot);
+            payloads.push(snapshot.payload.as_str());
+        }
         query = query
-            .bind(
-                snapshots
-                    .iter()
-                    .map(|(a, _)| a.aggregate_type)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                snapshots
-                    .iter()
-                    .map(|(a, _)| a.id.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                snapshots
-                    .iter()
-                    .map(|(_, s)| s.last_sequence)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                snapshots
-                    .iter()
-                    .map(|(_, s)| s.current_snapshot)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                snapshots
-                    .iter()
-                    .map(|(_, s)| s.payload.as_str())
-                    .collect::<Vec<_>>(),
-            );
+            .bind(types)
+            .bind(ids)
+            .bind(last)
+            .bind(current)
+            .bind(payloads);
     }
     let written = query
         .fetch_all(executor)

@@ -68,6 +68,20 @@ impl Feed {
         id
     }
 
+    /// An order holds the product's last unit.
+    fn reserve_last(&mut self, product: &str) {
+        self.push(
+            product,
+            ProductEvent::StockReserved {
+                order_id: OrderId::new(Uuid::from_u128(9)),
+                quantity: 1,
+                expires_at: Utc::now(),
+                available: 0,
+                reserved_at: Utc::now(),
+            },
+        );
+    }
+
     fn last(&self) -> Position {
         self.events.last().map_or(Position::START, |e| e.position)
     }
@@ -179,16 +193,7 @@ fn stock_churn_discontinuation_and_renames_move_products_in_and_out() {
     let in_stock = SearchQuery::new(None, None, None, None, Some(true), None, 1, 10).unwrap();
     assert_eq!(index.search(&in_stock).unwrap().total, 1);
 
-    feed.push(
-        &id,
-        ProductEvent::StockReserved {
-            order_id: OrderId::new(Uuid::from_u128(9)),
-            quantity: 1,
-            expires_at: Utc::now(),
-            available: 0,
-            reserved_at: Utc::now(),
-        },
-    );
+    feed.reserve_last(&id);
     feed.push(
         &id,
         ProductEvent::ProductDetailsUpdated {
@@ -234,16 +239,7 @@ fn a_stock_change_is_published_without_committing_the_words_again() {
         SearchQuery::new(Some("kettle"), None, None, None, Some(true), None, 1, 10).unwrap();
     assert_eq!(index.search(&in_stock).unwrap().total, 1);
 
-    feed.push(
-        &id,
-        ProductEvent::StockReserved {
-            order_id: OrderId::new(Uuid::from_u128(9)),
-            quantity: 1,
-            expires_at: Utc::now(),
-            available: 0,
-            reserved_at: Utc::now(),
-        },
-    );
+    feed.reserve_last(&id);
     index.apply(&feed.events[2..]).unwrap();
     index.publish(feed.last()).unwrap();
     assert_eq!(index.served(), Some(feed.last()));

@@ -13,6 +13,13 @@ use platform::near_cache::{self, Lookup, NearCache, Stamp};
 
 use super::{ReadStores, StoreError, collection_name};
 use crate::view::{Versioned, View};
+use crate::views::carts::CartView;
+use crate::views::notifications::NotificationView;
+use crate::views::orders::OrderView;
+use crate::views::product_cache::ProductDetails;
+use crate::views::promotions::PromotionView;
+use crate::views::stock::Stock;
+use crate::views::users::UserProfile;
 
 /// How often a discount code was used, by its orders.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,13 +29,6 @@ pub struct CodeUse {
     /// Orders confirmed with it (shipped and delivered ones too).
     pub redeemed: u64,
 }
-use crate::views::carts::CartView;
-use crate::views::notifications::NotificationView;
-use crate::views::orders::OrderView;
-use crate::views::product_cache::ProductDetails;
-use crate::views::promotions::PromotionView;
-use crate::views::stock::Stock;
-use crate::views::users::UserProfile;
 
 const POINTER_TTL: Duration = Duration::from_secs(1);
 /// How long a view's checkpoint, once read, answers every reader waiting on that view.
