@@ -1,7 +1,8 @@
 //! A queue consumer with manual acks. A message whose handling fails transiently goes to the retry queue with
 //! a growing expiration, from where RabbitMQ dead-letters it back to the main queue; after the last attempt it
-//! is parked. A message that can never be handled is parked at once. A message already handled (by event id)
-//! is acknowledged without handling it again.
+//! is parked. A message that can never be handled is parked at once. A message delivered again (RabbitMQ's
+//! redelivery, or a retry) that was already handled (by event id) is acknowledged without handling it again;
+//! a first delivery is handled without looking.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -61,6 +62,15 @@ fn attempt_in(headers: Option<&FieldTable>) -> i64 {
         })
         .unwrap_or(0)
         .clamp(0, MAX_ATTEMPTS)
+}
+
+/// Whether `delivery` may repeat one that was handled already: RabbitMQ delivers it again (a consumer left
+/// before acknowledging it), or it comes back from the retry queue. Only these are looked up in the ledger, a
+/// statement spared on every other message. A copy the relay published twice (it died between publishing and
+/// saving its checkpoint) comes as a first delivery and is handled again: every handler is idempotent (the
+/// saga decides on the store's state, the notifier finds its notification recorded).
+fn may_repeat(delivery: &Delivery) -> bool {
+    delivery.redelivered || attempt(delivery) > 0
 }
 
 async fn already_handled(pool: &PgPool, consumer: &str, message: &EventMessage) -> bool {
@@ -202,7 +212,9 @@ async fn settle<H: Handler>(
             tracing::debug!("message not for this consumer; acknowledged");
             Ok(None)
         }
-        Ok(message) if already_handled(&pool, &consumer, &message).await => {
+        Ok(message)
+            if may_repeat(&delivery) && already_handled(&pool, &consumer, &message).await =>
+        {
             tracing::debug!("message already handled; acknowledged");
             Ok(None)
         }

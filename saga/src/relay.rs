@@ -1,9 +1,10 @@
 //! The relay: a feed subscriber that publishes every event to the topic exchange, with publisher confirms,
 //! and moves its checkpoint only after RabbitMQ confirmed the whole batch. The events table is the outbox:
 //! a crash between commit and publish loses nothing, and a crash between publish and checkpoint publishes
-//! again, which consumers treat as a redelivery.
+//! again what was confirmed since, which consumers handle again without effect (they are idempotent). The
+//! checkpoint is saved at most every [`CHECKPOINT_EVERY`] while events come, and once they stop.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use eventstore::db::PgPool;
@@ -19,6 +20,9 @@ use crate::{Broker, topology};
 
 pub const NAME: &str = "relay";
 const BATCH: i64 = 500;
+/// How long the relay may publish without saving its checkpoint: a crash publishes at most this much again,
+/// for one statement per interval instead of one per batch (a batch is a few events under a steady load).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -37,7 +41,10 @@ pub struct Relay {
     checkpoints: Checkpoints,
     pool: PgPool,
     broker: Broker,
+    /// Where the next batch starts: what RabbitMQ confirmed last, or the checkpoint.
     position: Option<Position>,
+    /// The position last saved as the checkpoint, and when.
+    saved: Option<(Position, Instant)>,
 }
 
 /// What one step did.
@@ -55,6 +62,7 @@ impl Relay {
             pool,
             broker,
             position: None,
+            saved: None,
         }
     }
 
@@ -85,7 +93,11 @@ impl Relay {
     pub async fn step(&mut self, channel: &Channel) -> Result<Step, RelayError> {
         let from = match self.position {
             Some(position) => position,
-            None => self.checkpoints.load(NAME).await?,
+            None => {
+                let checkpoint = self.checkpoints.load(NAME).await?;
+                self.saved = Some((checkpoint, Instant::now()));
+                checkpoint
+            }
         };
         let events = self.feed.read_after(from, BATCH).await?;
         let Some(last) = events.last() else {
@@ -134,17 +146,40 @@ impl Relay {
             }
         }
         let (last_position, recorded_at) = (last.position, last.recorded_at);
-        self.checkpoints.save(NAME, last_position).await?;
         self.position = Some(last_position);
+        if self.checkpoint_due() == Some(Duration::ZERO) {
+            self.save_checkpoint().await?;
+        }
         metrics::counter!("shop_messages_published_total", "exchange" => "shop.events")
             .increment(events.len() as u64);
         metrics::counter!("shop_subscriber_events_total", "subscriber" => NAME)
             .increment(events.len() as u64);
-        metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => NAME)
-            .set(last_position.position as f64);
         let behind = (Utc::now() - recorded_at).num_milliseconds().max(0) as f64 / 1000.0;
         metrics::gauge!("shop_subscriber_lag_seconds", "subscriber" => NAME).set(behind);
         Ok(Step::Published(events.len()))
+    }
+
+    /// How long until the checkpoint is to be saved, if what was confirmed is past it: zero once
+    /// [`CHECKPOINT_EVERY`] has passed since the last save.
+    fn checkpoint_due(&self) -> Option<Duration> {
+        let confirmed = self.position?;
+        match self.saved {
+            Some((saved, _)) if saved == confirmed => None,
+            Some((_, at)) => Some(CHECKPOINT_EVERY.saturating_sub(at.elapsed())),
+            None => Some(Duration::ZERO),
+        }
+    }
+
+    /// Saves what RabbitMQ confirmed last as the checkpoint.
+    async fn save_checkpoint(&mut self) -> Result<(), RelayError> {
+        let Some(confirmed) = self.position else {
+            return Ok(());
+        };
+        self.checkpoints.save(NAME, confirmed).await?;
+        self.saved = Some((confirmed, Instant::now()));
+        metrics::gauge!("shop_subscriber_checkpoint_position", "subscriber" => NAME)
+            .set(confirmed.position as f64);
+        Ok(())
     }
 
     /// Publishes until `shutdown`, reconnecting to RabbitMQ with back-off whenever it goes away. Only one
@@ -183,8 +218,16 @@ impl Relay {
                 match self.step(&channel).await {
                     Ok(Step::Published(_)) => {}
                     Ok(Step::CaughtUp) => {
+                        // What was published since the last save is saved once no event came for a while.
+                        let due = self.checkpoint_due();
                         tokio::select! {
                             () = wakeups.wait() => {},
+                            () = tokio::time::sleep(due.unwrap_or_default()), if due.is_some() => {
+                                if let Err(error) = self.save_checkpoint().await {
+                                    tracing::warn!(%error, "relay cannot save its checkpoint; will try again");
+                                    tokio::time::sleep(CHECKPOINT_EVERY).await;
+                                }
+                            },
                             _ = shutdown.changed() => {},
                         }
                     }
@@ -197,6 +240,11 @@ impl Relay {
                 }
             }
             let _ = connection.close(200, "relay stopping".into()).await;
+        }
+        if self.checkpoint_due().is_some()
+            && let Err(error) = self.save_checkpoint().await
+        {
+            tracing::warn!(%error, "relay could not save its checkpoint on the way out; it will publish again from the last one");
         }
         drop(lock);
     }

@@ -5,16 +5,31 @@ use chrono::{DateTime, Utc};
 use eventstore::db::PgPool;
 use sqlx::Row;
 
-pub async fn schedule(
+/// Arms, in one statement, `order_id`'s payment deadline (when given) and the expiry of its hold on each of
+/// `products` at `hold_until`. The deadline is set anew: it is armed only for a checkout not started yet, so a
+/// timer left by an earlier attempt that never started it (perhaps fired already) belonged to nothing. An
+/// expiry already armed for the same hold keeps its time.
+pub async fn arm(
     pool: &PgPool,
     order_id: &str,
-    due_at: DateTime<Utc>,
+    deadline: Option<DateTime<Utc>>,
+    products: &[String],
+    hold_until: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO saga_timers (order_id, due_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING")
-        .bind(order_id)
-        .bind(due_at)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "WITH deadline AS ( \
+           INSERT INTO saga_timers (order_id, due_at) SELECT $1, $2 WHERE $2 IS NOT NULL \
+           ON CONFLICT (order_id) DO UPDATE SET due_at = EXCLUDED.due_at, fired = false) \
+         INSERT INTO reservation_expiries (product_id, order_id, due_at) \
+         SELECT product_id, $1, $4 FROM unnest($3::text[]) AS product_id \
+         ON CONFLICT (product_id, order_id) DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(deadline)
+    .bind(products)
+    .bind(hold_until)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -44,25 +59,6 @@ pub async fn rearm(pool: &PgPool, order_id: &str) -> Result<(), sqlx::Error> {
         .bind(order_id)
         .execute(pool)
         .await?;
-    Ok(())
-}
-
-/// Remembers that `order_id`'s hold on `product_id` lapses at `due_at`.
-pub async fn schedule_expiry(
-    pool: &PgPool,
-    product_id: &str,
-    order_id: &str,
-    due_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO reservation_expiries (product_id, order_id, due_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (product_id, order_id) DO NOTHING",
-    )
-    .bind(product_id)
-    .bind(order_id)
-    .bind(due_at)
-    .execute(pool)
-    .await?;
     Ok(())
 }
 

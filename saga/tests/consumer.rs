@@ -1,6 +1,7 @@
 //! The saga's consumer against the real RabbitMQ and PostgreSQL: a message that can never be handled is
 //! parked on its first attempt, and an event type the saga does not know is acknowledged and forgotten,
-//! without being looked up or recorded as handled.
+//! without being looked up or recorded as handled; only a message delivered again is looked up in the ledger
+//! of handled messages.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,8 +9,8 @@ use std::time::Duration;
 use chrono::Utc;
 use eventstore::CommandBus;
 use eventstore::testing::{eventually, fresh_database};
-use lapin::options::{BasicPublishOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use saga::Broker;
 use saga::checkout::CheckoutSaga;
@@ -52,6 +53,25 @@ impl Handler for Noting {
 
     async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
         self.saga.handle(message).await
+    }
+}
+
+/// Notes every message it is offered and every one it handles.
+#[derive(Default)]
+struct Recording {
+    offered: Mutex<Vec<Uuid>>,
+    handled: Mutex<Vec<Uuid>>,
+}
+
+impl Handler for Recording {
+    fn wants(&self, message: &EventMessage) -> bool {
+        self.offered.lock().unwrap().push(message.event_id);
+        true
+    }
+
+    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
+        self.handled.lock().unwrap().push(message.event_id);
+        Ok(())
     }
 }
 
@@ -161,6 +181,118 @@ async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one
     .await
     .unwrap();
     assert!(!recorded, "an unwanted message is not recorded as handled");
+    for queue in [queues.main, queues.retry, queues.parked] {
+        let _ = channel
+            .queue_delete(queue.as_str().into(), Default::default())
+            .await;
+    }
+}
+
+/// A message handled before (in the ledger) is handled again when it comes as a first delivery, which is not
+/// looked up (a copy the relay published twice: handlers are idempotent), and acknowledged unhandled when
+/// RabbitMQ delivers it again or it comes back from the retry queue.
+///
+/// The test runs on one thread: a handler would be offered a message and handle it in the same poll if it were
+/// not looked up, so a message seen offered and not handled was looked up.
+#[tokio::test]
+async fn only_a_message_delivered_again_is_looked_up_among_those_already_handled() {
+    let (pool, _) = fresh_database().await;
+    let broker = Broker {
+        url: std::env::var("AMQP_URL")
+            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()),
+        prefix: format!("test-{}.", Uuid::now_v7().simple()),
+        retry_base: Duration::from_secs(600),
+    };
+    let connection = Connection::connect(&broker.url, ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    declare(&channel, &broker, SAGA, &SAGA_BINDINGS)
+        .await
+        .unwrap();
+    let queues = broker.queues(SAGA);
+    let first = order_event("OrderPlaced", json!({}));
+    let retried = order_event("OrderPlaced", json!({}));
+    let redelivered = order_event("OrderPlaced", json!({}));
+    for message in [&first, &retried, &redelivered] {
+        sqlx::query("INSERT INTO saga_handled (consumer, event_id) VALUES ($1, $2)")
+            .bind(SAGA)
+            .bind(message.event_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let publish = async |message: &EventMessage, attempt: Option<i64>| {
+        let mut properties =
+            BasicProperties::default().with_message_id(message.event_id.to_string().into());
+        if let Some(attempt) = attempt {
+            let mut headers = FieldTable::default();
+            headers.insert("x-attempt".into(), AMQPValue::LongLongInt(attempt));
+            properties = properties.with_headers(headers);
+        }
+        channel
+            .basic_publish(
+                broker.exchange().into(),
+                message.routing_key().into(),
+                BasicPublishOptions::default(),
+                &serde_json::to_vec(message).unwrap(),
+                properties,
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    };
+
+    // Taken and left unacknowledged by a consumer that goes away: RabbitMQ delivers it again.
+    publish(&redelivered, None).await;
+    let taker = connection.create_channel().await.unwrap();
+    let taken = eventually("the message to take", Duration::from_secs(10), async || {
+        taker
+            .basic_get(
+                queues.main.as_str().into(),
+                BasicGetOptions { no_ack: false },
+            )
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(!taken.delivery.redelivered);
+    taker
+        .close(200, "leaving unacknowledged".into())
+        .await
+        .unwrap();
+    publish(&retried, Some(1)).await;
+    publish(&first, None).await;
+
+    let handler = Arc::new(Recording::default());
+    let (stop, stopping) = watch::channel(false);
+    let consumer = tokio::spawn(saga::consumer::run(
+        broker.clone(),
+        SAGA,
+        &SAGA_BINDINGS,
+        handler.clone(),
+        pool.clone(),
+        stopping,
+    ));
+    until("every message offered", async || {
+        let offered = handler.offered.lock().unwrap().clone();
+        [&first, &retried, &redelivered]
+            .iter()
+            .all(|m| offered.contains(&m.event_id))
+    })
+    .await;
+    until("the first delivery handled", async || {
+        handler.handled.lock().unwrap().contains(&first.event_id)
+    })
+    .await;
+    assert_eq!(
+        *handler.handled.lock().unwrap(),
+        [first.event_id],
+        "only the first delivery is handled again; the redelivered and the retried one were looked up"
+    );
+    stop.send(true).unwrap();
+    consumer.await.unwrap();
     for queue in [queues.main, queues.retry, queues.parked] {
         let _ = channel
             .queue_delete(queue.as_str().into(), Default::default())

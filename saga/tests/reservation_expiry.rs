@@ -36,9 +36,15 @@ async fn hold(
     quantity: i64,
     expires_at: DateTime<Utc>,
 ) {
-    timers::schedule_expiry(bus.pool(), product, &order.to_string(), expires_at)
-        .await
-        .unwrap();
+    timers::arm(
+        bus.pool(),
+        &order.to_string(),
+        None,
+        &[product.to_owned()],
+        expires_at,
+    )
+    .await
+    .unwrap();
     let reserve = ProductCommand::Reserve {
         order_id: order,
         quantity: Quantity::new(quantity).unwrap(),

@@ -17,7 +17,7 @@ use domain::{
     Money, OrderId, PaymentId, PaymentMethod, ProductId, PromotionId, Quantity, RuleViolation,
 };
 use eventstore::db::PgPool;
-use eventstore::{BusError, CommandBus, CommandMetadata, Executed, Stored, Unit};
+use eventstore::{BusError, CommandBus, CommandMetadata, Stored, Unit};
 use tokio::sync::watch;
 
 use super::decide::{Facts, Input, Step, decide};
@@ -141,18 +141,19 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
     }
 
     /// Performs `steps` in order; the answer of the step that asked one (always the last). The appends
-    /// between two steps that ask or tell the outside world (or the timers' table) are gathered and commit
-    /// together, as one unit: a crash leaves all or none of them, and either way the next decision, on the
-    /// store's facts, takes the checkout on from there.
+    /// between two steps that ask or tell the outside world are gathered and commit together, as one unit (with
+    /// the stock's holds, when the next step reserves): a crash leaves all or none of them, and either way the
+    /// next decision, on the store's facts, takes the checkout on from there. A deadline to arm is armed just
+    /// before them, with the holds' expiries.
     async fn perform(
         &self,
         order_id: OrderId,
         steps: Vec<Step>,
         meta: &CommandMetadata,
     ) -> Result<Option<Input>, HandlerError> {
-        let id = order_id.to_string();
         let payment = PaymentId::for_order(order_id).to_string();
         let mut appends = Vec::new();
+        let mut deadline = None;
         for step in steps {
             match step {
                 Step::Record(command) => appends.push(Append::Record(command)),
@@ -180,20 +181,19 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                 Step::CancelOrder { reason, at } => {
                     appends.push(Append::CancelOrder { reason, at });
                 }
-                Step::ScheduleDeadline { at } => {
-                    self.append(order_id, &mut appends, meta).await?;
-                    timers::schedule(&self.pool, &id, at)
-                        .await
-                        .map_err(HandlerError::transient)?;
-                }
+                Step::ScheduleDeadline { at } => deadline = Some(at),
                 Step::Reserve {
                     lines,
                     expires_at,
                     at,
                 } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    let holds = Holds {
+                        lines,
+                        expires_at,
+                        at,
+                    };
                     return self
-                        .reserve(order_id, &lines, expires_at, at, meta)
+                        .reserve(order_id, appends, deadline, holds, meta)
                         .await
                         .map(Some);
                 }
@@ -202,14 +202,16 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     method,
                     until,
                 } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    self.write(order_id, &mut appends, deadline.take(), meta)
+                        .await?;
                     return self
                         .authorize(order_id, amount, &method, until)
                         .await
                         .map(Some);
                 }
                 Step::Capture { gateway_reference } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    self.write(order_id, &mut appends, deadline.take(), meta)
+                        .await?;
                     let captured = self
                         .gateway
                         .capture(&format!("{payment}:capture"), &gateway_reference)
@@ -225,7 +227,8 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     };
                 }
                 Step::Void { gateway_reference } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    self.write(order_id, &mut appends, deadline.take(), meta)
+                        .await?;
                     self.gateway
                         .void(&format!("{payment}:void"), &gateway_reference)
                         .await
@@ -233,7 +236,8 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     return Ok(Some(Input::Voided));
                 }
                 Step::Refund { gateway_reference } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    self.write(order_id, &mut appends, deadline.take(), meta)
+                        .await?;
                     self.gateway
                         .refund(&format!("{payment}:refund"), &gateway_reference)
                         .await
@@ -241,36 +245,66 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                     return Ok(Some(Input::Refunded));
                 }
                 Step::Defer { why } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    self.write(order_id, &mut appends, deadline.take(), meta)
+                        .await?;
                     return Err(HandlerError::Transient(format!(
                         "checkout {order_id} waits: {why}"
                     )));
                 }
                 Step::Halt { why } => {
-                    self.append(order_id, &mut appends, meta).await?;
+                    self.write(order_id, &mut appends, deadline.take(), meta)
+                        .await?;
                     return Err(HandlerError::Permanent(format!(
                         "checkout {order_id} cannot go on: {why}"
                     )));
                 }
             }
         }
-        self.append(order_id, &mut appends, meta).await?;
+        self.write(order_id, &mut appends, deadline.take(), meta)
+            .await?;
         Ok(None)
     }
 
-    /// Commits the gathered `appends` (emptying it) in one unit, each decided on this saga's own last writes;
-    /// when another writer appended to one of their aggregates meanwhile (a product's stock, often), the
-    /// unit conflicts and is decided again on the store's state, as a single command would be.
-    async fn append(
+    /// Arms `deadline` (when given), then commits the gathered `appends` (emptying it) in one unit.
+    async fn write(
         &self,
         order_id: OrderId,
         appends: &mut Vec<Append>,
+        deadline: Option<DateTime<Utc>>,
         meta: &CommandMetadata,
     ) -> Result<(), HandlerError> {
-        if appends.is_empty() {
-            return Ok(());
+        if let Some(deadline) = deadline {
+            // No holds: nothing expires.
+            timers::arm(
+                &self.pool,
+                &order_id.to_string(),
+                Some(deadline),
+                &[],
+                deadline,
+            )
+            .await
+            .map_err(HandlerError::transient)?;
         }
         let appends = std::mem::take(appends);
+        self.commit(order_id, &appends, None, meta)
+            .await
+            .map(|_| ())
+    }
+
+    /// Commits `appends` in one unit, each decided on this saga's own last writes, with a hold on every line of
+    /// `holds` if given; when another writer appended to one of their aggregates meanwhile (a product's stock,
+    /// often), the unit conflicts and is decided again on the store's state, as a single command would be.
+    /// Whether every line is held: when one cannot be, the unit holds none and commits the appends alone.
+    async fn commit(
+        &self,
+        order_id: OrderId,
+        appends: &[Append],
+        holds: Option<&Holds>,
+        meta: &CommandMetadata,
+    ) -> Result<bool, HandlerError> {
+        if appends.is_empty() && holds.is_none() {
+            return Ok(true);
+        }
         // A discount code's promotion is written by every checkout with the code: a unit that counts or
         // gives back its redemption meets more conflicts, each a write that went first, and tries longer.
         let attempts = if appends.iter().any(Append::touches_a_promotion) {
@@ -282,11 +316,21 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         loop {
             attempt += 1;
             let mut unit = self.bus.unit(meta);
-            for append in &appends {
+            for append in appends {
                 stage(&mut unit, order_id, append.clone()).await?;
             }
+            let held = match holds {
+                Some(holds) => holds.stage(&mut unit, order_id).await?,
+                None => true,
+            };
+            if !held {
+                unit = self.bus.unit(meta);
+                for append in appends {
+                    stage(&mut unit, order_id, append.clone()).await?;
+                }
+            }
             match unit.commit().await {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(held),
                 Err(BusError::Conflict) if attempt < attempts => {
                     tokio::time::sleep(self.bus.backoff(attempt.min(4))).await;
                 }
@@ -310,51 +354,37 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             .map_err(|e| HandlerError::Transient(format!("{}: {e}", A::TYPE)))
     }
 
-    /// Runs a command; a refusal is returned for the saga to decide on, a store failure means retry.
-    async fn exec<A: Stored>(
-        &self,
-        id: &str,
-        command: A::Command,
-        meta: &CommandMetadata,
-    ) -> Result<Result<Executed, A::Error>, HandlerError> {
-        match self.bus.execute::<A>(id, command, meta, None).await {
-            Ok(executed) => Ok(Ok(executed)),
-            Err(BusError::Rejected(error)) => Ok(Err(error)),
-            Err(other) => Err(HandlerError::Transient(format!("{}: {other}", A::TYPE))),
-        }
-    }
-
-    /// Holds every line; out of stock when one cannot be (what was held is released by the compensation).
+    /// Holds every line of `holds` in one unit with the `appends` gathered before it (the checkout's start),
+    /// after arming `deadline` and each hold's expiry in one statement: no hold is ever without its expiry, nor a
+    /// started checkout without its deadline. Out of stock when a line cannot be held; then nothing is held.
     async fn reserve(
         &self,
         order_id: OrderId,
-        lines: &[ReservedLine],
-        expires_at: DateTime<Utc>,
-        at: DateTime<Utc>,
+        appends: Vec<Append>,
+        deadline: Option<DateTime<Utc>>,
+        holds: Holds,
         meta: &CommandMetadata,
     ) -> Result<Input, HandlerError> {
-        for line in lines {
-            let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
-                return Ok(Input::OutOfStock);
-            };
-            let product = line.product_id.to_string();
-            timers::schedule_expiry(&self.pool, &product, &order_id.to_string(), expires_at)
-                .await
-                .map_err(|e| {
-                    HandlerError::Transient(format!("cannot schedule a reservation expiry: {e}"))
-                })?;
-            let reserve = ProductCommand::Reserve {
-                order_id,
-                quantity,
-                expires_at,
-                at,
-            };
-            if let Err(refusal) = self.exec::<Product>(&product, reserve, meta).await? {
-                tracing::info!(%order_id, product = %line.product_id, %refusal, "cannot reserve stock");
-                return Ok(Input::OutOfStock);
-            }
-        }
-        Ok(Input::StockReserved)
+        let products: Vec<String> = holds
+            .lines
+            .iter()
+            .map(|line| line.product_id.to_string())
+            .collect();
+        timers::arm(
+            &self.pool,
+            &order_id.to_string(),
+            deadline,
+            &products,
+            holds.expires_at,
+        )
+        .await
+        .map_err(|e| HandlerError::Transient(format!("cannot arm the checkout's timers: {e}")))?;
+        let held = self.commit(order_id, &appends, Some(&holds), meta).await?;
+        Ok(if held {
+            Input::StockReserved
+        } else {
+            Input::OutOfStock
+        })
     }
 
     /// Asks the provider, retrying its transient failures a few times, and gives up at `until`.
@@ -432,6 +462,42 @@ enum Append {
         reason: CancellationReason,
         at: DateTime<Utc>,
     },
+}
+
+/// The stock a checkout holds: every line until `expires_at`.
+#[derive(Debug)]
+struct Holds {
+    lines: Vec<ReservedLine>,
+    expires_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+}
+
+impl Holds {
+    /// Decides a hold on every line into `unit`; false, at the first line that cannot be held.
+    async fn stage(&self, unit: &mut Unit<'_>, order_id: OrderId) -> Result<bool, HandlerError> {
+        for line in &self.lines {
+            let Ok(quantity) = Quantity::new(i64::from(line.quantity)) else {
+                return Ok(false);
+            };
+            let reserve = ProductCommand::Reserve {
+                order_id,
+                quantity,
+                expires_at: self.expires_at,
+                at: self.at,
+            };
+            match unit
+                .decide_own::<Product>(&line.product_id.to_string(), reserve)
+                .await
+            {
+                Err(BusError::Rejected(refusal)) => {
+                    tracing::info!(%order_id, product = %line.product_id, %refusal, "cannot reserve stock");
+                    return Ok(false);
+                }
+                other => must::<Product>(other)?,
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Decides one gathered step into `unit`. What each step tolerates is what makes it safe to repeat: a
