@@ -84,19 +84,26 @@ pub enum RepositoryError {
 
 // Rows of three kinds: the snapshot (0), the events after it (1), and the stream's last event (2), whose
 // hash the next append chains to even when the snapshot covers every event.
+//
+// Both reads of `events` are ordered by the primary key's columns, which only the primary key gives without a
+// sort: the plan a connection keeps for this statement walks the stream's own entries whatever the table's
+// statistics say. Without the order, a plan made while the store had no statistics (a new store, autovacuum
+// off) read every event of the aggregate's type through `events_type_order` for each load, ever longer as the
+// store grew (docs/performance.md).
 const LOAD: &str = "\
 WITH snap AS (
     SELECT last_sequence, payload FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2
 )
 SELECT 0 AS kind, last_sequence AS sequence, payload, NULL::bytea AS hash FROM snap
 UNION ALL
-SELECT 1, e.sequence, e.payload, NULL FROM events e
-WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
-  AND e.sequence > COALESCE((SELECT last_sequence FROM snap), 0)
+(SELECT 1, e.sequence, e.payload, NULL FROM events e
+ WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
+   AND e.sequence > COALESCE((SELECT last_sequence FROM snap), 0)
+ ORDER BY e.aggregate_type, e.aggregate_id, e.sequence)
 UNION ALL
 (SELECT 2, h.sequence, NULL, h.hash FROM events h
  WHERE h.aggregate_type = $1 AND h.aggregate_id = $2
- ORDER BY h.sequence DESC LIMIT 1)
+ ORDER BY h.aggregate_type DESC, h.aggregate_id DESC, h.sequence DESC LIMIT 1)
 ORDER BY sequence, kind";
 
 // Every column the audit hash covers is sent, so the hash can be computed here rather than by the trigger,
@@ -445,4 +452,33 @@ fn chain_hashes(
             previous.clone()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan a connection keeps for a load is a generic plan, and the first ones are made while the store is
+    /// empty and has no statistics: even then it reads the stream by the primary key, never every event of the
+    /// stream's type.
+    #[tokio::test]
+    async fn a_load_reads_its_stream_by_the_primary_key_even_with_a_plan_made_on_an_empty_store() {
+        let (pool, _) = crate::testing::fresh_database().await;
+        let mut connection = pool.acquire().await.unwrap();
+        sqlx::query("SET plan_cache_mode = force_generic_plan")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        sqlx::query(&format!("PREPARE load(text, text) AS {LOAD}"))
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE load('product', 'p-1')")
+            .fetch_all(&mut *connection)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("events_type_order"), "{plan}");
+        assert_eq!(plan.matches("using events_pkey").count(), 2, "{plan}");
+    }
 }

@@ -163,6 +163,28 @@ impl Notifier {
             .ok_or_else(|| HandlerError::Transient(format!("order {order_id} has no owner yet")))
     }
 
+    /// The user's address, which never changes once registered: from the state this process last saw of the
+    /// user when it still has it (the process that registered them or logged them in), else from the store.
+    async fn email_of(&self, user_id: UserId) -> Result<String, HandlerError> {
+        let id = user_id.to_string();
+        let (seen, _) = self
+            .bus
+            .load_own::<User>(&id)
+            .await
+            .map_err(HandlerError::transient)?;
+        if let Some(email) = seen.email() {
+            return Ok(email.to_string());
+        }
+        let (user, _) = self
+            .bus
+            .load::<User>(&id)
+            .await
+            .map_err(HandlerError::transient)?;
+        user.email()
+            .map(|e| e.to_string())
+            .ok_or_else(|| HandlerError::Transient("the user has no email yet".to_owned()))
+    }
+
     async fn mail_for(&self, message: &EventMessage) -> Result<Option<Mail>, HandlerError> {
         if message.aggregate_type == "user" && message.event_type == "UserRegistered" {
             let user_id: UserId = message
@@ -243,15 +265,7 @@ impl Handler for Notifier {
         if notification.is_sent() {
             return Ok(());
         }
-        let (user, _) = self
-            .bus
-            .load::<User>(&mail.user_id.to_string())
-            .await
-            .map_err(HandlerError::transient)?;
-        let to = user
-            .email()
-            .map(|e| e.to_string())
-            .ok_or_else(|| HandlerError::Transient("the user has no email yet".to_owned()))?;
+        let to = self.email_of(mail.user_id).await?;
         let message_id = message_id(mail.order_id, mail.user_id, mail.kind);
         self.mailer
             .send(&to, &mail.subject, mail.body, message_id)
