@@ -334,6 +334,13 @@ impl CommandBus {
         }
     }
 
+    /// The aggregate as this process's last load of it or append to it left it, if it still has it; never
+    /// reads the store. Only for a question whose answer a later event cannot undo (a checkout no longer
+    /// waiting for its payment never waits again).
+    pub fn seen<A: Stored>(&self, id: &str) -> Option<A> {
+        self.cached::<A>(id).map(|cached| cached.aggregate)
+    }
+
     /// Runs `command` against aggregate `id`. With `expected_version`, refuses to run unless the aggregate is
     /// at that version. A concurrent append is retried with jittered back-off, then reported as a conflict.
     pub async fn execute<A: Stored>(

@@ -33,15 +33,17 @@ pub async fn arm(
     Ok(())
 }
 
-/// Takes up to `limit` timers due by `now` and not yet fired, marking them fired; several processes can
-/// poll at once and each timer fires in one of them. `now` is the saga's clock, which set the due times.
+/// Takes up to `limit` timers due by `now`, deleting them; several processes can poll at once and each timer
+/// fires in one of them. `now` is the saga's clock, which set the due times. A timer whose firing failed is
+/// armed again with [`rearm`]; one taken by a process that died before firing it is lost, and the checkout
+/// relies on its payment's own time limit (`until`) instead.
 pub async fn take_due(
     pool: &PgPool,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query(
-        "UPDATE saga_timers SET fired = true WHERE order_id IN \
+        "DELETE FROM saga_timers WHERE order_id IN \
            (SELECT order_id FROM saga_timers WHERE NOT fired AND due_at <= $2 \
             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
          RETURNING order_id",
@@ -53,12 +55,19 @@ pub async fn take_due(
     Ok(rows.iter().map(|r| r.get("order_id")).collect())
 }
 
-/// Puts a timer back when firing it failed, so that it fires again.
-pub async fn rearm(pool: &PgPool, order_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE saga_timers SET fired = false WHERE order_id = $1")
-        .bind(order_id)
-        .execute(pool)
-        .await?;
+/// Puts back a timer whose firing failed, due at `due_at`, so that it fires again.
+pub async fn rearm(
+    pool: &PgPool,
+    order_id: &str,
+    due_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO saga_timers (order_id, due_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(due_at)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

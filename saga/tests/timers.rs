@@ -1,5 +1,5 @@
 //! The checkout's timers against the real PostgreSQL: arming a checkout that was never started sets its
-//! deadline anew, even one that fired, and leaves a hold's expiry where it was.
+//! deadline anew, even one that fired, and leaves a hold's expiry where it was; a timer taken is deleted.
 
 use chrono::{Duration, Utc};
 use eventstore::testing::fresh_database;
@@ -42,6 +42,14 @@ async fn arming_again_sets_the_deadline_anew_and_keeps_each_holds_first_expiry()
     assert_eq!(
         timers::take_due(&pool, later, 10).await.unwrap(),
         [order.clone()]
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM saga_timers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        left, 0,
+        "a timer taken is gone: the table holds only timers still to fire"
     );
 
     let expiries = timers::take_due_expiries(&pool, now + Duration::minutes(15), 10)

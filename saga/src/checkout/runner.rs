@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::checkout::{Checkout, CheckoutCommand, ReservedLine};
+use domain::checkout::{Checkout, CheckoutCommand, CheckoutState, ReservedLine};
 use domain::order::{CancellationReason, Order, OrderCommand, OrderError, OrderEvent};
 use domain::payment::{Payment, PaymentCommand, PaymentError};
 use domain::ports::{GatewayError, PaymentGateway};
@@ -83,8 +83,19 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         locks.entry(order.to_owned()).or_default().clone()
     }
 
-    /// A payment deadline passed: an order still waiting for its payment is cancelled.
+    /// A payment deadline passed: an order still waiting for its payment is cancelled. Nothing is read when this
+    /// process saw the checkout past waiting (paid, completed, failing or compensated): a checkout never goes
+    /// back to waiting, so the deadline of almost every order costs nothing.
     pub async fn on_deadline(&self, order_id: OrderId) -> Result<(), HandlerError> {
+        let seen = self.bus.seen::<Checkout>(&order_id.to_string());
+        if seen.is_some_and(|checkout| {
+            !matches!(
+                checkout.state(),
+                None | Some(CheckoutState::Started | CheckoutState::StockReserved)
+            )
+        }) {
+            return Ok(());
+        }
         let meta = CommandMetadata {
             causation_id: Some(format!("timer:payment_deadline:{order_id}")),
             ..CommandMetadata::new_chain()
@@ -656,7 +667,9 @@ pub async fn run_timers<G: PaymentGateway>(
                     };
                     if let Err(error) = saga.on_deadline(order_id).await {
                         tracing::warn!(%error, %order_id, "payment deadline could not be handled; will retry");
-                        let _ = timers::rearm(&saga.pool, &id).await;
+                        if let Err(error) = timers::rearm(&saga.pool, &id, saga.clock.now()).await {
+                            tracing::error!(%error, %order_id, "a payment deadline that failed could not be armed again; the payment's own time limit still holds");
+                        }
                     }
                 }
             }
