@@ -24,7 +24,7 @@ async fn arming_again_sets_the_deadline_anew_and_keeps_each_holds_first_expiry()
     .unwrap();
     assert_eq!(
         timers::take_due(&pool, now, 10).await.unwrap(),
-        [order.clone()]
+        std::slice::from_ref(&order)
     );
 
     // The message that armed them comes again (its checkout never started): the deadline fires again later.
@@ -41,7 +41,7 @@ async fn arming_again_sets_the_deadline_anew_and_keeps_each_holds_first_expiry()
     assert!(timers::take_due(&pool, now, 10).await.unwrap().is_empty());
     assert_eq!(
         timers::take_due(&pool, later, 10).await.unwrap(),
-        [order.clone()]
+        std::slice::from_ref(&order)
     );
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM saga_timers")
         .fetch_one(&pool)
