@@ -35,8 +35,9 @@ pub async fn arm(
 
 /// Takes up to `limit` timers due by `now`, deleting them; several processes can poll at once and each timer
 /// fires in one of them. `now` is the saga's clock, which set the due times. A timer whose firing failed is
-/// armed again with [`rearm`]; one taken by a process that died before firing it is lost, and the checkout
-/// relies on its payment's own time limit (`until`) instead.
+/// armed again with [`rearm`]; one taken by a process that died before firing it is lost (as when it was
+/// marked fired instead): the deadline is a backstop, and a checkout's redelivered message still meets its
+/// payment's own time limit.
 pub async fn take_due(
     pool: &PgPool,
     now: DateTime<Utc>,
