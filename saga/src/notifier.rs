@@ -13,7 +13,7 @@ use domain::notification::{Notification, NotificationCommand, NotificationKind};
 use domain::order::{Order, OrderEvent};
 use domain::user::User;
 use domain::{OrderId, UserId};
-use eventstore::{CommandBus, CommandMetadata};
+use eventstore::{CommandBus, CommandMetadata, Stored};
 use lettre::Address;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -141,48 +141,42 @@ impl Notifier {
         Self { bus, mailer }
     }
 
-    /// The order's owner, who never changes once the order is placed: from the state this process last
-    /// saw of it when it still has it (the process that placed or confirmed the order), else from the store.
-    async fn order_owner(&self, order_id: OrderId) -> Result<UserId, HandlerError> {
-        let id = order_id.to_string();
+    /// A fact that never changes once written (an order's owner, a user's address): from the state this
+    /// process last saw of the aggregate when it still has it (the process that placed the order, or
+    /// registered or logged in the user), else from the store; `None` while neither holds it.
+    async fn settled<A: Stored, T>(
+        &self,
+        id: &str,
+        fact: impl Fn(&A) -> Option<T>,
+    ) -> Result<Option<T>, HandlerError> {
         let (seen, _) = self
             .bus
-            .load_own::<Order>(&id)
+            .load_own::<A>(id)
             .await
             .map_err(HandlerError::transient)?;
-        if let Some(owner) = seen.user_id() {
-            return Ok(owner);
+        if let Some(known) = fact(&seen) {
+            return Ok(Some(known));
         }
-        let (order, _) = self
+        let (stored, _) = self
             .bus
-            .load::<Order>(&id)
+            .load::<A>(id)
             .await
             .map_err(HandlerError::transient)?;
-        order
-            .user_id()
+        Ok(fact(&stored))
+    }
+
+    async fn order_owner(&self, order_id: OrderId) -> Result<UserId, HandlerError> {
+        self.settled(&order_id.to_string(), Order::user_id)
+            .await?
             .ok_or_else(|| HandlerError::Transient(format!("order {order_id} has no owner yet")))
     }
 
-    /// The user's address, which never changes once registered: from the state this process last saw of the
-    /// user when it still has it (the process that registered them or logged them in), else from the store.
     async fn email_of(&self, user_id: UserId) -> Result<String, HandlerError> {
-        let id = user_id.to_string();
-        let (seen, _) = self
-            .bus
-            .load_own::<User>(&id)
-            .await
-            .map_err(HandlerError::transient)?;
-        if let Some(email) = seen.email() {
-            return Ok(email.to_string());
-        }
-        let (user, _) = self
-            .bus
-            .load::<User>(&id)
-            .await
-            .map_err(HandlerError::transient)?;
-        user.email()
-            .map(|e| e.to_string())
-            .ok_or_else(|| HandlerError::Transient("the user has no email yet".to_owned()))
+        self.settled(&user_id.to_string(), |user: &User| {
+            user.email().map(|email| email.to_string())
+        })
+        .await?
+        .ok_or_else(|| HandlerError::Transient("the user has no email yet".to_owned()))
     }
 
     async fn mail_for(&self, message: &EventMessage) -> Result<Option<Mail>, HandlerError> {

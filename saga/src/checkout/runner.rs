@@ -326,19 +326,13 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut unit = self.bus.unit(meta);
-            for append in appends {
-                stage(&mut unit, order_id, append.clone()).await?;
-            }
+            let mut unit = self.unit_of(order_id, appends, meta).await?;
             let held = match holds {
                 Some(holds) => holds.stage(&mut unit, order_id).await?,
                 None => true,
             };
             if !held {
-                unit = self.bus.unit(meta);
-                for append in appends {
-                    stage(&mut unit, order_id, append.clone()).await?;
-                }
+                unit = self.unit_of(order_id, appends, meta).await?;
             }
             match unit.commit().await {
                 Ok(_) => return Ok(held),
@@ -352,6 +346,20 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
                 }
             }
         }
+    }
+
+    /// A unit with `appends` decided into it.
+    async fn unit_of(
+        &self,
+        order_id: OrderId,
+        appends: &[Append],
+        meta: &CommandMetadata,
+    ) -> Result<Unit<'_>, HandlerError> {
+        let mut unit = self.bus.unit(meta);
+        for append in appends {
+            stage(&mut unit, order_id, append.clone()).await?;
+        }
+        Ok(unit)
     }
 
     async fn load<A: Stored>(&self, id: &str, fresh: bool) -> Result<A, HandlerError> {
