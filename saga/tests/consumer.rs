@@ -9,18 +9,19 @@ use std::time::Duration;
 use chrono::Utc;
 use eventstore::CommandBus;
 use eventstore::testing::{eventually, fresh_database};
-use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
+use lapin::BasicProperties;
+use lapin::options::{BasicGetOptions, BasicPublishOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
-use saga::Broker;
 use saga::checkout::CheckoutSaga;
 use saga::consumer::{Handler, HandlerError};
 use saga::gateway::SimulatedGateway;
 use saga::message::EventMessage;
-use saga::topology::{SAGA, SAGA_BINDINGS, declare};
+use saga::topology::{SAGA, SAGA_BINDINGS};
 use serde_json::json;
 use tokio::sync::watch;
 use uuid::Uuid;
+
+mod support;
 
 fn order_event(event_type: &str, payload: serde_json::Value) -> EventMessage {
     EventMessage {
@@ -85,21 +86,7 @@ async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one_is_acknowledged() {
     let (pool, _) = fresh_database().await;
-    let broker = Broker {
-        url: std::env::var("AMQP_URL")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()),
-        prefix: format!("test-{}.", Uuid::now_v7().simple()),
-        // A retried message would not come back within the test: parking it must not wait for retries.
-        retry_base: Duration::from_secs(600),
-    };
-    let connection = Connection::connect(&broker.url, ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    // Declared before publishing, so that nothing is published to an exchange without the queue.
-    declare(&channel, &broker, SAGA, &SAGA_BINDINGS)
-        .await
-        .unwrap();
+    let (broker, _connection, channel) = support::broker_with_saga_queues().await;
     let saga = CheckoutSaga::new(
         Arc::new(CommandBus::new(pool.clone())),
         Arc::new(SimulatedGateway::new()),
@@ -159,20 +146,12 @@ async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one
     .await;
     stop.send(true).unwrap();
     consumer.await.unwrap();
-    let queues = broker.queues(SAGA);
     // Acknowledged: a message still unacknowledged when the consumer left would be back in the queue.
-    let main = channel
-        .queue_declare(
-            queues.main.as_str().into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(main.message_count(), 0, "every message was acknowledged");
+    assert_eq!(
+        support::waiting(&channel, &broker.queues(SAGA).main).await,
+        0,
+        "every message was acknowledged"
+    );
     let recorded = sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM saga_handled WHERE event_id = $1)",
     )
@@ -181,11 +160,7 @@ async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one
     .await
     .unwrap();
     assert!(!recorded, "an unwanted message is not recorded as handled");
-    for queue in [queues.main, queues.retry, queues.parked] {
-        let _ = channel
-            .queue_delete(queue.as_str().into(), Default::default())
-            .await;
-    }
+    support::delete_queues(&channel, &broker, &[]).await;
 }
 
 /// A message handled before (in the ledger) is handled again when it comes as a first delivery, which is not
@@ -197,19 +172,7 @@ async fn a_known_event_that_does_not_decode_is_parked_at_once_and_an_unknown_one
 #[tokio::test]
 async fn only_a_message_delivered_again_is_looked_up_among_those_already_handled() {
     let (pool, _) = fresh_database().await;
-    let broker = Broker {
-        url: std::env::var("AMQP_URL")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()),
-        prefix: format!("test-{}.", Uuid::now_v7().simple()),
-        retry_base: Duration::from_secs(600),
-    };
-    let connection = Connection::connect(&broker.url, ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    declare(&channel, &broker, SAGA, &SAGA_BINDINGS)
-        .await
-        .unwrap();
+    let (broker, connection, channel) = support::broker_with_saga_queues().await;
     let queues = broker.queues(SAGA);
     let first = order_event("OrderPlaced", json!({}));
     let retried = order_event("OrderPlaced", json!({}));
@@ -293,9 +256,5 @@ async fn only_a_message_delivered_again_is_looked_up_among_those_already_handled
     );
     stop.send(true).unwrap();
     consumer.await.unwrap();
-    for queue in [queues.main, queues.retry, queues.parked] {
-        let _ = channel
-            .queue_delete(queue.as_str().into(), Default::default())
-            .await;
-    }
+    support::delete_queues(&channel, &broker, &[]).await;
 }

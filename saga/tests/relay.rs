@@ -11,12 +11,12 @@ use eventstore::wake::Wakeups;
 use eventstore::{Checkpoints, CommandBus, CommandMetadata, Position};
 use lapin::options::{QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::{Channel, Connection, ConnectionProperties};
 use saga::Broker;
 use saga::relay::{NAME, Relay};
-use saga::topology::{SAGA, SAGA_BINDINGS, declare};
 use tokio::sync::watch;
 use uuid::Uuid;
+
+mod support;
 
 /// Creates a product; the position of its event.
 async fn product_created(bus: &CommandBus) -> Position {
@@ -38,21 +38,6 @@ async fn product_created(bus: &CommandBus) -> Position {
         .unwrap()
 }
 
-async fn waiting(channel: &Channel, queue: &str) -> u32 {
-    channel
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap()
-        .message_count()
-}
-
 /// Runs a relay until the returned sender says stop.
 fn relay(
     pool: &eventstore::db::PgPool,
@@ -70,19 +55,7 @@ async fn the_checkpoint_is_saved_once_events_stop_and_a_relay_that_died_publishe
     let (pool, _) = fresh_database().await;
     let bus = CommandBus::new(pool.clone());
     let checkpoints = Checkpoints::new(pool.clone());
-    let broker = Broker {
-        url: std::env::var("AMQP_URL")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()),
-        prefix: format!("test-{}.", Uuid::now_v7().simple()),
-        retry_base: Duration::from_secs(600),
-    };
-    let connection = Connection::connect(&broker.url, ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    declare(&channel, &broker, SAGA, &SAGA_BINDINGS)
-        .await
-        .unwrap();
+    let (broker, _connection, channel) = support::broker_with_saga_queues().await;
     // Every product event, counted in a queue of the test's own.
     let products = format!("{}products", broker.prefix);
     channel
@@ -113,7 +86,7 @@ async fn the_checkpoint_is_saved_once_events_stop_and_a_relay_that_died_publishe
     eventually(
         "every event published",
         Duration::from_secs(10),
-        async || (waiting(&channel, &products).await == 5).then_some(()),
+        async || (support::waiting(&channel, &products).await == 5).then_some(()),
     )
     .await;
     eventually(
@@ -136,16 +109,7 @@ async fn the_checkpoint_is_saved_once_events_stop_and_a_relay_that_died_publishe
     .await;
     stop.send(true).unwrap();
     task.await.unwrap();
-    assert_eq!(waiting(&channel, &products).await, 5 + 4);
+    assert_eq!(support::waiting(&channel, &products).await, 5 + 4);
 
-    for queue in [
-        products,
-        broker.queues(SAGA).main,
-        broker.queues(SAGA).retry,
-        broker.queues(SAGA).parked,
-    ] {
-        let _ = channel
-            .queue_delete(queue.as_str().into(), Default::default())
-            .await;
-    }
+    support::delete_queues(&channel, &broker, &[products]).await;
 }
