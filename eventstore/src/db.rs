@@ -3,15 +3,34 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// A session of the shop's that stays idle inside a transaction for this long is ended by the server. An
 /// open transaction that has written holds the feed back (docs/adr/0011), so none of ours may linger.
 pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "30s";
 
+/// A pooled connection that has been idle for longer than this is checked with a round trip before it is
+/// handed out (docs/adr/0004).
+pub const CHECK_IDLE_OVER: Duration = Duration::from_secs(1);
+
 /// Opens a pool. Connections are made lazily, so a database that is down at start-up is reported by the
 /// first query (and by `/health/ready`) instead of stopping the process.
 pub fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    connect_checking_idle_over(database_url, max_connections, CHECK_IDLE_OVER)
+}
+
+/// [`connect`], checking a connection before it is handed out only when it has been idle for longer than
+/// `check_idle_over`. sqlx's default checks every one, a round trip per statement on top of the one it makes
+/// when the connection comes back (busy connections are idle for microseconds). A connection found closed is
+/// dropped and another one taken or opened, so that a server restarted meanwhile (which takes longer than
+/// the threshold) costs no failed statement; one ended by the server in the last second is not checked, and
+/// its statement fails as a dependency's failure does (503, or the consumer's retry).
+pub fn connect_checking_idle_over(
+    database_url: &str,
+    max_connections: u32,
+    check_idle_over: Duration,
+) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(database_url)?.options([(
         "idle_in_transaction_session_timeout",
         IDLE_IN_TRANSACTION_TIMEOUT,
@@ -19,6 +38,15 @@ pub fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx:
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(move |connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > check_idle_over {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options))
 }
 
