@@ -20,7 +20,8 @@ pub const BATCH: i64 = 500;
 /// and a write whatever its size, so a longer gather means fewer writes per order and a later read model
 /// (docs/adr/0016).
 const GATHER: Duration = Duration::from_millis(50);
-/// How often a MongoDB view writes its checkpoint when the events it reads change none of its documents.
+/// How often a MongoDB view writes its checkpoint while events keep coming (its documents are written with
+/// every batch): a checkpoint write is a MongoDB round trip of its own.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How long a runner keeps using the active generation it read before asking its store again: as long as
 /// readers cache it, and well within the time a replay gives the old generation before dropping it.
@@ -65,6 +66,8 @@ pub struct Runner<V: View> {
     active: Option<(u64, Instant)>,
     /// When this runner last wrote its checkpoint.
     saved: Option<Instant>,
+    /// How often a MongoDB view writes its checkpoint while events keep coming.
+    checkpoint_every: Duration,
     /// A checkpoint applied but only announced, not written yet: written when the runner is caught up.
     unsaved: Option<(u64, Position)>,
     _view: PhantomData<V>,
@@ -82,6 +85,7 @@ impl<V: View> Runner<V> {
             indexed: None,
             active: None,
             saved: None,
+            checkpoint_every: CHECKPOINT_EVERY,
             unsaved: None,
             _view: PhantomData,
         }
@@ -103,6 +107,12 @@ impl<V: View> Runner<V> {
 
     pub fn with_batch(mut self, batch: i64) -> Self {
         self.batch = batch;
+        self
+    }
+
+    /// Writes a MongoDB view's checkpoint at most this often while events keep coming (tests).
+    pub fn with_checkpoint_every(mut self, every: Duration) -> Self {
+        self.checkpoint_every = every;
         self
     }
 
@@ -167,7 +177,7 @@ impl<V: View> Runner<V> {
         let last = last.position;
         let due = self
             .saved
-            .is_none_or(|saved| saved.elapsed() >= CHECKPOINT_EVERY);
+            .is_none_or(|saved| saved.elapsed() >= self.checkpoint_every);
         if apply_batch_when::<V>(&self.stores, generation, &events, due).await? {
             self.saved = Some(Instant::now());
             self.unsaved = None;
@@ -285,10 +295,11 @@ pub async fn apply_batch<V: View>(
         .map(|_| ())
 }
 
-/// Like [`apply_batch`]; but a batch that changes no document of a MongoDB view writes its checkpoint only
-/// when `due`, and otherwise only announces it, so that waiting reads go on at once; the runner writes it
-/// when it is next caught up. A checkpoint not written costs a restart re-reading those events, which
-/// change nothing again (each document knows what it applied). Returns whether the checkpoint was written.
+/// Like [`apply_batch`]; but a batch of a MongoDB view writes its checkpoint only when `due`, and otherwise
+/// writes its documents and only announces the checkpoint, so that waiting reads go on at once; the runner
+/// writes it when due or when it is next caught up. A checkpoint not written costs a restart re-reading those
+/// events, which change nothing again (each document knows what it applied). Returns whether the checkpoint
+/// was written.
 async fn apply_batch_when<V: View>(
     stores: &ReadStores,
     generation: u64,
@@ -306,10 +317,10 @@ async fn apply_batch_when<V: View>(
     let Some(last) = events.last() else {
         return Ok(false);
     };
-    if to_save.is_empty() && !due && V::STORE == StoreKind::Mongo {
+    if !due && V::STORE == StoreKind::Mongo {
         stores
-            .announce_checkpoint::<V>(generation, last.position)
-            .await;
+            .save_documents::<V>(generation, &to_save, last.position)
+            .await?;
         return Ok(false);
     }
     stores

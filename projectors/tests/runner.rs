@@ -11,7 +11,7 @@ use eventstore::testing::{eventually, fresh_database};
 use eventstore::{CommandBus, CommandMetadata, Feed, Position};
 use projectors::View;
 use projectors::replay;
-use projectors::runner::{LagBoard, Runner, Step, apply_batch};
+use projectors::runner::{LagBoard, Runner, Step, apply_batch, apply_events};
 use projectors::store::ReadStores;
 use projectors::view::Versioned;
 use projectors::views::carts::CartView;
@@ -185,6 +185,50 @@ async fn events_delivered_again_change_nothing() {
         .await
         .unwrap();
     assert_eq!(documents::<CatalogProduct>(&stores, 0).await, once);
+}
+
+/// Under load a MongoDB view writes the documents of every batch at once and its checkpoint only when due (at
+/// most once a second); once caught up, the checkpoint too.
+#[tokio::test]
+async fn a_mongo_view_writes_every_batch_s_documents_and_its_checkpoint_only_when_due() {
+    let (pool, _) = fresh_database().await;
+    write_history(&CommandBus::new(pool.clone())).await;
+    let stores = stores().await;
+    let mut runner =
+        Runner::<CatalogProduct>::new(pool.clone(), stores.clone(), LagBoard::default())
+            .with_batch(4)
+            .with_checkpoint_every(std::time::Duration::from_secs(3600));
+    let Step::Processed { last: first, .. } = runner.step_generation(0).await.unwrap() else {
+        panic!("the first batch was applied");
+    };
+    assert_eq!(
+        stores.checkpoint::<CatalogProduct>(0).await.unwrap(),
+        Some(first),
+        "the first batch writes its checkpoint"
+    );
+    let Step::Processed { last: second, .. } = runner.step_generation(0).await.unwrap() else {
+        panic!("the second batch was applied");
+    };
+    let applied = Feed::new(pool.clone())
+        .read_after(Position::START, 8)
+        .await
+        .unwrap();
+    assert_eq!(applied.last().map(|event| event.position), Some(second));
+    let mut expected = HashMap::new();
+    apply_events::<CatalogProduct>(&mut expected, &applied);
+    assert_eq!(expected.len(), 4, "two products per batch");
+    assert_eq!(
+        documents::<CatalogProduct>(&stores, 0).await,
+        expected,
+        "the second batch's documents are written"
+    );
+    assert_eq!(
+        stores.checkpoint::<CatalogProduct>(0).await.unwrap(),
+        Some(first),
+        "the second batch's checkpoint is not written yet"
+    );
+    // Caught up: the checkpoint is written (`drain` waits for it to reach the head).
+    drain(&mut runner, 0).await;
 }
 
 async fn replay_matches_live<V: View + std::fmt::Debug>() {

@@ -155,6 +155,26 @@ impl ReadStores {
         }
     }
 
+    /// Writes each document of a MongoDB view once, without its checkpoint, and announces `reached`: the
+    /// stored checkpoint follows later (the runner writes it at most once a second under load). Hearing the
+    /// announcement means the documents are there; a restart before the checkpoint is written re-reads those
+    /// events, which each document knows it applied. A Redis view writes its checkpoint with its documents.
+    pub async fn save_documents<V: View>(
+        &self,
+        generation: u64,
+        docs: &[(String, Versioned<V>)],
+        reached: Position,
+    ) -> Result<(), StoreError> {
+        match V::STORE {
+            StoreKind::Mongo => {
+                mongo::save_documents(self, V::NAME, generation, docs).await?;
+                self.announce_checkpoint::<V>(generation, reached).await;
+                Ok(())
+            }
+            StoreKind::Redis => redis_store::save(self, V::NAME, generation, docs, reached).await,
+        }
+    }
+
     /// Tells every near cache that a MongoDB view's generation has reached `checkpoint`, so reads waiting
     /// for it (`X-Min-Position`) stop at once. Sent after the write, so hearing it means the documents are
     /// there. Best effort: without it those reads find the checkpoint by polling, so a failure is only logged.

@@ -90,6 +90,26 @@ pub async fn save<V: View>(
     docs: &[(String, Versioned<V>)],
     checkpoint: Position,
 ) -> Result<(), StoreError> {
+    save_documents(stores, view, generation, docs).await?;
+    stores
+        .mongo
+        .collection::<Document>(POINTERS)
+        .update_one(
+            doc! {"_id": view},
+            doc! {"$set": {format!("checkpoints.g{generation}"): checkpoint.to_string()}},
+        )
+        .upsert(true)
+        .await?;
+    Ok(())
+}
+
+/// Writes each document once, without a checkpoint.
+pub async fn save_documents<V: View>(
+    stores: &ReadStores,
+    view: &str,
+    generation: u64,
+    docs: &[(String, Versioned<V>)],
+) -> Result<(), StoreError> {
     if !docs.is_empty() {
         // One `update` command with a statement per document: one round trip for the whole batch.
         let updates = docs
@@ -114,15 +134,6 @@ pub async fn save<V: View>(
             )));
         }
     }
-    stores
-        .mongo
-        .collection::<Document>(POINTERS)
-        .update_one(
-            doc! {"_id": view},
-            doc! {"$set": {format!("checkpoints.g{generation}"): checkpoint.to_string()}},
-        )
-        .upsert(true)
-        .await?;
     Ok(())
 }
 
