@@ -334,6 +334,25 @@ impl CommandBus {
         }
     }
 
+    /// Presumes that aggregate `id` has no events yet, without reading the store, unless this process keeps
+    /// some state of it: the next [`CommandBus::load_own`] answers the aggregate with no events, and a
+    /// [`Unit::decide_own`] decides on it. For a caller with good reason to believe the aggregate new, and
+    /// that tells no one outside the store before its first append commits: only a decision that appends is
+    /// kept from what was presumed, and its commit proves it (an append at sequence 1 to a stream that has
+    /// events fails with [`BusError::Conflict`], and the bus then forgets the presumption).
+    pub fn presume_new<A: Stored>(&self, id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.entry((A::TYPE, id.to_owned())).or_insert_with(|| {
+                let none: Arc<dyn Any + Send + Sync> = Arc::new(Loaded {
+                    aggregate: A::default(),
+                    version: 0,
+                    head_hash: Vec::new(),
+                });
+                none
+            });
+        }
+    }
+
     /// The aggregate as this process's last load of it or append to it left it, if it still has it; never
     /// reads the store. Only for a question whose answer a later event cannot undo (a checkout no longer
     /// waiting for its payment never waits again).

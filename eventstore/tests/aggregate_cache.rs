@@ -200,3 +200,59 @@ async fn a_unit_presuming_an_aggregate_new_commits_only_if_it_is_and_decides_a_r
     let audit = eventstore::audit::verify(&pool).await.unwrap();
     assert!(audit.ok, "{audit:?}");
 }
+
+#[tokio::test]
+async fn an_aggregate_presumed_new_is_answered_without_a_read_and_an_append_on_it_proves_it() {
+    let Processes {
+        pool,
+        first,
+        second,
+        meta,
+        cart,
+    } = a_cart_two_processes_wrote().await;
+
+    // A cart the first process keeps is not presumed new: what it keeps stays.
+    first.presume_new::<Cart>(&cart);
+    assert_eq!(first.load_own::<Cart>(&cart).await.unwrap().1, 1);
+
+    // The second process keeps nothing of a cart the first wrote: presumed new, it is answered with no
+    // events (a read would have found two), and an append decided on that conflicts and writes nothing.
+    let written = Uuid::now_v7().to_string();
+    first
+        .execute::<Cart>(&written, add(1), &meta, None)
+        .await
+        .unwrap();
+    first
+        .execute::<Cart>(&written, add(2), &meta, None)
+        .await
+        .unwrap();
+    let third = CommandBus::new(pool.clone());
+    third.presume_new::<Cart>(&written);
+    assert_eq!(third.load_own::<Cart>(&written).await.unwrap().1, 0);
+    let mut unit = third.unit(&meta);
+    assert_eq!(unit.decide_own::<Cart>(&written, add(3)).await.unwrap(), 1);
+    let presumed = unit.commit().await;
+    assert!(matches!(presumed, Err(BusError::Conflict)), "{presumed:?}");
+    // The conflict made it forget the presumption: the store's cart is read and decided on.
+    assert_eq!(third.load_own::<Cart>(&written).await.unwrap().1, 2);
+    let mut unit = third.unit(&meta);
+    assert_eq!(unit.decide_own::<Cart>(&written, add(3)).await.unwrap(), 3);
+    unit.commit().await.unwrap();
+
+    // A cart that is new: presumed, decided and committed.
+    let new = Uuid::now_v7().to_string();
+    second.presume_new::<Cart>(&new);
+    let mut unit = second.unit(&meta);
+    assert_eq!(unit.decide_own::<Cart>(&new, add(1)).await.unwrap(), 1);
+    unit.commit().await.unwrap();
+    assert_eq!(
+        CommandBus::new(pool.clone())
+            .load::<Cart>(&new)
+            .await
+            .unwrap()
+            .1,
+        1
+    );
+    let audit = eventstore::audit::verify(&pool).await.unwrap();
+    assert!(audit.ok, "{audit:?}");
+}

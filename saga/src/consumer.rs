@@ -43,7 +43,18 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(
         &self,
         message: EventMessage,
+        arrival: Arrival,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Whether a message may have been handled before, as far as the broker can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Its first delivery. Still possibly a copy: the relay publishes again what followed its last checkpoint
+    /// after a crash, and such a copy comes as a first delivery too.
+    First,
+    /// Delivered again by RabbitMQ (a consumer left before acknowledging it), or back from the retries.
+    Again,
 }
 
 fn attempt(delivery: &Delivery) -> i64 {
@@ -68,9 +79,13 @@ fn attempt_in(headers: Option<&FieldTable>) -> i64 {
 /// before acknowledging it), or it comes back from the retry queue. Only these are looked up in the ledger, a
 /// statement spared on every other message. A copy the relay published twice (it died between publishing and
 /// saving its checkpoint) comes as a first delivery and is handled again: every handler is idempotent (the
-/// saga decides on the store's state, the notifier finds its notification recorded).
-fn may_repeat(delivery: &Delivery) -> bool {
-    delivery.redelivered || attempt(delivery) > 0
+/// saga's first append proves its checkout new, the notifier finds its notification recorded).
+fn arrival(delivery: &Delivery) -> Arrival {
+    if delivery.redelivered || attempt(delivery) > 0 {
+        Arrival::Again
+    } else {
+        Arrival::First
+    }
 }
 
 async fn already_handled(pool: &PgPool, consumer: &str, message: &EventMessage) -> bool {
@@ -213,13 +228,14 @@ async fn settle<H: Handler>(
             Ok(None)
         }
         Ok(message)
-            if may_repeat(&delivery) && already_handled(&pool, &consumer, &message).await =>
+            if arrival(&delivery) == Arrival::Again
+                && already_handled(&pool, &consumer, &message).await =>
         {
             tracing::debug!("message already handled; acknowledged");
             Ok(None)
         }
         Ok(message) => handler
-            .handle(message.clone())
+            .handle(message.clone(), arrival(&delivery))
             .await
             .map(|()| Some(message)),
     };

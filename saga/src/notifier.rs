@@ -18,7 +18,7 @@ use lettre::Address;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::consumer::{Handler, HandlerError};
+use crate::consumer::{Arrival, Handler, HandlerError};
 use crate::message::EventMessage;
 
 pub const NOTIFIER: &str = "notifier";
@@ -247,7 +247,9 @@ impl Notifier {
 }
 
 impl Handler for Notifier {
-    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
+    /// Whatever the arrival, the notification is read from the store first: a copy the relay published
+    /// again comes as a first delivery, and a mail cannot be taken back.
+    async fn handle(&self, message: EventMessage, _: Arrival) -> Result<(), HandlerError> {
         let Some(mail) = self.mail_for(&message).await? else {
             return Ok(());
         };

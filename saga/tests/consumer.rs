@@ -13,7 +13,7 @@ use lapin::BasicProperties;
 use lapin::options::{BasicGetOptions, BasicPublishOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use saga::checkout::CheckoutSaga;
-use saga::consumer::{Handler, HandlerError};
+use saga::consumer::{Arrival, Handler, HandlerError};
 use saga::gateway::SimulatedGateway;
 use saga::message::EventMessage;
 use saga::topology::{SAGA, SAGA_BINDINGS};
@@ -52,8 +52,8 @@ impl Handler for Noting {
         wanted
     }
 
-    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
-        self.saga.handle(message).await
+    async fn handle(&self, message: EventMessage, arrival: Arrival) -> Result<(), HandlerError> {
+        self.saga.handle(message, arrival).await
     }
 }
 
@@ -70,7 +70,7 @@ impl Handler for Recording {
         true
     }
 
-    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
+    async fn handle(&self, message: EventMessage, _: Arrival) -> Result<(), HandlerError> {
         self.handled.lock().unwrap().push(message.event_id);
         Ok(())
     }

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use super::decide::{Facts, Input, Step, decide};
 use crate::Clock;
-use crate::consumer::{Handler, HandlerError};
+use crate::consumer::{Arrival, Handler, HandlerError};
 use crate::message::EventMessage;
 use crate::timers;
 
@@ -100,24 +100,34 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             causation_id: Some(format!("timer:payment_deadline:{order_id}")),
             ..CommandMetadata::new_chain()
         };
-        self.run(order_id, Input::DeadlinePassed, &meta).await
+        self.run(order_id, Input::DeadlinePassed, &meta, FirstFacts::Stored)
+            .await
     }
 
     /// Takes `order_id`'s checkout as far as `input` leads: decide, perform, and decide again on the answer
     /// (or, after steps that asked nothing, on where they left the checkout) until nothing is left to do.
-    pub async fn run(
+    /// The first decision is taken on the `first` facts; the next ones on what this saga's own steps appended
+    /// since (the bus's cache), as no one else writes the checkout or the payment meanwhile. If someone did, a
+    /// step refused on that account makes the message come again and start from the store.
+    async fn run(
         &self,
         order_id: OrderId,
         input: Input,
         meta: &CommandMetadata,
+        first: FirstFacts,
     ) -> Result<(), HandlerError> {
         let lock = self.lock(&order_id.to_string());
         let _held = lock.lock().await;
         let mut input = input;
-        // The first decision is taken on the store's facts; the next ones on what this saga's own steps
-        // appended since (the bus's cache), as no one else writes the checkout or the payment meanwhile. If
-        // someone did, a step refused on that account makes the message come again and start from the store.
-        let mut fresh = true;
+        let mut fresh = match first {
+            FirstFacts::Stored => true,
+            FirstFacts::PresumedNew => {
+                self.bus.presume_new::<Checkout>(&order_id.to_string());
+                self.bus
+                    .presume_new::<Payment>(&PaymentId::for_order(order_id).to_string());
+                false
+            }
+        };
         loop {
             let steps = decide(&self.facts(order_id, fresh).await?, input);
             if steps.is_empty() {
@@ -646,9 +656,18 @@ impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
         reacts_to(message)
     }
 
-    async fn handle(&self, message: EventMessage) -> Result<(), HandlerError> {
+    /// A first delivery of `OrderPlaced` is decided on a checkout and payment presumed new: nothing is read
+    /// for them, and the checkout's first append proves it (ADR 0006). A copy the relay published again meets
+    /// a checkout already started: that append conflicts, the step is decided again on the store's checkout
+    /// and refused, and the message comes back from the retries to be decided on the store's facts; nothing
+    /// left the store before that append.
+    async fn handle(&self, message: EventMessage, arrival: Arrival) -> Result<(), HandlerError> {
         let Some((order_id, input)) = read(&message)? else {
             return Ok(());
+        };
+        let first = match (&input, arrival) {
+            (Input::OrderPlaced { .. }, Arrival::First) => FirstFacts::PresumedNew,
+            _ => FirstFacts::Stored,
         };
         let meta = CommandMetadata {
             correlation_id: message
@@ -657,8 +676,17 @@ impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
             causation_id: Some(message.event_id.to_string()),
             ..CommandMetadata::default()
         };
-        self.run(order_id, input, &meta).await
+        self.run(order_id, input, &meta, first).await
     }
+}
+
+/// What a run's first decision is taken on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstFacts {
+    /// The checkout and payment as stored.
+    Stored,
+    /// A checkout and payment presumed to have no events yet (see [`CommandBus::presume_new`]).
+    PresumedNew,
 }
 
 /// Fires due payment deadlines every half second until `shutdown`.
