@@ -200,8 +200,17 @@ fn classify_store_error<E: std::error::Error>(
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed,
         ) => BusError::Unavailable(error),
+        Some(sqlx::Error::Database(refused)) if server_went_away(refused.code().as_deref()) => {
+            BusError::Unavailable(error)
+        }
         _ => BusError::Internal(error),
     }
+}
+
+/// Whether a SQLSTATE says the server or the connection went away rather than refused the statement: class
+/// 08 (connection exception) and 57P (the session was ended: terminated, shut down, or starting up).
+fn server_went_away(sqlstate: Option<&str>) -> bool {
+    sqlstate.is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
 }
 
 /// How often and how patiently a command is retried when a concurrent writer appended first.
@@ -1011,5 +1020,16 @@ mod tests {
         assert_eq!(command_name(&Sample::AddItem { quantity: 2 }), "AddItem");
         assert_eq!(command_name(&Sample::Clear), "Clear");
         assert_eq!(command_name(&Sample::Tuple(7)), "Tuple");
+    }
+
+    #[test]
+    fn a_session_ended_or_a_lost_connection_is_the_server_going_away_and_a_refusal_is_not() {
+        for gone in ["57P01", "57P02", "57P03", "08006", "08003"] {
+            assert!(server_went_away(Some(gone)), "{gone}");
+        }
+        for refused in ["23505", "40001", "57014", "42P01"] {
+            assert!(!server_went_away(Some(refused)), "{refused}");
+        }
+        assert!(!server_went_away(None));
     }
 }

@@ -1,11 +1,15 @@
 //! The pool's check of its idle connections (eventstore::db), against the real PostgreSQL: a connection idle
 //! for longer than the threshold is checked before it is handed out, and one the server ended is replaced;
-//! a connection idle for less is handed out unchecked, its statement fails once, and the pool does not keep it.
+//! a connection idle for less is handed out unchecked, its statement fails once (a command's, as the store
+//! being unavailable), and the pool does not keep it.
 
 use std::time::Duration;
 
+use domain::cart::{Cart, CartCommand, ProductSnapshot};
+use domain::{Currency, Money, ProductId, Quantity, Sku};
 use eventstore::db::connect_checking_idle_over;
 use eventstore::testing::{drop_database, empty_database, eventually};
+use eventstore::{BusError, CommandBus, CommandMetadata};
 use sqlx::PgPool;
 
 async fn backend(pool: &PgPool) -> Result<i32, sqlx::Error> {
@@ -76,4 +80,46 @@ async fn an_unchecked_connection_the_server_ended_fails_one_statement_and_is_not
     pool.close().await;
     admin.close().await;
     drop_database(&url).await.unwrap();
+}
+
+/// A command whose connection the server ended is a dependency's failure (the HTTP API's 503), not a bug.
+#[tokio::test]
+async fn a_command_on_a_connection_the_server_ended_fails_as_the_store_being_unavailable() {
+    let (admin, url) = empty_database().await;
+    let pool = connect_checking_idle_over(&url, 1, Duration::from_secs(3600)).unwrap();
+    eventstore::db::migrate(&pool).await.unwrap();
+    let bus = CommandBus::new(pool.clone());
+    let cart = uuid::Uuid::now_v7().to_string();
+    let meta = CommandMetadata::new_chain();
+    bus.execute::<Cart>(&cart, add(1), &meta, None)
+        .await
+        .unwrap();
+    let first = backend(&pool).await.unwrap();
+    end_session(&admin, first).await;
+
+    let failed = bus.execute::<Cart>(&cart, add(2), &meta, None).await;
+    assert!(
+        matches!(failed, Err(BusError::Unavailable(_))),
+        "{failed:?}"
+    );
+    bus.execute::<Cart>(&cart, add(2), &meta, None)
+        .await
+        .expect("the next command runs on a new connection");
+    pool.close().await;
+    admin.close().await;
+    drop_database(&url).await.unwrap();
+}
+
+fn add(n: u128) -> CartCommand {
+    CartCommand::AddItem {
+        product: ProductSnapshot {
+            product_id: ProductId::new(uuid::Uuid::from_u128(n)),
+            sku: Sku::parse(&format!("SKU-{n}")).unwrap(),
+            name: format!("Product {n}"),
+            unit_price: Money::new(100, Currency::EUR).unwrap(),
+            discontinued: false,
+        },
+        quantity: Quantity::new(1).unwrap(),
+        at: chrono::Utc::now(),
+    }
 }
