@@ -294,7 +294,9 @@ impl CommandBus {
         }
     }
 
-    fn forget<A: Stored>(&self, id: &str) {
+    /// Drops what this process keeps of aggregate `id` (loaded, appended or presumed): the next
+    /// [`CommandBus::load_own`] or [`Unit::decide_own`] on it reads the store.
+    pub fn forget<A: Stored>(&self, id: &str) {
         self.forget_key(A::TYPE, id);
     }
 

@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "30s";
 
 /// A pooled connection that has been idle for longer than this is checked with a round trip before it is
-/// handed out (docs/adr/0004).
+/// handed out (docs/adr/0021).
 pub const CHECK_IDLE_OVER: Duration = Duration::from_secs(1);
 
 /// Opens a pool. Connections are made lazily, so a database that is down at start-up is reported by the

@@ -439,3 +439,44 @@ async fn a_mongo_projector_announces_each_checkpoint_it_reaches() {
     )
     .await;
 }
+
+/// Counting orders by discount code reports an order document it cannot count (no status) instead of leaving
+/// it out of the counts.
+#[tokio::test]
+async fn orders_by_discount_code_report_a_document_they_cannot_count() {
+    use mongodb::bson::{Document, doc};
+    use projectors::store::StoreError;
+    use projectors::store::query::ReadModels;
+
+    let stores = stores().await;
+    let orders = stores
+        .mongo
+        .collection::<Document>(&projectors::store::collection_name(OrderView::NAME, 0));
+    let models = ReadModels::new(
+        stores.clone(),
+        platform::near_cache::NearCache::new(stores.announcements.clone(), 10),
+    );
+    let codes = ["SPRING".to_owned()];
+    orders
+        .insert_many([
+            doc! {"_id": "a", "discount": {"code": "SPRING"}, "status": "confirmed"},
+            doc! {"_id": "b", "discount": {"code": "SPRING"}, "status": "pending"},
+        ])
+        .await
+        .unwrap();
+    let counted = models.orders_with_codes(&codes).await.unwrap();
+    assert_eq!(
+        (counted["SPRING"].redeemed, counted["SPRING"].pending),
+        (1, 1)
+    );
+
+    orders
+        .insert_one(doc! {"_id": "c", "discount": {"code": "SPRING"}})
+        .await
+        .unwrap();
+    let counted = models.orders_with_codes(&codes).await;
+    assert!(
+        matches!(counted, Err(StoreError::Corrupt(_))),
+        "{counted:?}"
+    );
+}

@@ -97,6 +97,11 @@ async fn a_copy_of_order_placed_delivered_first_to_another_saga_process_changes_
         .await
         .expect("the copy is handled: its presumption conflicts, and the store's checkout has nothing to do");
     assert_eq!(count(&pool, None).await, written, "nothing more appended");
+    assert_eq!(
+        other.gateway().authorizations(),
+        0,
+        "the copy asked the payment provider nothing"
+    );
     assert_eq!(count(&pool, Some("StockReserved")).await, 1);
     assert_eq!(count(&pool, Some("PaymentAuthorized")).await, 1);
     let audit = eventstore::audit::verify(&pool).await.unwrap();

@@ -334,16 +334,17 @@ impl ReadModels {
         let groups: Vec<Document> = collection.aggregate(pipeline).await?.try_collect().await?;
         let mut uses: HashMap<String, CodeUse> = HashMap::new();
         for group in groups {
-            let Ok(key) = group.get_document("_id") else {
-                continue;
-            };
+            // Every order document has a code here (the match) and a status: a group without them, or
+            // without a count, is a read model to rebuild, not orders to leave out of the counts.
+            let corrupt = || StoreError::Corrupt(format!("orders by discount code: group {group}"));
+            let key = group.get_document("_id").map_err(|_| corrupt())?;
             let (Ok(code), Ok(status)) = (key.get_str("code"), key.get_str("status")) else {
-                continue;
+                return Err(corrupt());
             };
             let n = group
                 .get_i64("n")
                 .or_else(|_| group.get_i32("n").map(i64::from))
-                .unwrap_or(0)
+                .map_err(|_| corrupt())?
                 .max(0) as u64;
             let entry = uses.entry(code.to_owned()).or_default();
             match status {

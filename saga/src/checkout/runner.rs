@@ -347,6 +347,10 @@ impl<G: PaymentGateway> CheckoutSaga<G> {
             match unit.commit().await {
                 Ok(_) => return Ok(held),
                 Err(BusError::Conflict) if attempt < attempts => {
+                    // The bus forgot the unit's aggregates; the order's payment, kept or presumed new, is
+                    // read again too, so that the next decision is taken on the store's facts.
+                    self.bus
+                        .forget::<Payment>(&PaymentId::for_order(order_id).to_string());
                     tokio::time::sleep(self.bus.backoff(attempt.min(4))).await;
                 }
                 Err(error) => {
@@ -658,9 +662,9 @@ impl<G: PaymentGateway> Handler for CheckoutSaga<G> {
 
     /// A first delivery of `OrderPlaced` is decided on a checkout and payment presumed new: nothing is read
     /// for them, and the checkout's first append proves it (ADR 0006). A copy the relay published again meets
-    /// a checkout already started: that append conflicts, the step is decided again on the store's checkout
-    /// and refused, and the message comes back from the retries to be decided on the store's facts; nothing
-    /// left the store before that append.
+    /// a checkout already started: that append conflicts, the unit is decided again on the store's checkout
+    /// (where starting it again and holding its lines again append nothing), and the next decision, on the
+    /// store's facts, takes the checkout on from where it is; nothing left the store before that append.
     async fn handle(&self, message: EventMessage, arrival: Arrival) -> Result<(), HandlerError> {
         let Some((order_id, input)) = read(&message)? else {
             return Ok(());
