@@ -75,9 +75,9 @@ fn attempt_in(headers: Option<&FieldTable>) -> i64 {
         .clamp(0, MAX_ATTEMPTS)
 }
 
-/// Whether `delivery` may repeat one that was handled already: RabbitMQ delivers it again (a consumer left
-/// before acknowledging it), or it comes back from the retry queue. Only these are looked up in the ledger, a
-/// statement spared on every other message. A copy the relay published twice (it died between publishing and
+/// How `delivery` arrived: again when it may repeat one that was handled already (RabbitMQ delivers it
+/// again, a consumer having left before acknowledging it, or it comes back from the retry queue). Only these
+/// are looked up in the ledger, a statement spared on every other message. A copy the relay published twice (it died between publishing and
 /// saving its checkpoint) comes as a first delivery and is handled again: every handler is idempotent (the
 /// saga's first append proves its checkout new, the notifier finds its notification recorded).
 fn arrival(delivery: &Delivery) -> Arrival {
