@@ -217,6 +217,7 @@ async fn settle<H: Handler>(
     queues: Queues,
     consumer: String,
 ) {
+    let arrival = arrival(&delivery);
     let outcome = match parsed {
         // Not even an envelope: nothing says which event it was meant to be, so it takes the ordinary retries
         // before it is parked, as before. Only a known event whose payload does not decode is surely permanent.
@@ -228,14 +229,13 @@ async fn settle<H: Handler>(
             Ok(None)
         }
         Ok(message)
-            if arrival(&delivery) == Arrival::Again
-                && already_handled(&pool, &consumer, &message).await =>
+            if arrival == Arrival::Again && already_handled(&pool, &consumer, &message).await =>
         {
             tracing::debug!("message already handled; acknowledged");
             Ok(None)
         }
         Ok(message) => handler
-            .handle(message.clone(), arrival(&delivery))
+            .handle(message.clone(), arrival)
             .await
             .map(|()| Some(message)),
     };
